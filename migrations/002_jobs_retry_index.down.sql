@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS jobs_status_run_at_idx;

@@ -1,0 +1,1 @@
+CREATE INDEX IF NOT EXISTS jobs_status_run_at_idx ON jobs (status, run_at);

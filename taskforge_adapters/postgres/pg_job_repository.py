@@ -1,0 +1,151 @@
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from taskforge_adapters.postgres.pg_errors import store_errors
+from taskforge_app.ports import JobRepository
+from taskforge_domain.job import Job
+from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
+
+_COLUMNS = (
+    "id, job_type, payload, status, attempt, max_attempts, last_error, result, "
+    "idempotency_key, run_at, lease_expires_at, created_at, updated_at"
+)
+
+_INSERT = f"""
+INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, idempotency_key,
+                  run_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING {_COLUMNS}
+"""
+
+_BY_KEY = f"SELECT {_COLUMNS} FROM jobs WHERE idempotency_key = $1"
+
+_BY_ID = f"SELECT {_COLUMNS} FROM jobs WHERE id = $1"
+
+_MARK_QUEUED = """
+UPDATE jobs SET status = 'queued', updated_at = $2
+WHERE id = ANY($1::uuid[]) AND status = 'pending'
+"""
+
+_CLAIM = f"""
+UPDATE jobs
+SET status = 'running', attempt = attempt + 1, lease_expires_at = $2::timestamptz + $3::interval,
+    updated_at = $2
+WHERE id = ANY($1::uuid[]) AND status = ANY($4::text[])
+RETURNING {_COLUMNS}
+"""
+
+_RECORD_OUTCOMES = """
+UPDATE jobs AS j
+SET status = o.status, result = o.result::jsonb, last_error = o.last_error, run_at = o.run_at,
+    lease_expires_at = NULL, updated_at = o.updated_at
+FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+            $7::timestamptz[])
+     AS o(id, attempt, status, result, last_error, run_at, updated_at)
+WHERE j.id = o.id AND j.status = 'running' AND j.attempt = o.attempt
+RETURNING j.id
+"""
+
+_PROMOTE_DUE = f"""
+UPDATE jobs SET status = 'queued', updated_at = $1
+WHERE status = 'retrying' AND id IN (
+    SELECT id FROM jobs WHERE status = 'retrying' AND run_at <= $1
+    ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING {_COLUMNS}
+"""
+
+# The statuses a claim may start from come from the domain's transition table.
+_CLAIMABLE = [s.value for s, targets in ALLOWED_TRANSITIONS.items() if JobStatus.RUNNING in targets]
+
+_encode_json = msgspec.json.Encoder().encode
+
+
+def job_from_row(row: Mapping[str, Any]) -> Job:
+    return Job(
+        id=row["id"],
+        job_type=row["job_type"],
+        payload=row["payload"],
+        status=JobStatus(row["status"]),
+        attempt=row["attempt"],
+        max_attempts=row["max_attempts"],
+        last_error=row["last_error"],
+        result=row["result"],
+        idempotency_key=row["idempotency_key"],
+        run_at=row["run_at"],
+        lease_expires_at=row["lease_expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class PgJobRepository(JobRepository):
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    async def insert(self, job: Job) -> tuple[Job, bool]:
+        async with store_errors():
+            row = await self._pool.fetchrow(
+                _INSERT,
+                job.id,
+                job.job_type,
+                job.payload,
+                job.status.value,
+                job.attempt,
+                job.max_attempts,
+                job.idempotency_key,
+                job.run_at,
+                job.created_at,
+                job.updated_at,
+            )
+            if row is not None:
+                return job_from_row(row), True
+            # The key's first job committed before this insert looked; this read sees it.
+            existing = await self._pool.fetchrow(_BY_KEY, job.idempotency_key)
+        return job_from_row(existing), False
+
+    async def get(self, job_id: UUID) -> Job | None:
+        async with store_errors():
+            row = await self._pool.fetchrow(_BY_ID, job_id)
+        return job_from_row(row) if row is not None else None
+
+    async def mark_queued(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        async with store_errors():
+            await self._pool.execute(_MARK_QUEUED, job_ids, now)
+
+    async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
+        async with store_errors():
+            rows = await self._pool.fetch(_CLAIM, job_ids, now, lease, _CLAIMABLE)
+        return [job_from_row(row) for row in rows]
+
+    async def record_outcomes(self, jobs: Sequence[Job]) -> set[UUID]:
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        for job in jobs:
+            result = None if job.result is None else _encode_json(job.result).decode()
+            values = (
+                job.id,
+                job.attempt,
+                job.status.value,
+                result,
+                job.last_error,
+                job.run_at,
+                job.updated_at,
+            )
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        async with store_errors():
+            rows = await self._pool.fetch(_RECORD_OUTCOMES, *columns)
+        return {row["id"] for row in rows}
+
+    async def promote_due(self, now: datetime, limit: int) -> list[Job]:
+        async with store_errors():
+            rows = await self._pool.fetch(_PROMOTE_DUE, now, limit)
+        return [job_from_row(row) for row in rows]
+
+    async def ping(self) -> None:
+        async with store_errors():
+            await self._pool.fetchval("SELECT 1", timeout=2)

@@ -1,0 +1,31 @@
+"""The asyncpg pool every PostgreSQL adapter shares, with JSON handled by msgspec."""
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+def _encode_json(value: Any) -> str:
+    return _encode(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await conn.set_type_codec(
+            json_type, schema="pg_catalog", encoder=_encode_json, decoder=_decode
+        )
+
+
+async def create_pg_pool(dsn: str, *, max_size: int = 10, connect_timeout: float = 5.0) -> Any:
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        timeout=connect_timeout,
+        command_timeout=30,
+    )

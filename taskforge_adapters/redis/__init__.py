@@ -1,0 +1,1 @@
+"""Redis Streams: the delivery channel."""

@@ -1,0 +1,99 @@
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from taskforge_app.ports import DeadLetter, Delivery, JobQueue, QueueUnavailable
+from taskforge_domain.job import Job
+
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@asynccontextmanager
+async def queue_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+def _delivery(message_id: bytes, fields: dict[bytes, bytes]) -> Delivery:
+    try:
+        job_id: UUID | None = UUID(fields[b"job_id"].decode())
+    except (KeyError, ValueError, UnicodeDecodeError):
+        job_id = None
+    return Delivery(message_id.decode(), job_id)
+
+
+class RedisStreamQueue(JobQueue):
+    def __init__(
+        self, client: Redis, *, stream: str, group: str, dlq_stream: str, dlq_group: str
+    ) -> None:
+        self._redis = client
+        self._stream = stream
+        self._group = group
+        self._dlq_stream = dlq_stream
+        self._dlq_group = dlq_group
+
+    async def publish(self, jobs: Sequence[Job]) -> None:
+        async with queue_errors():
+            pipe = self._redis.pipeline(transaction=False)
+            for job in jobs:
+                pipe.xadd(self._stream, {"job_id": str(job.id), "job_type": job.job_type})
+            await pipe.execute()
+
+    async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
+        async with queue_errors():
+            pipe = self._redis.pipeline(transaction=False)
+            for letter in letters:
+                pipe.xadd(
+                    self._dlq_stream,
+                    {
+                        "job_id": str(letter.job_id),
+                        "job_type": letter.job_type,
+                        "attempt": letter.attempt,
+                        "last_error": letter.last_error,
+                        "dead_at": letter.dead_at.isoformat().replace("+00:00", "Z"),
+                    },
+                )
+            await pipe.execute()
+
+    async def ensure_groups(self) -> None:
+        async with queue_errors():
+            for stream, group in ((self._stream, self._group), (self._dlq_stream, self._dlq_group)):
+                try:
+                    await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
+                except ResponseError as exc:
+                    if "BUSYGROUP" not in str(exc):
+                        raise
+
+    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        async with queue_errors():
+            try:
+                reply: Any = await self._redis.xreadgroup(
+                    self._group, consumer, {self._stream: ">"}, count=count, block=block_ms
+                )
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis lost the stream or the group (restart without persistence, FLUSHALL).
+                await self.ensure_groups()
+                return []
+        if not reply:
+            return []
+        return [_delivery(message_id, fields) for message_id, fields in reply[0][1]]
+
+    async def ack(self, message_ids: Sequence[str]) -> None:
+        if not message_ids:
+            return
+        async with queue_errors():
+            await self._redis.xack(self._stream, self._group, *message_ids)
+
+    async def ping(self) -> None:
+        async with queue_errors():
+            await self._redis.ping()

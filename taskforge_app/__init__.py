@@ -1,0 +1,1 @@
+"""Use cases of Taskforge and the ports they need. Depends only on the domain."""

@@ -1,0 +1,44 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.ports import Clock, Delivery, JobQueue, JobRepository
+from taskforge_domain.job import Job
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    message_id: str
+    job: Job
+
+
+class ClaimJobs:
+    """Start the next attempt of each delivered job, in one statement for the whole batch.
+
+    A message whose job someone else claimed, or that is already finished, is a
+    stale duplicate: it is acknowledged and never run.
+    """
+
+    def __init__(
+        self, jobs: JobRepository, queue: JobQueue, clock: Clock, policy: ExecutionPolicy
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._clock = clock
+        self._lease = policy.lease
+
+    async def __call__(self, deliveries: Sequence[Delivery]) -> list[Claimed]:
+        wanted = list(dict.fromkeys(d.job_id for d in deliveries if d.job_id is not None))
+        started = await self._jobs.claim(wanted, self._clock.now(), self._lease) if wanted else []
+        by_id = {job.id: job for job in started}
+        claimed: list[Claimed] = []
+        stale: list[str] = []
+        for delivery in deliveries:
+            job = by_id.pop(delivery.job_id, None) if delivery.job_id else None
+            if job is None:
+                stale.append(delivery.message_id)
+            else:
+                claimed.append(Claimed(delivery.message_id, job))
+        if stale:
+            await self._queue.ack(stale)
+        return claimed

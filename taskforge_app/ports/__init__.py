@@ -1,0 +1,16 @@
+"""What the use cases need from the outside world, as Protocols the adapters satisfy."""
+
+from taskforge_app.ports.clock import Clock
+from taskforge_app.ports.job_queue import DeadLetter, Delivery, JobQueue
+from taskforge_app.ports.job_repository import JobRepository
+from taskforge_app.ports.unavailable import QueueUnavailable, StoreUnavailable
+
+__all__ = [
+    "Clock",
+    "DeadLetter",
+    "Delivery",
+    "JobQueue",
+    "JobRepository",
+    "QueueUnavailable",
+    "StoreUnavailable",
+]

@@ -1,0 +1,41 @@
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+from taskforge_domain.job import Job
+
+
+class JobRepository(Protocol):
+    """The system of record for jobs; every method is one atomic statement.
+
+    Raises StoreUnavailable when the store cannot be reached.
+    """
+
+    async def insert(self, job: Job) -> tuple[Job, bool]:
+        """Store a new job; on a known idempotency key return the stored job and False."""
+        ...
+
+    async def get(self, job_id: UUID) -> Job | None:
+        """The job with this id, or None."""
+        ...
+
+    async def mark_queued(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        """Record that these jobs' messages are on the stream, for those still pending."""
+        ...
+
+    async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
+        """Start the next attempt of each claimable job; a job no caller can claim twice."""
+        ...
+
+    async def record_outcomes(self, jobs: Sequence[Job]) -> set[UUID]:
+        """Write finished attempts, each only if its attempt is still the running one."""
+        ...
+
+    async def promote_due(self, now: datetime, limit: int) -> list[Job]:
+        """Move retrying jobs whose run_at has come to queued; never one job twice."""
+        ...
+
+    async def ping(self) -> None:
+        """Answer, or raise StoreUnavailable."""
+        ...

@@ -1,0 +1,22 @@
+from taskforge_app.ports import Clock, JobQueue, JobRepository
+
+
+class PromoteDueRetries:
+    """Move retrying jobs whose backoff has passed back onto the work stream."""
+
+    def __init__(self, jobs: JobRepository, queue: JobQueue, clock: Clock, batch_size: int) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._clock = clock
+        self._batch_size = batch_size
+
+    async def __call__(self) -> int:
+        """Promote every due job, a batch at a time; return how many."""
+        total = 0
+        while True:
+            promoted = await self._jobs.promote_due(self._clock.now(), self._batch_size)
+            if promoted:
+                await self._queue.publish(promoted)
+            total += len(promoted)
+            if len(promoted) < self._batch_size:
+                return total

@@ -1,0 +1,53 @@
+import asyncio
+import json
+
+from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.handler_registry import HandlerRegistry
+from taskforge_app.ports import Clock
+from taskforge_domain.errors import TerminalError
+from taskforge_domain.job import Job
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class RunJob:
+    """Run one claimed attempt under the timeout and decide its outcome with the domain."""
+
+    def __init__(self, registry: HandlerRegistry, clock: Clock, policy: ExecutionPolicy) -> None:
+        self._registry = registry
+        self._clock = clock
+        self._policy = policy
+        self._timeout = policy.timeout.total_seconds()
+
+    async def __call__(self, job: Job) -> Job:
+        handler = self._registry.find(job.job_type)
+        if handler is None:
+            known = ", ".join(self._registry.job_types)
+            error = f"unknown job_type {job.job_type!r}: no handler serves it (known: {known})"
+            return job.kill(error, self._clock.now())
+        try:
+            result = await asyncio.wait_for(handler(job), self._timeout)
+        except TerminalError as exc:
+            return job.kill(describe(exc), self._clock.now())
+        except TimeoutError:
+            error = f"attempt timed out after {self._timeout:g}s"
+            return job.fail(error, self._clock.now(), self._policy.backoff)
+        except Exception as exc:
+            return job.fail(describe(exc), self._clock.now(), self._policy.backoff)
+        if not is_json(result):
+            error = f"handler returned a result that is not JSON: {type(result).__name__}"
+            return job.kill(error, self._clock.now())
+        return job.complete(result, self._clock.now())
+
+
+def is_json(value: object) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,102 @@
+"""The Job: what was asked for, where it is in its life, and the only legal ways it moves."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from taskforge_domain.backoff import FullJitterBackoff
+from taskforge_domain.errors import InvalidTransition
+from taskforge_domain.job_status import JobStatus
+
+JsonObject = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: UUID
+    job_type: str
+    payload: JsonObject
+    status: JobStatus
+    attempt: int
+    max_attempts: int
+    run_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    idempotency_key: str | None = None
+    last_error: str | None = None
+    result: Any = None
+    lease_expires_at: datetime | None = None
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        job_id: UUID,
+        job_type: str,
+        payload: JsonObject,
+        max_attempts: int,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> "Job":
+        if not job_type:
+            raise ValueError("job_type must not be empty")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        return cls(
+            id=job_id,
+            job_type=job_type,
+            payload=payload,
+            status=JobStatus.PENDING,
+            attempt=0,
+            max_attempts=max_attempts,
+            run_at=now,
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+        )
+
+    @property
+    def attempts_left(self) -> int:
+        return self.max_attempts - self.attempt
+
+    def asks_for_the_same_as(self, job_type: str, payload: JsonObject) -> bool:
+        """Whether a replayed submission with the same idempotency key asked for this job."""
+        return self.job_type == job_type and dict(self.payload) == dict(payload)
+
+    def enqueue(self, now: datetime) -> "Job":
+        """A message for this job is on the work stream (first time, or a due retry)."""
+        return self._become(JobStatus.QUEUED, now, lease_expires_at=None)
+
+    def start(self, now: datetime, lease: timedelta) -> "Job":
+        """A worker claimed the next attempt; it owns the job until the lease expires."""
+        return self._become(
+            JobStatus.RUNNING, now, attempt=self.attempt + 1, lease_expires_at=now + lease
+        )
+
+    def complete(self, result: Any, now: datetime) -> "Job":
+        return self._become(
+            JobStatus.COMPLETED, now, result=result, last_error=None, lease_expires_at=None
+        )
+
+    def fail(self, error: str, now: datetime, backoff: FullJitterBackoff) -> "Job":
+        """A failed attempt: retry later with backoff, or dead when no attempt is left."""
+        if self.status is JobStatus.RUNNING and self.attempts_left <= 0:
+            return self.kill(error, now)
+        return self._become(
+            JobStatus.RETRYING,
+            now,
+            last_error=error,
+            run_at=now + backoff.delay(self.attempt),
+            lease_expires_at=None,
+        )
+
+    def kill(self, error: str, now: datetime) -> "Job":
+        """The job can never succeed: dead at once, whatever attempts are left."""
+        return self._become(JobStatus.DEAD, now, last_error=error, lease_expires_at=None)
+
+    def _become(self, target: JobStatus, now: datetime, **changes: Any) -> "Job":
+        if not self.status.can_become(target):
+            raise InvalidTransition(self.id, self.status.value, target.value)
+        return replace(self, status=target, updated_at=now, **changes)

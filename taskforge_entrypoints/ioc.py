@@ -1,0 +1,119 @@
+"""The composition root: the one place where adapters are plugged into the ports."""
+
+import random
+from collections.abc import AsyncIterator
+
+import asyncpg
+from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from redis.asyncio import Redis
+
+from taskforge_adapters.postgres.migrations import (
+    MigrationError,
+    Migrator,
+    migrate_up,
+    open_migrator,
+)
+from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
+from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.redis.redis_client import create_redis_client
+from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
+from taskforge_adapters.system_clock import SystemClock
+from taskforge_app.builtin_handlers import register_builtin_handlers
+from taskforge_app.check_readiness import CheckReadiness
+from taskforge_app.claim_jobs import ClaimJobs
+from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.get_job import GetJob
+from taskforge_app.handler_registry import HandlerRegistry, handlers
+from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app.promote_due_retries import PromoteDueRetries
+from taskforge_app.record_outcomes import RecordOutcomes
+from taskforge_app.run_job import RunJob
+from taskforge_app.submit_job import SubmitDefaults, SubmitJob
+from taskforge_domain.backoff import FullJitterBackoff
+from taskforge_entrypoints.settings import Settings
+
+_PROMOTE_BATCH = 500
+
+__all__ = ["MigrationError", "Migrator", "apply_migrations", "make_container", "open_migrations"]
+
+
+class InfrastructureProvider(Provider):
+    scope = Scope.APP
+    settings = from_context(provides=Settings, scope=Scope.APP)
+    clock = provide(SystemClock, provides=Clock)
+
+    @provide
+    async def pg_pool(self, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+        pool = await create_pg_pool(settings.database_url, max_size=settings.postgres_pool_size)
+        yield pool
+        await pool.close()
+
+    @provide
+    async def redis_client(self, settings: Settings) -> AsyncIterator[Redis]:
+        block = settings.worker_block_timeout.total_seconds()
+        client = create_redis_client(
+            settings.redis_addr, settings.redis_password, settings.redis_db, read_timeout=block + 5
+        )
+        yield client
+        await client.aclose()
+
+    @provide
+    def job_repository(self, pool: asyncpg.Pool) -> JobRepository:
+        return PgJobRepository(pool)
+
+    @provide
+    def job_queue(self, client: Redis, settings: Settings) -> JobQueue:
+        return RedisStreamQueue(
+            client,
+            stream=settings.redis_stream,
+            group=settings.redis_consumer_group,
+            dlq_stream=settings.redis_stream_dlq,
+            dlq_group=settings.redis_dlq_consumer_group,
+        )
+
+
+class UseCaseProvider(Provider):
+    scope = Scope.APP
+    submit_job = provide(SubmitJob)
+    get_job = provide(GetJob)
+    check_readiness = provide(CheckReadiness)
+    claim_jobs = provide(ClaimJobs)
+    run_job = provide(RunJob)
+    record_outcomes = provide(RecordOutcomes)
+
+    @provide
+    def submit_defaults(self, settings: Settings) -> SubmitDefaults:
+        return SubmitDefaults(max_attempts=settings.service_max_attempts)
+
+    @provide
+    def execution_policy(self, settings: Settings) -> ExecutionPolicy:
+        backoff = FullJitterBackoff(settings.backoff_base, settings.backoff_max, random.uniform)
+        return ExecutionPolicy(settings.service_timeout, settings.worker_lease_grace, backoff)
+
+    @provide
+    def handler_registry(self) -> HandlerRegistry:
+        register_builtin_handlers(handlers)
+        return handlers
+
+    @provide
+    def promote_due_retries(
+        self, jobs: JobRepository, queue: JobQueue, clock: Clock
+    ) -> PromoteDueRetries:
+        return PromoteDueRetries(jobs, queue, clock, _PROMOTE_BATCH)
+
+
+def providers() -> list[Provider]:
+    return [InfrastructureProvider(), UseCaseProvider()]
+
+
+def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
+    return make_async_container(*providers(), *overrides, context={Settings: settings})
+
+
+async def apply_migrations(settings: Settings) -> list[int]:
+    return await migrate_up(settings.database_url, settings.postgres_migration_path)
+
+
+async def open_migrations(settings: Settings) -> tuple[asyncpg.Connection, Migrator]:
+    conn, migrator = await open_migrator(settings.database_url, settings.postgres_migration_path)
+    return conn, migrator

@@ -1,0 +1,1 @@
+"""The REST API: HTTP JSON in, DTOs, use cases, DTOs, HTTP JSON out."""

@@ -1,0 +1,85 @@
+"""The shapes of the API's JSON, decoded and validated by msgspec."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from taskforge_domain.job import Job
+
+JobType = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="Short identifier of the handler that runs the job.",
+        examples=["ping"],
+    ),
+]
+
+
+class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    job_type: JobType
+    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+
+
+class JobLinks(msgspec.Struct, frozen=True):
+    self: str
+
+
+class JobOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    job_type: str
+    payload: dict[str, Any]
+    status: str
+    attempt: int
+    max_attempts: int
+    last_error: str | None
+    result: Any
+    idempotency_key: str | None
+    run_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    links: JobLinks
+
+    @classmethod
+    def of(cls, job: Job, base_url: str) -> "JobOut":
+        return cls(
+            id=job.id,
+            job_type=job.job_type,
+            payload=dict(job.payload),
+            status=job.status.value,
+            attempt=job.attempt,
+            max_attempts=job.max_attempts,
+            last_error=job.last_error,
+            result=job.result,
+            idempotency_key=job.idempotency_key,
+            run_at=job.run_at,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
+        )
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document; `code` is the stable machine-readable name."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class HealthOut(msgspec.Struct, frozen=True):
+    status: str
+
+
+class ReadinessOut(msgspec.Struct, frozen=True):
+    status: str
+    checks: dict[str, str]

@@ -1,0 +1,17 @@
+import uvicorn
+
+from taskforge_entrypoints.rest.composition import create_app
+from taskforge_entrypoints.settings import Settings
+
+
+def serve_api(settings: Settings) -> None:
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,1 @@
+"""The scheduler: puts due retries back on the work stream."""

@@ -1,0 +1,190 @@
+"""Every setting Taskforge reads from the environment, checked once at start."""
+
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+from urllib.parse import quote
+
+from taskforge_entrypoints.go_duration import parse_go_duration
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names the variable and what is wrong with it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    http_host: str
+    http_port: int
+    http_base_url: str
+    http_max_body_bytes: int
+    service_max_attempts: int
+    service_timeout: timedelta
+    postgres_host: str
+    postgres_port: int
+    postgres_user: str
+    postgres_password: str
+    postgres_db: str
+    postgres_migration_path: str
+    postgres_pool_size: int
+    redis_addr: str
+    redis_password: str
+    redis_db: int
+    redis_stream: str
+    redis_consumer_group: str
+    redis_stream_dlq: str
+    redis_dlq_consumer_group: str
+    worker_consumer_name: str
+    worker_block_timeout: timedelta
+    worker_concurrency: int
+    worker_batch_size: int
+    worker_lease_grace: timedelta
+    worker_shutdown_grace: timedelta
+    worker_run_scheduler: bool
+    backoff_base: timedelta
+    backoff_max: timedelta
+    retry_scheduler_interval: timedelta
+    handler_modules: tuple[str, ...]
+    log_level: str
+
+    @property
+    def database_url(self) -> str:
+        user, password = quote(self.postgres_user, safe=""), quote(self.postgres_password, safe="")
+        credentials = f"{user}:{password}" if password else user
+        host = f"[{self.postgres_host}]" if ":" in self.postgres_host else self.postgres_host
+        return f"postgresql://{credentials}@{host}:{self.postgres_port}/{self.postgres_db}"
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str, default: str, parse: Callable[[str], T]) -> T:
+        raw = self._environ.get(name, default)
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r}: {exc}") from None
+
+    def text(self, name: str, default: str, *, allow_empty: bool = False) -> str:
+        value = self._environ.get(name, default)
+        if not value and not allow_empty:
+            raise ConfigError(f"{name} must not be empty")
+        return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number of at least 0")
+    return value
+
+
+def _positive_duration(text: str) -> timedelta:
+    value = parse_go_duration(text)
+    if value <= timedelta(0):
+        raise ValueError("must be a positive duration like 300ms, 5s, 15m or 1h30m")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise ValueError("must be a port between 1 and 65535")
+    return value
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    host, separator, port = text.rpartition(":")
+    if not separator:
+        raise ValueError("must be host:port or :port")
+    return host.strip("[]") or "0.0.0.0", _port(port)
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
+def _module_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _consumer_name(text: str) -> str:
+    # Replicas started from one template (compose --scale) need distinct names.
+    return text.replace("{hostname}", socket.gethostname()).replace("{pid}", str(os.getpid()))
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = _Env(os.environ if environ is None else environ)
+    http_host, http_port = env.get("HTTP_ADDR", ":8080", _listen_address)
+    timeout_seconds = env.get("SERVICE_TIMEOUT_SECONDS", "300", _positive_int)
+    settings = Settings(
+        http_host=http_host,
+        http_port=http_port,
+        http_base_url=env.text("HTTP_BASE_URL", "http://localhost:8080").rstrip("/"),
+        http_max_body_bytes=env.get("HTTP_MAX_BODY_BYTES", "1048576", _positive_int),
+        service_max_attempts=env.get("SERVICE_MAX_ATTEMPTS", "5", _positive_int),
+        service_timeout=timedelta(seconds=timeout_seconds),
+        postgres_host=env.text("POSTGRES_HOST", "postgres"),
+        postgres_port=env.get("POSTGRES_PORT", "5432", _port),
+        postgres_user=env.text("POSTGRES_USER", "taskforge"),
+        postgres_password=env.text("POSTGRES_PASSWORD", "taskforge", allow_empty=True),
+        postgres_db=env.text("POSTGRES_DB", "taskforge"),
+        postgres_migration_path=env.text("POSTGRES_MIGRATION_PATH", "file://migrations"),
+        postgres_pool_size=env.get("POSTGRES_POOL_SIZE", "10", _positive_int),
+        redis_addr=env.text("REDIS_ADDR", "redis:6379"),
+        redis_password=env.text("REDIS_PASSWORD", "", allow_empty=True),
+        redis_db=env.get("REDIS_DB", "0", _non_negative_int),
+        redis_stream=env.text("REDIS_STREAM", "taskforge:queue:normal"),
+        redis_consumer_group=env.text("REDIS_CONSUMER_GROUP", "taskforge-workers"),
+        redis_stream_dlq=env.text("REDIS_STREAM_DLQ", "taskforge:dlq"),
+        redis_dlq_consumer_group=env.text("REDIS_DLQ_CONSUMER_GROUP", "taskforge-dlq"),
+        worker_consumer_name=_consumer_name(env.text("WORKER_CONSUMER_NAME", "worker-1")),
+        worker_block_timeout=env.get("WORKER_BLOCK_TIMEOUT", "2s", _positive_duration),
+        worker_concurrency=env.get("WORKER_CONCURRENCY", "32", _positive_int),
+        worker_batch_size=env.get("WORKER_BATCH_SIZE", "64", _positive_int),
+        worker_lease_grace=env.get("WORKER_LEASE_GRACE", "30s", _positive_duration),
+        worker_shutdown_grace=env.get("WORKER_SHUTDOWN_GRACE", "30s", _positive_duration),
+        worker_run_scheduler=env.get("WORKER_RUN_SCHEDULER", "true", _boolean),
+        backoff_base=env.get("BACKOFF_BASE", "5s", _positive_duration),
+        backoff_max=env.get("BACKOFF_MAX", "15m", _positive_duration),
+        retry_scheduler_interval=env.get("RETRY_SCHEDULER_INTERVAL", "5s", _positive_duration),
+        handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
+        log_level=env.get("LOG_LEVEL", "INFO", _log_level),
+    )
+    _port_of(settings.redis_addr, "REDIS_ADDR")
+    return settings
+
+
+def _port_of(address: str, name: str) -> None:
+    _, separator, port = address.rpartition(":")
+    try:
+        if not separator:
+            raise ValueError("must be host:port")
+        _port(port)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={address!r}: {exc}") from None

@@ -1,0 +1,1 @@
+"""The worker: reads the work stream, runs handlers, records their outcomes."""
