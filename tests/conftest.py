@@ -1,0 +1,148 @@
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+
+from tests import services
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_URL = f"file://{PROJECT_ROOT / 'migrations'}"
+
+
+@dataclass(frozen=True)
+class Services:
+    admin_url: str
+    redis_url: str
+    run_id: str
+
+    @property
+    def key_prefix(self) -> str:
+        return f"tftest:{self.run_id}"
+
+    @property
+    def database_prefix(self) -> str:
+        return f"taskforge_test_{self.run_id}"
+
+    async def create_database(self) -> str:
+        """A new, empty database of this run; the session drops it at the end."""
+        name = services.unique_name(self.database_prefix)
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return services.with_database(self.admin_url, name)
+
+    def environment(self, database_url: str, **overrides: str) -> dict[str, str]:
+        """The SPEC environment variables that point a taskforge process at this run's data."""
+        db = urlsplit(database_url)
+        redis = urlsplit(self.redis_url)
+        env = {
+            "POSTGRES_HOST": db.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(db.port or 5432),
+            "POSTGRES_USER": db.username or "postgres",
+            "POSTGRES_PASSWORD": db.password or "",
+            "POSTGRES_DB": db.path.lstrip("/"),
+            "POSTGRES_MIGRATION_PATH": MIGRATIONS_URL,
+            "REDIS_ADDR": f"{redis.hostname}:{redis.port or 6379}",
+            "REDIS_PASSWORD": redis.password or "",
+            "REDIS_DB": redis.path.lstrip("/") or "0",
+            "REDIS_STREAM": f"{self.key_prefix}:queue:normal",
+            "REDIS_CONSUMER_GROUP": f"{self.key_prefix}-workers",
+            "REDIS_STREAM_DLQ": f"{self.key_prefix}:dlq",
+            "REDIS_DLQ_CONSUMER_GROUP": f"{self.key_prefix}-dlq",
+        }
+        env.update(overrides)
+        return env
+
+
+async def _check_reachable(admin_url: str, redis_url: str) -> None:
+    try:
+        conn = await asyncpg.connect(admin_url, timeout=5)
+        await conn.close()
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL at {admin_url} is unreachable ({exc}); start it or set "
+            "TASKFORGE_TEST_POSTGRES_URL",
+            pytrace=False,
+        )
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.ping()
+    except Exception as exc:
+        pytest.fail(
+            f"Redis at {redis_url} is unreachable ({exc}); start it or set "
+            "TASKFORGE_TEST_REDIS_URL",
+            pytrace=False,
+        )
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[tuple[str, str]]:
+    with ExitStack() as stack:
+        admin = stack.enter_context(services.postgres_admin_url(stack))
+        redis_url = stack.enter_context(services.redis_url(stack))
+        yield admin, redis_url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def test_services(service_urls: tuple[str, str]) -> AsyncIterator[Services]:
+    admin_url, redis_url = service_urls
+    await _check_reachable(admin_url, redis_url)
+    found = Services(admin_url, redis_url, uuid.uuid4().hex[:8])
+    yield found
+    await _drop_run_data(found)
+
+
+async def _drop_run_data(found: Services) -> None:
+    conn = await asyncpg.connect(found.admin_url)
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{found.database_prefix}_%"
+        )
+        for row in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    client = aioredis.from_url(found.redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{found.key_prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_database_url(test_services: Services) -> str:
+    """One database for the run, with every migration applied."""
+    from taskforge_adapters.postgres.migrations import migrate_up
+
+    url = await test_services.create_database()
+    await migrate_up(url, MIGRATIONS_URL)
+    return url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_pool(migrated_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    from taskforge_adapters.postgres.pg_pool import create_pg_pool
+
+    pool = await create_pg_pool(migrated_database_url, max_size=8)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def redis_client(test_services: Services) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(test_services.redis_url)
+    yield client
+    await client.aclose()
