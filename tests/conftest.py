@@ -41,9 +41,14 @@ class Services:
         return services.with_database(self.admin_url, name)
 
     def environment(self, database_url: str, **overrides: str) -> dict[str, str]:
-        """The SPEC environment variables that point a taskforge process at this run's data."""
+        """The SPEC environment variables that point a taskforge process at this database.
+
+        Streams and groups are named after the database, so stacks on different
+        databases never read each other's messages.
+        """
         db = urlsplit(database_url)
         redis = urlsplit(self.redis_url)
+        keys = f"{self.key_prefix}:{db.path.rsplit('_', 1)[-1]}"
         env = {
             "POSTGRES_HOST": db.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(db.port or 5432),
@@ -54,10 +59,10 @@ class Services:
             "REDIS_ADDR": f"{redis.hostname}:{redis.port or 6379}",
             "REDIS_PASSWORD": redis.password or "",
             "REDIS_DB": redis.path.lstrip("/") or "0",
-            "REDIS_STREAM": f"{self.key_prefix}:queue:normal",
-            "REDIS_CONSUMER_GROUP": f"{self.key_prefix}-workers",
-            "REDIS_STREAM_DLQ": f"{self.key_prefix}:dlq",
-            "REDIS_DLQ_CONSUMER_GROUP": f"{self.key_prefix}-dlq",
+            "REDIS_STREAM": f"{keys}:queue:normal",
+            "REDIS_CONSUMER_GROUP": f"{keys}-workers",
+            "REDIS_STREAM_DLQ": f"{keys}:dlq",
+            "REDIS_DLQ_CONSUMER_GROUP": f"{keys}-dlq",
         }
         env.update(overrides)
         return env

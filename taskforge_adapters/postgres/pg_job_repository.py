@@ -1,12 +1,14 @@
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg.exceptions as pg
 import msgspec
 
 from taskforge_adapters.postgres.pg_errors import store_errors
-from taskforge_app.ports import JobRepository
+from taskforge_app.ports import JobRepository, UnstorablePayload
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
 
@@ -51,18 +53,31 @@ WHERE j.id = o.id AND j.status = 'running' AND j.attempt = o.attempt
 RETURNING j.id
 """
 
+# MATERIALIZED: selected once. As a plain IN (subquery) the planner may re-run the
+# LIMIT per row, and each re-run skips rows already updated: the limit stops holding.
 _PROMOTE_DUE = f"""
-UPDATE jobs SET status = 'queued', updated_at = $1
-WHERE status = 'retrying' AND id IN (
+WITH due AS MATERIALIZED (
     SELECT id FROM jobs WHERE status = 'retrying' AND run_at <= $1
     ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-RETURNING {_COLUMNS}
+UPDATE jobs SET status = 'queued', updated_at = $1
+FROM due WHERE jobs.id = due.id AND jobs.status = 'retrying'
+RETURNING {", ".join(f"jobs.{c}" for c in _COLUMNS.split(", "))}
 """
 
 # The statuses a claim may start from come from the domain's transition table.
 _CLAIMABLE = [s.value for s, targets in ALLOWED_TRANSITIONS.items() if JobStatus.RUNNING in targets]
 
 _encode_json = msgspec.json.Encoder().encode
+
+
+@asynccontextmanager
+async def _payload_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except (pg.UntranslatableCharacterError, pg.CharacterNotInRepertoireError) as exc:
+        raise UnstorablePayload(f"payload cannot be stored: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise UnstorablePayload(f"payload is not valid Unicode text: {exc.reason}") from exc
 
 
 def job_from_row(row: Mapping[str, Any]) -> Job:
@@ -88,7 +103,7 @@ class PgJobRepository(JobRepository):
         self._pool = pool
 
     async def insert(self, job: Job) -> tuple[Job, bool]:
-        async with store_errors():
+        async with store_errors(), _payload_errors():
             row = await self._pool.fetchrow(
                 _INSERT,
                 job.id,

@@ -2,7 +2,7 @@
 
 from taskforge_app.ports.clock import Clock
 from taskforge_app.ports.job_queue import DeadLetter, Delivery, JobQueue
-from taskforge_app.ports.job_repository import JobRepository
+from taskforge_app.ports.job_repository import JobRepository, UnstorablePayload
 from taskforge_app.ports.unavailable import QueueUnavailable, StoreUnavailable
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "JobRepository",
     "QueueUnavailable",
     "StoreUnavailable",
+    "UnstorablePayload",
 ]

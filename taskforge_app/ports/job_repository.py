@@ -6,6 +6,10 @@ from uuid import UUID
 from taskforge_domain.job import Job
 
 
+class UnstorablePayload(ValueError):
+    """The store cannot represent this payload (PostgreSQL jsonb refuses \\u0000 in text)."""
+
+
 class JobRepository(Protocol):
     """The system of record for jobs; every method is one atomic statement.
 
@@ -13,7 +17,10 @@ class JobRepository(Protocol):
     """
 
     async def insert(self, job: Job) -> tuple[Job, bool]:
-        """Store a new job; on a known idempotency key return the stored job and False."""
+        """Store a new job; on a known idempotency key return the stored job and False.
+
+        Raises UnstorablePayload when the store cannot hold the payload.
+        """
         ...
 
     async def get(self, job_id: UUID) -> Job | None:

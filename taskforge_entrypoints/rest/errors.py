@@ -4,9 +4,9 @@ import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from taskforge_app.ports import StoreUnavailable
+from taskforge_app.ports import StoreUnavailable, UnstorablePayload
 from taskforge_domain.errors import IdempotencyKeyReused, JobNotFound
 from taskforge_entrypoints.rest.schemas import Problem
 
@@ -73,11 +73,13 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return _validation_failed(request, exc)
     status = exc.status_code
     code = _CODES_BY_STATUS.get(status, f"http-{status}")
-    if status == 400 and "malformed" in exc.detail.lower():
+    detail = exc.detail
+    if isinstance(exc.__cause__, SerializationException):
         code = "malformed-json"
+        detail = f"the request body is not valid JSON: {exc.__cause__}"
     if isinstance(exc, InvalidIdempotencyKey):
         code = "invalid-idempotency-key"
-    return problem(request, status, code, _title(status), exc.detail, headers=exc.headers)
+    return problem(request, status, code, _title(status), detail, headers=exc.headers)
 
 
 def _title(status: int) -> str:
@@ -92,6 +94,10 @@ def _job_not_found(request: Request[Any, Any, Any], exc: JobNotFound) -> Respons
 
 def _key_reused(request: Request[Any, Any, Any], exc: IdempotencyKeyReused) -> Response[Problem]:
     return problem(request, 422, "idempotency-key-reused", "Idempotency-Key reused", str(exc))
+
+
+def _unstorable(request: Request[Any, Any, Any], exc: UnstorablePayload) -> Response[Problem]:
+    return problem(request, 422, "payload-not-storable", "The payload cannot be stored", str(exc))
 
 
 def _store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Problem]:
@@ -116,6 +122,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     JobNotFound: _job_not_found,
     IdempotencyKeyReused: _key_reused,
     StoreUnavailable: _store_unavailable,
+    UnstorablePayload: _unstorable,
     Exception: _unexpected,
 }
 

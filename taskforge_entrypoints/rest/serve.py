@@ -1,3 +1,5 @@
+import signal
+
 import uvicorn
 
 from taskforge_entrypoints.rest.composition import create_app
@@ -5,6 +7,9 @@ from taskforge_entrypoints.settings import Settings
 
 
 def serve_api(settings: Settings) -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown so the previous handler
+    # decides the exit; a no-op handler makes a requested stop exit 0, not -15.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

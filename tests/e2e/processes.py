@@ -1,0 +1,88 @@
+"""Real `taskforge` processes for end-to-end tests, each logging to a file the test can show."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import PROJECT_ROOT
+
+TERMINAL = frozenset({"completed", "dead"})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TaskforgeProcess:
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args = args
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix=f"taskforge-{args[0]}-", suffix=".log", delete=False
+        )
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO", **env}
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "taskforge_entrypoints.cli", *args],
+            cwd=PROJECT_ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def log(self) -> str:
+        return Path(self._log.name).read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+            raise AssertionError(f"taskforge {self.args} ignored {sig!r}:\n{self.log}") from None
+        finally:
+            self._log.close()
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        return self.popen.wait(timeout)
+
+
+def wait_until_ready(base_url: str, process: TaskforgeProcess, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise AssertionError(f"taskforge {process.args} exited early:\n{process.log}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"taskforge {process.args} not serving after {timeout}s:\n{process.log}")
+
+
+async def wait_for_status(
+    client: httpx.AsyncClient, job_id: str, statuses: frozenset[str] = TERMINAL, within: float = 30
+) -> dict[str, object]:
+    """Poll the job (as a user would) until it reaches one of `statuses`."""
+    deadline = time.monotonic() + within
+    job: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        response = await client.get(f"/v1/jobs/{job_id}")
+        job = response.json()
+        if job.get("status") in statuses:
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"job {job_id} never reached {sorted(statuses)}; last seen {job}")

@@ -1,0 +1,212 @@
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from taskforge_adapters.postgres.migrations import (
+    DirtyDatabase,
+    Migration,
+    MigrationError,
+    Migrator,
+    advisory_lock_id,
+    discover,
+    migrate_up,
+    migrations_dir,
+    open_migrator,
+)
+from tests.conftest import MIGRATIONS_URL, Services
+from tests.integration.polling import eventually
+
+JOBS_AT_001 = {"jobs", "jobs_pkey", "jobs_idempotency_key_key", "jobs_status_idx"}
+SCHEMA_AT_VERSION: dict[int | None, set[str]] = {
+    None: set(),
+    1: JOBS_AT_001,
+    2: JOBS_AT_001 | {"jobs_status_run_at_idx"},
+}
+
+
+@pytest_asyncio.fixture
+async def fresh_database_url(test_services: Services) -> str:
+    return await test_services.create_database()
+
+
+@pytest_asyncio.fixture
+async def migrator(fresh_database_url: str) -> AsyncIterator[Migrator]:
+    conn, found = await open_migrator(fresh_database_url, MIGRATIONS_URL)
+    try:
+        yield found
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture
+async def inspector(fresh_database_url: str) -> AsyncIterator[Any]:
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def jobs_relations(conn: Any) -> set[str]:
+    rows = await conn.fetch(
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relname LIKE 'jobs%'"""
+    )
+    return {row["relname"] for row in rows}
+
+
+async def version_rows(conn: Any) -> list[tuple[int, bool]]:
+    rows = await conn.fetch("SELECT version, dirty FROM schema_migrations")
+    return [(row["version"], row["dirty"]) for row in rows]
+
+
+async def assert_at_version(conn: Any, version: int | None) -> None:
+    assert await jobs_relations(conn) == SCHEMA_AT_VERSION[version]
+    assert await version_rows(conn) == ([] if version is None else [(version, False)])
+
+
+async def advisory_locks(conn: Any, lock_id: int, *, granted: bool) -> int:
+    count: int = await conn.fetchval(
+        """SELECT count(*) FROM pg_locks
+           WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND objsubid = 1
+             AND granted = $2
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
+        lock_id,
+        granted,
+    )
+    return count
+
+
+def all_migrations() -> list[Migration]:
+    return discover(migrations_dir(MIGRATIONS_URL))
+
+
+def test_the_expected_schema_covers_every_migration_file():
+    assert [m.version for m in all_migrations()] == [v for v in SCHEMA_AT_VERSION if v]
+
+
+async def test_stairway_up_down_up_for_every_version(fresh_database_url, inspector):
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        migrations = all_migrations()
+        previous: int | None = None
+        for count, migration in enumerate(migrations, start=1):
+            stairway = Migrator(conn, migrations[:count])
+
+            assert await stairway.up() == [migration.version]
+            await assert_at_version(inspector, migration.version)
+
+            assert await stairway.down(1) == [migration.version]
+            await assert_at_version(inspector, previous)
+
+            assert await stairway.up() == [migration.version]
+            await assert_at_version(inspector, migration.version)
+            previous = migration.version
+    finally:
+        await conn.close()
+
+
+async def test_down_without_a_step_count_rolls_back_every_migration_newest_first(
+    migrator, inspector
+):
+    assert await migrator.up() == [1, 2]
+
+    rolled_back = await migrator.down()
+
+    assert rolled_back == [2, 1]
+    await assert_at_version(inspector, None)
+    assert await migrator.version() == (None, False)
+
+
+async def test_up_on_an_up_to_date_database_applies_nothing(migrator, inspector):
+    await migrator.up()
+
+    assert await migrator.up() == []
+    await assert_at_version(inspector, 2)
+
+
+async def test_concurrent_migrate_up_applies_each_migration_once(fresh_database_url, inspector):
+    lock_id = advisory_lock_id(await inspector.fetchval("SELECT current_database()"), "public")
+    await inspector.execute("SELECT pg_advisory_lock($1)", lock_id)
+    runners = [asyncio.create_task(migrate_up(fresh_database_url, MIGRATIONS_URL)) for _ in "abc"]
+    try:
+        await eventually(
+            lambda: _waiting_for(inspector, lock_id, 3),
+            what="three runners wait on the golang-migrate advisory lock",
+        )
+    finally:
+        await inspector.execute("SELECT pg_advisory_unlock($1)", lock_id)
+
+    applied = await asyncio.gather(*runners)
+
+    assert sorted(applied) == [[], [], [1, 2]]
+    await assert_at_version(inspector, 2)
+    assert await advisory_locks(inspector, lock_id, granted=True) == 0
+
+
+async def _waiting_for(conn: Any, lock_id: int, count: int) -> bool:
+    return await advisory_locks(conn, lock_id, granted=False) == count
+
+
+async def test_dirty_database_refuses_up_and_down_until_forced(migrator, inspector):
+    await migrator.up()
+    await inspector.execute("TRUNCATE schema_migrations")
+    await inspector.execute("INSERT INTO schema_migrations (version, dirty) VALUES (2, true)")
+
+    with pytest.raises(DirtyDatabase, match="version 2"):
+        await migrator.up()
+    with pytest.raises(DirtyDatabase):
+        await migrator.down(1)
+    lock_id = advisory_lock_id(await inspector.fetchval("SELECT current_database()"), "public")
+    assert await advisory_locks(inspector, lock_id, granted=True) == 0
+
+    await migrator.force(2)
+
+    assert await version_rows(inspector) == [(2, False)]
+    assert await migrator.up() == []
+
+
+async def test_failed_migration_leaves_the_database_dirty_at_its_version(
+    fresh_database_url, inspector
+):
+    broken = Migration(3, "broken", "CREATE TABLE half_done (x int); SELECT 1 / 0;", None)
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        migrator = Migrator(conn, [*all_migrations(), broken])
+
+        with pytest.raises(asyncpg.DivisionByZeroError):
+            await migrator.up()
+
+        assert await version_rows(inspector) == [(3, True)]
+        assert await inspector.fetchval("SELECT to_regclass('public.half_done')") is None
+        with pytest.raises(DirtyDatabase, match="version 3"):
+            await migrator.up()
+    finally:
+        await conn.close()
+
+
+def test_advisory_lock_id_matches_golang_migrate():
+    assert advisory_lock_id("taskforge", "public") == 429832575
+    assert advisory_lock_id("postgres", "public") == 143310882
+
+
+@pytest.mark.parametrize(
+    ("source_url", "directory"),
+    [
+        ("file://migrations", Path("migrations")),
+        ("file:///app/migrations", Path("/app/migrations")),
+    ],
+)
+def test_migrations_dir_reads_relative_and_absolute_file_urls(source_url, directory):
+    assert migrations_dir(source_url) == directory
+
+
+@pytest.mark.parametrize("source_url", ["s3://bucket/migrations", "migrations", "github://a/b"])
+def test_migrations_dir_refuses_a_source_that_is_not_a_file_url(source_url):
+    with pytest.raises(MigrationError, match="not a file:// URL"):
+        migrations_dir(source_url)
