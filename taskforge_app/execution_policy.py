@@ -6,12 +6,16 @@ from taskforge_domain.backoff import FullJitterBackoff
 
 @dataclass(frozen=True, slots=True)
 class ExecutionPolicy:
-    """How long an attempt may run, how long its claim lasts, and when a failure retries."""
+    """How long an attempt may run, how long a claim lasts unrenewed, when a failure retries.
+
+    A live worker renews its leases every third of the lease, so an attempt may
+    run far longer than the lease; only a worker that stops renewing loses it.
+    """
 
     timeout: timedelta
-    lease_grace: timedelta
+    lease: timedelta
     backoff: FullJitterBackoff
 
     @property
-    def lease(self) -> timedelta:
-        return self.timeout + self.lease_grace
+    def heartbeat(self) -> timedelta:
+        return self.lease / 3

@@ -2,7 +2,7 @@ import logging
 from collections.abc import Sequence
 
 from taskforge_app.claim_jobs import Claimed
-from taskforge_app.ports import DeadLetter, JobQueue, JobRepository
+from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
 from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
@@ -15,9 +15,10 @@ class RecordOutcomes:
     moved on cannot overwrite a newer attempt; its refused outcome is counted.
     """
 
-    def __init__(self, jobs: JobRepository, queue: JobQueue) -> None:
+    def __init__(self, jobs: JobRepository, queue: JobQueue, clock: Clock) -> None:
         self._jobs = jobs
         self._queue = queue
+        self._clock = clock
         self.fenced_total = 0
 
     async def __call__(self, finished: Sequence[Claimed]) -> None:
@@ -39,4 +40,7 @@ class RecordOutcomes:
                 )
         if letters:
             await self._queue.publish_dead(letters)
+            await self._jobs.mark_dead_lettered(
+                [letter.job_id for letter in letters], self._clock.now()
+            )
         await self._queue.ack([item.message_id for item in finished])

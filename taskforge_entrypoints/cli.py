@@ -74,7 +74,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         with_scheduler = settings.worker_run_scheduler and not args.no_scheduler
         asyncio.run(run_worker(settings, with_scheduler=with_scheduler))
     elif args.command == "scheduler":
-        from taskforge_entrypoints.scheduler.main import run_scheduler
+        from taskforge_entrypoints.scheduler.main import main as run_scheduler
 
         asyncio.run(run_scheduler(settings))
     elif args.command == "run":

@@ -7,6 +7,7 @@ import asyncpg
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from redis.asyncio import Redis
 
+from taskforge_adapters.crash_before_publish import CrashBeforePublishQueue
 from taskforge_adapters.postgres.migrations import (
     MigrationError,
     Migrator,
@@ -22,11 +23,14 @@ from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.check_readiness import CheckReadiness
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.get_job import GetJob
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.ports import Clock, JobQueue, JobRepository
 from taskforge_app.promote_due_retries import PromoteDueRetries
+from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
+from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitDefaults, SubmitJob
 from taskforge_domain.backoff import FullJitterBackoff
@@ -63,13 +67,16 @@ class InfrastructureProvider(Provider):
 
     @provide
     def job_queue(self, client: Redis, settings: Settings) -> JobQueue:
-        return RedisStreamQueue(
+        queue = RedisStreamQueue(
             client,
             stream=settings.redis_stream,
             group=settings.redis_consumer_group,
             dlq_stream=settings.redis_stream_dlq,
             dlq_group=settings.redis_dlq_consumer_group,
         )
+        if settings.test_crash_before_publish:
+            return CrashBeforePublishQueue(queue)
+        return queue
 
 
 class UseCaseProvider(Provider):
@@ -80,6 +87,14 @@ class UseCaseProvider(Provider):
     claim_jobs = provide(ClaimJobs)
     run_job = provide(RunJob)
     record_outcomes = provide(RecordOutcomes)
+    extend_leases = provide(ExtendLeases)
+    reap_expired_attempts = provide(ReapExpiredAttempts)
+
+    @provide
+    def repair_delivery(
+        self, jobs: JobRepository, queue: JobQueue, clock: Clock, settings: Settings
+    ) -> RepairDelivery:
+        return RepairDelivery(jobs, queue, clock, settings.repair_grace)
 
     @provide
     def submit_defaults(self, settings: Settings) -> SubmitDefaults:
@@ -88,7 +103,7 @@ class UseCaseProvider(Provider):
     @provide
     def execution_policy(self, settings: Settings) -> ExecutionPolicy:
         backoff = FullJitterBackoff(settings.backoff_base, settings.backoff_max, random.uniform)
-        return ExecutionPolicy(settings.service_timeout, settings.worker_lease_grace, backoff)
+        return ExecutionPolicy(settings.service_timeout, settings.worker_lease, backoff)
 
     @provide
     def handler_registry(self) -> HandlerRegistry:

@@ -43,14 +43,17 @@ class Settings:
     worker_block_timeout: timedelta
     worker_concurrency: int
     worker_batch_size: int
-    worker_lease_grace: timedelta
+    worker_lease: timedelta
     worker_shutdown_grace: timedelta
     worker_run_scheduler: bool
     backoff_base: timedelta
     backoff_max: timedelta
     retry_scheduler_interval: timedelta
+    repair_interval: timedelta
+    repair_grace: timedelta
     handler_modules: tuple[str, ...]
     log_level: str
+    test_crash_before_publish: bool = False
 
     @property
     def database_url(self) -> str:
@@ -167,14 +170,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_block_timeout=env.get("WORKER_BLOCK_TIMEOUT", "2s", _positive_duration),
         worker_concurrency=env.get("WORKER_CONCURRENCY", "32", _positive_int),
         worker_batch_size=env.get("WORKER_BATCH_SIZE", "64", _positive_int),
-        worker_lease_grace=env.get("WORKER_LEASE_GRACE", "30s", _positive_duration),
+        worker_lease=env.get("WORKER_LEASE", "30s", _positive_duration),
         worker_shutdown_grace=env.get("WORKER_SHUTDOWN_GRACE", "30s", _positive_duration),
         worker_run_scheduler=env.get("WORKER_RUN_SCHEDULER", "true", _boolean),
         backoff_base=env.get("BACKOFF_BASE", "5s", _positive_duration),
         backoff_max=env.get("BACKOFF_MAX", "15m", _positive_duration),
         retry_scheduler_interval=env.get("RETRY_SCHEDULER_INTERVAL", "5s", _positive_duration),
+        repair_interval=env.get("REPAIR_INTERVAL", "30s", _positive_duration),
+        repair_grace=env.get("REPAIR_GRACE", "30s", _positive_duration),
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
+        test_crash_before_publish=env.get("TASKFORGE_TEST_CRASH_BEFORE_PUBLISH", "false", _boolean),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     return settings

@@ -50,7 +50,37 @@ FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::times
             $7::timestamptz[])
      AS o(id, attempt, status, result, last_error, run_at, updated_at)
 WHERE j.id = o.id AND j.status = 'running' AND j.attempt = o.attempt
+  AND ($8::timestamptz IS NULL OR j.lease_expires_at < $8)
 RETURNING j.id
+"""
+
+_EXTEND_LEASES = """
+UPDATE jobs AS j SET lease_expires_at = $3::timestamptz + $4::interval
+FROM unnest($1::uuid[], $2::int[]) AS a(id, attempt)
+WHERE j.id = a.id AND j.status = 'running' AND j.attempt = a.attempt
+RETURNING j.id
+"""
+
+_FIND_EXPIRED = f"""
+SELECT {_COLUMNS} FROM jobs
+WHERE status = 'running' AND lease_expires_at < $1
+ORDER BY lease_expires_at LIMIT $2
+"""
+
+_FIND_WAITING = f"""
+SELECT {_COLUMNS} FROM jobs
+WHERE status IN ('pending', 'queued') AND updated_at < $1
+ORDER BY updated_at LIMIT $2
+"""
+
+_FIND_DEAD_NOT_LETTERED = f"""
+SELECT {_COLUMNS} FROM jobs
+WHERE status = 'dead' AND dead_lettered_at IS NULL AND updated_at < $1
+ORDER BY updated_at LIMIT $2
+"""
+
+_MARK_DEAD_LETTERED = """
+UPDATE jobs SET dead_lettered_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'dead'
 """
 
 # MATERIALIZED: selected once. As a plain IN (subquery) the planner may re-run the
@@ -133,11 +163,11 @@ class PgJobRepository(JobRepository):
             await self._pool.execute(_MARK_QUEUED, job_ids, now)
 
     async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
-        async with store_errors():
-            rows = await self._pool.fetch(_CLAIM, job_ids, now, lease, _CLAIMABLE)
-        return [job_from_row(row) for row in rows]
+        return await self._fetch_jobs(_CLAIM, job_ids, now, lease, _CLAIMABLE)
 
-    async def record_outcomes(self, jobs: Sequence[Job]) -> set[UUID]:
+    async def record_outcomes(
+        self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
+    ) -> set[UUID]:
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
         for job in jobs:
             result = None if job.result is None else _encode_json(job.result).decode()
@@ -153,13 +183,38 @@ class PgJobRepository(JobRepository):
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
         async with store_errors():
-            rows = await self._pool.fetch(_RECORD_OUTCOMES, *columns)
+            rows = await self._pool.fetch(_RECORD_OUTCOMES, *columns, lease_expired_before)
         return {row["id"] for row in rows}
 
-    async def promote_due(self, now: datetime, limit: int) -> list[Job]:
+    async def extend_leases(
+        self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
+    ) -> set[UUID]:
+        ids = [job_id for job_id, _ in attempts]
+        numbers = [attempt for _, attempt in attempts]
         async with store_errors():
-            rows = await self._pool.fetch(_PROMOTE_DUE, now, limit)
+            rows = await self._pool.fetch(_EXTEND_LEASES, ids, numbers, now, lease)
+        return {row["id"] for row in rows}
+
+    async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
+        return await self._fetch_jobs(_FIND_EXPIRED, now, limit)
+
+    async def find_waiting(self, updated_before: datetime, limit: int) -> list[Job]:
+        return await self._fetch_jobs(_FIND_WAITING, updated_before, limit)
+
+    async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:
+        return await self._fetch_jobs(_FIND_DEAD_NOT_LETTERED, updated_before, limit)
+
+    async def mark_dead_lettered(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        async with store_errors():
+            await self._pool.execute(_MARK_DEAD_LETTERED, job_ids, now)
+
+    async def _fetch_jobs(self, query: str, *args: Any) -> list[Job]:
+        async with store_errors():
+            rows = await self._pool.fetch(query, *args)
         return [job_from_row(row) for row in rows]
+
+    async def promote_due(self, now: datetime, limit: int) -> list[Job]:
+        return await self._fetch_jobs(_PROMOTE_DUE, now, limit)
 
     async def ping(self) -> None:
         async with store_errors():

@@ -73,26 +73,55 @@ class RedisStreamQueue(JobQueue):
                         raise
 
     async def receive(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
-        async with queue_errors():
-            try:
-                reply: Any = await self._redis.xreadgroup(
-                    self._group, consumer, {self._stream: ">"}, count=count, block=block_ms
-                )
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                # Redis lost the stream or the group (restart without persistence, FLUSHALL).
-                await self.ensure_groups()
-                return []
-        if not reply:
-            return []
-        return [_delivery(message_id, fields) for message_id, fields in reply[0][1]]
+        async with queue_errors(), self._recreating_lost_groups():
+            reply: Any = await self._redis.xreadgroup(
+                self._group, consumer, {self._stream: ">"}, count=count, block=block_ms
+            )
+            if reply:
+                return [_delivery(message_id, fields) for message_id, fields in reply[0][1]]
+        return []
+
+    async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        async with queue_errors(), self._recreating_lost_groups():
+            reply: Any = await self._redis.xautoclaim(
+                self._stream, self._group, consumer, min_idle_ms, "0-0", count=count
+            )
+            # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
+            return [_delivery(message_id, fields) for message_id, fields in reply[1]]
+        return []
 
     async def ack(self, message_ids: Sequence[str]) -> None:
         if not message_ids:
             return
         async with queue_errors():
-            await self._redis.xack(self._stream, self._group, *message_ids)
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.xack(self._stream, self._group, *message_ids)
+            pipe.xdel(self._stream, *message_ids)
+            await pipe.execute()
+
+    async def job_ids_on_stream(self) -> set[UUID]:
+        found: set[UUID] = set()
+        start = "-"
+        async with queue_errors():
+            while True:
+                entries: Any = await self._redis.xrange(self._stream, start, "+", count=1000)
+                for message_id, fields in entries:
+                    delivery = _delivery(message_id, fields)
+                    if delivery.job_id is not None:
+                        found.add(delivery.job_id)
+                if len(entries) < 1000:
+                    return found
+                start = "(" + entries[-1][0].decode()
+
+    @asynccontextmanager
+    async def _recreating_lost_groups(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # Redis lost the stream or the group (restart without persistence, FLUSHALL).
+            await self.ensure_groups()
 
     async def ping(self) -> None:
         async with queue_errors():

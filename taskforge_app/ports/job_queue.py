@@ -50,8 +50,16 @@ class JobQueue(Protocol):
         """New messages for this consumer, waiting up to block_ms for the first."""
         ...
 
+    async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        """Take over messages delivered to any consumer but unacknowledged for min_idle_ms."""
+        ...
+
     async def ack(self, message_ids: Sequence[str]) -> None:
-        """Mark messages as processed so no consumer receives them again."""
+        """Mark messages as processed and remove them, so the stream stays bounded."""
+        ...
+
+    async def job_ids_on_stream(self) -> set[UUID]:
+        """The jobs that have a message on the work stream, delivered or not."""
         ...
 
     async def ping(self) -> None:

@@ -35,8 +35,35 @@ class JobRepository(Protocol):
         """Start the next attempt of each claimable job; a job no caller can claim twice."""
         ...
 
-    async def record_outcomes(self, jobs: Sequence[Job]) -> set[UUID]:
-        """Write finished attempts, each only if its attempt is still the running one."""
+    async def record_outcomes(
+        self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
+    ) -> set[UUID]:
+        """Write finished attempts, each only if its attempt is still the running one.
+
+        With lease_expired_before, only attempts whose lease had expired by then.
+        """
+        ...
+
+    async def extend_leases(
+        self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
+    ) -> set[UUID]:
+        """Renew the leases of these (job id, attempt) pairs; return the ids still held."""
+        ...
+
+    async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
+        """Running jobs whose lease ran out: their worker died, hung or was cut off."""
+        ...
+
+    async def find_waiting(self, updated_before: datetime, limit: int) -> list[Job]:
+        """Pending and queued jobs unchanged since before the given time."""
+        ...
+
+    async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:
+        """Dead jobs whose dead letter was never recorded as published."""
+        ...
+
+    async def mark_dead_lettered(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        """Record that these dead jobs' letters are on the dead-letter stream."""
         ...
 
     async def promote_due(self, now: datetime, limit: int) -> list[Job]:

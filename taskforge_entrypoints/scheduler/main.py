@@ -1,29 +1,48 @@
+import asyncio
 import logging
 
+from dishka import AsyncContainer
+
 from taskforge_app.promote_due_retries import PromoteDueRetries
+from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
+from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
-from taskforge_entrypoints.scheduler.retry_scheduler import run_retry_scheduler
+from taskforge_entrypoints.scheduler.scheduler_loop import SchedulerTasks, run_scheduler_loop
 from taskforge_entrypoints.settings import Settings
 
 log = logging.getLogger("taskforge.scheduler")
 
 
-async def run_scheduler(settings: Settings) -> None:
+async def scheduler_tasks(container: AsyncContainer) -> SchedulerTasks:
+    return SchedulerTasks(
+        promote=await container.get(PromoteDueRetries),
+        reap=await container.get(ReapExpiredAttempts),
+        repair=await container.get(RepairDelivery),
+    )
+
+
+async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asyncio.Event) -> None:
+    tasks = await until_available(lambda: scheduler_tasks(container), stop, "connecting")
+    if tasks is None:
+        return
+    log.info(
+        "scheduler running every %s, repairing every %s",
+        settings.retry_scheduler_interval,
+        settings.repair_interval,
+    )
+    await run_scheduler_loop(
+        tasks, settings.retry_scheduler_interval, settings.repair_interval, stop
+    )
+
+
+async def main(settings: Settings) -> None:
     stop = stop_on_signals()
     container = ioc.make_container(settings)
     try:
-        if (
-            await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
-            is None
-        ):
-            return
-        promote = await until_available(
-            lambda: container.get(PromoteDueRetries), stop, "connecting"
-        )
-        if promote is not None:
-            log.info("scheduler running every %s", settings.retry_scheduler_interval)
-            await run_retry_scheduler(promote, settings.retry_scheduler_interval, stop)
+        migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
+        if migrated is not None:
+            await run_scheduler(settings, container, stop)
     finally:
         await container.close()
     log.info("scheduler stopped")

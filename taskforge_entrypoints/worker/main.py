@@ -1,15 +1,17 @@
 import asyncio
 import logging
 
+from dishka import AsyncContainer
+
 from taskforge_app.claim_jobs import ClaimJobs
+from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.ports import JobQueue
-from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
-from taskforge_entrypoints.scheduler.retry_scheduler import run_retry_scheduler
+from taskforge_entrypoints.scheduler.main import run_scheduler
 from taskforge_entrypoints.settings import Settings
 from taskforge_entrypoints.worker.handler_modules import import_handler_modules
 from taskforge_entrypoints.worker.worker_loop import WorkerLoop, WorkerOptions
@@ -22,35 +24,40 @@ async def run_worker(settings: Settings, *, with_scheduler: bool) -> None:
     stop = stop_on_signals()
     container = ioc.make_container(settings)
     try:
-        if (
-            await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
-            is None
-        ):
+        migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
+        if migrated is None:
+            return
+        loop = await until_available(lambda: _worker_loop(container, settings), stop, "connecting")
+        if loop is None:
             return
         registry = await container.get(HandlerRegistry)
-        loop = WorkerLoop(
-            await container.get(JobQueue),
-            await container.get(ClaimJobs),
-            await container.get(RunJob),
-            await container.get(RecordOutcomes),
-            WorkerOptions(
-                consumer=settings.worker_consumer_name,
-                concurrency=settings.worker_concurrency,
-                batch_size=settings.worker_batch_size,
-                block=settings.worker_block_timeout,
-                shutdown_grace=settings.worker_shutdown_grace,
-            ),
-        )
         log.info(
             "worker %s serving job types %s",
             settings.worker_consumer_name,
             ", ".join(registry.job_types),
         )
-        tasks = [loop.run(stop)]
+        parts = [loop.run(stop)]
         if with_scheduler:
-            promote = await container.get(PromoteDueRetries)
-            tasks.append(run_retry_scheduler(promote, settings.retry_scheduler_interval, stop))
-        await asyncio.gather(*tasks)
+            parts.append(run_scheduler(settings, container, stop))
+        await asyncio.gather(*parts)
     finally:
         await container.close()
     log.info("worker %s stopped", settings.worker_consumer_name)
+
+
+async def _worker_loop(container: AsyncContainer, settings: Settings) -> WorkerLoop:
+    return WorkerLoop(
+        await container.get(JobQueue),
+        await container.get(ClaimJobs),
+        await container.get(RunJob),
+        await container.get(RecordOutcomes),
+        await container.get(ExtendLeases),
+        WorkerOptions(
+            consumer=settings.worker_consumer_name,
+            concurrency=settings.worker_concurrency,
+            batch_size=settings.worker_batch_size,
+            block=settings.worker_block_timeout,
+            lease=settings.worker_lease,
+            shutdown_grace=settings.worker_shutdown_grace,
+        ),
+    )

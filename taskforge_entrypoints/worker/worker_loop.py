@@ -1,10 +1,14 @@
 import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 from taskforge_app.claim_jobs import Claimed, ClaimJobs
-from taskforge_app.ports import JobQueue
+from taskforge_app.extend_leases import ExtendLeases
+from taskforge_app.ports import Delivery, JobQueue
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_entrypoints.lifecycle import OUTAGES, sleep_unless_stopped, until_available
@@ -18,14 +22,27 @@ class WorkerOptions:
     concurrency: int
     batch_size: int
     block: timedelta
+    lease: timedelta
     shutdown_grace: timedelta
+
+
+@dataclass(slots=True)
+class _Attempt:
+    claimed: Claimed
+    task: "asyncio.Task[None]"
+    in_handler: bool = True
+    lease_lost: bool = False
 
 
 class WorkerLoop:
     """Read up to the free slots, claim the batch, run each attempt concurrently.
 
-    A read never waits for a batch to fill: it takes what is there. On stop it
-    reads no more, gives running attempts the grace period, then cancels them.
+    A read never waits for a batch to fill: it takes what is there. Leases of
+    running attempts are renewed every third of the lease; an attempt whose lease
+    was taken away is cancelled. Messages idle for a whole lease in any consumer's
+    pending list are taken over, so a crashed worker strands none. On stop it
+    reads no more, gives running attempts the grace period, then cancels them and
+    releases their leases so the scheduler retries them at once.
     """
 
     def __init__(
@@ -34,38 +51,58 @@ class WorkerLoop:
         claim: ClaimJobs,
         run: RunJob,
         record: RecordOutcomes,
+        extend_leases: ExtendLeases,
         options: WorkerOptions,
     ) -> None:
         self._queue = queue
         self._claim = claim
         self._run = run
         self._record = record
+        self._extend_leases = extend_leases
         self._options = options
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._running: dict[UUID, _Attempt] = {}
+        self._next_reclaim = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         await until_available(self._queue.ensure_groups, stop, "creating consumer groups")
+        heartbeat = asyncio.create_task(self._renew_leases(stop))
+        try:
+            await self._consume(stop)
+            await self._drain()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         block_ms = int(self._options.block.total_seconds() * 1000)
         while not stop.is_set():
-            free = self._options.concurrency - len(self._in_flight)
+            free = self._options.concurrency - len(self._running)
             if free <= 0:
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                await self._until_a_slot_frees(stop)
                 continue
             try:
-                claimed = await self._next_batch(
+                deliveries = await self._next_deliveries(
                     min(free, self._options.batch_size), block_ms, stop
                 )
+                claimed = await self._claim(deliveries) if deliveries else []
             except OUTAGES as exc:
                 log.warning("cannot read or claim jobs, retrying: %s", exc)
                 await sleep_unless_stopped(stop, 1.0)
                 continue
             for item in claimed:
-                task = asyncio.create_task(self._attempt(item, stop))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
-        await self._drain()
+                self._start(item)
 
-    async def _next_batch(self, count: int, block_ms: int, stop: asyncio.Event) -> list[Claimed]:
+    async def _next_deliveries(
+        self, count: int, block_ms: int, stop: asyncio.Event
+    ) -> list[Delivery]:
+        if time.monotonic() >= self._next_reclaim:
+            self._next_reclaim = time.monotonic() + self._options.lease.total_seconds()
+            idle_ms = int(self._options.lease.total_seconds() * 1000)
+            reclaimed = await self._queue.reclaim_idle(self._options.consumer, idle_ms, count)
+            if reclaimed:
+                log.info("took over %d messages idle for a whole lease", len(reclaimed))
+                return reclaimed
         receive = asyncio.ensure_future(
             self._queue.receive(self._options.consumer, count, block_ms)
         )
@@ -73,14 +110,37 @@ class WorkerLoop:
         done, _ = await asyncio.wait({receive, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
         if receive not in done:
-            # A read cut short may already have delivered messages; they stay pending
-            # in the group, unacknowledged, and are reclaimed like a crashed worker's.
+            # A read cut short may still have delivered messages; they stay pending
+            # in the group and are taken over once idle, like a crashed worker's.
             receive.cancel()
             return []
-        return await self._claim(receive.result())
+        return receive.result()
 
-    async def _attempt(self, item: Claimed, stop: asyncio.Event) -> None:
+    async def _until_a_slot_frees(self, stop: asyncio.Event) -> None:
+        stopped = asyncio.ensure_future(stop.wait())
+        tasks = {attempt.task for attempt in self._running.values()}
+        await asyncio.wait({stopped, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+
+    def _start(self, item: Claimed) -> None:
+        attempt = _Attempt(item, asyncio.create_task(self._attempt(item)))
+        self._running[item.job.id] = attempt
+        attempt.task.add_done_callback(lambda _: self._forget(attempt))
+
+    def _forget(self, attempt: _Attempt) -> None:
+        # The job's next attempt may already run here while this one still acks.
+        if self._running.get(attempt.claimed.job.id) is attempt:
+            del self._running[attempt.claimed.job.id]
+
+    async def _attempt(self, item: Claimed) -> None:
         finished = await self._run(item.job)
+        attempt = self._running.get(item.job.id)
+        if attempt is not None:
+            # From here the outcome is being written: a lease renewal that no longer
+            # finds the attempt running must not cancel its bookkeeping.
+            attempt.in_handler = False
+            if attempt.lease_lost:
+                return
         log.info(
             "job %s (%s) attempt %d: %s",
             finished.id,
@@ -91,14 +151,39 @@ class WorkerLoop:
         outcome = [Claimed(item.message_id, finished)]
         await until_available(lambda: self._record(outcome), asyncio.Event(), "recording outcome")
 
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        interval = self._options.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            running = [attempt for attempt in self._running.values() if attempt.in_handler]
+            try:
+                lost = await self._extend_leases([a.claimed.job for a in running])
+            except OUTAGES as exc:
+                log.warning("cannot renew leases: %s", exc)
+                continue
+            for attempt in running:
+                if attempt.claimed.job.id in lost and attempt.in_handler:
+                    log.warning(
+                        "job %s attempt %d lost its lease; cancelling it",
+                        attempt.claimed.job.id,
+                        attempt.claimed.job.attempt,
+                    )
+                    attempt.lease_lost = True
+                    attempt.task.cancel()
+
     async def _drain(self) -> None:
-        if not self._in_flight:
+        if not self._running:
             return
         grace = self._options.shutdown_grace.total_seconds()
-        log.info("stopping: waiting up to %gs for %d attempts", grace, len(self._in_flight))
-        _, unfinished = await asyncio.wait(self._in_flight, timeout=grace)
+        log.info("stopping: waiting up to %gs for %d attempts", grace, len(self._running))
+        tasks = {attempt.task for attempt in self._running.values()}
+        _, unfinished = await asyncio.wait(tasks, timeout=grace)
+        if not unfinished:
+            return
+        interrupted = [a.claimed.job for a in self._running.values() if a.task in unfinished]
         for task in unfinished:
             task.cancel()
-        if unfinished:
-            log.warning("cancelled %d attempts still running after the grace", len(unfinished))
-            await asyncio.wait(unfinished)
+        await asyncio.wait(unfinished)
+        log.warning("cancelled %d attempts still running after the grace", len(unfinished))
+        with contextlib.suppress(*OUTAGES):
+            await self._extend_leases.release(interrupted)

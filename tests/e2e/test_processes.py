@@ -46,7 +46,7 @@ async def test_unimportable_handler_module_stops_the_worker_with_one_line(
     assert "no_such_package.handlers" in line
 
 
-async def test_migrate_down_rolls_back_002_then_001_and_up_reapplies(
+async def test_migrate_down_rolls_back_newest_first_and_up_reapplies(
     test_services: Services,
 ) -> None:
     env = test_services.environment(await test_services.create_database())
@@ -57,10 +57,10 @@ async def test_migrate_down_rolls_back_002_then_001_and_up_reapplies(
     again = taskforge("migrate", "up", env=env)
 
     assert up.returncode == 0, up.stderr
-    assert "applied: 1, 2" in up.stdout
-    assert "rolled back: 2, 1" in down.stdout
+    assert "applied: 1, 2, 3" in up.stdout
+    assert "rolled back: 3, 2, 1" in down.stdout
     assert "version: none" in version.stdout
-    assert "applied: 1, 2" in again.stdout
+    assert "applied: 1, 2, 3" in again.stdout
 
 
 async def test_ready_is_503_naming_redis_when_redis_is_unreachable_and_jobs_still_accepted(
