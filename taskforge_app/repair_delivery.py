@@ -1,7 +1,9 @@
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
+from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
@@ -12,7 +14,8 @@ class RepairDelivery:
 
     Waiting jobs (pending or queued) unchanged for longer than the grace that have
     no message on the work stream are published again; a healthy backlog, whose
-    messages are all there, costs a read of the stream and no message at all.
+    messages are all there, costs a read of the stream and of the waiting jobs,
+    page by page, and no message at all.
     Dead jobs whose dead letter was never recorded are published to the DLQ.
     """
 
@@ -40,14 +43,24 @@ class RepairDelivery:
         # The stream is read before the store: a message consumed in between belongs
         # to a job that is no longer waiting, so it is not mistaken for a lost one.
         on_stream = await self._queue.job_ids_on_stream()
-        waiting = await self._jobs.find_waiting(now - self._grace, self._batch_size)
-        lost = [job for job in waiting if job.id not in on_stream]
+        checked = repaired = 0
+        after: tuple[datetime, UUID] | None = None
+        while True:
+            page = await self._jobs.find_waiting(now - self._grace, self._batch_size, after)
+            checked += len(page)
+            repaired += await self._republish([job for job in page if job.id not in on_stream], now)
+            if len(page) < self._batch_size:
+                break
+            after = (page[-1].updated_at, page[-1].id)
         log.debug(
             "repair pass: %d waiting jobs checked against %d on the stream, %d lost",
-            len(waiting),
+            checked,
             len(on_stream),
-            len(lost),
+            repaired,
         )
+        return repaired
+
+    async def _republish(self, lost: list[Job], now: datetime) -> int:
         if not lost:
             return 0
         await self._queue.publish(lost)

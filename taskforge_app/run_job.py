@@ -1,5 +1,6 @@
 import asyncio
 import json
+import math
 
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
@@ -9,7 +10,8 @@ from taskforge_domain.job import Job
 
 
 def describe(exc: BaseException) -> str:
-    text = str(exc)
+    # PostgreSQL text cannot hold NUL; a message is for people, so replace it visibly.
+    text = str(exc).replace("\x00", "\ufffd")
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -28,26 +30,35 @@ class RunJob:
             known = ", ".join(self._registry.job_types)
             error = f"unknown job_type {job.job_type!r}: no handler serves it (known: {known})"
             return job.kill(error, self._clock.now())
+        deadline = asyncio.timeout(self._timeout)
         try:
-            result = await asyncio.wait_for(handler(job), self._timeout)
+            async with deadline:
+                result = await handler(job)
         except TerminalError as exc:
             return job.kill(describe(exc), self._clock.now())
-        except TimeoutError:
-            error = f"attempt timed out after {self._timeout:g}s"
+        except TimeoutError as exc:
+            timed_out = deadline.expired()
+            error = f"attempt timed out after {self._timeout:g}s" if timed_out else describe(exc)
             return job.fail(error, self._clock.now(), self._policy.backoff)
         except Exception as exc:
             return job.fail(describe(exc), self._clock.now(), self._policy.backoff)
-        if not is_json(result):
-            error = f"handler returned a result that is not JSON: {type(result).__name__}"
+        if not is_storable_json(result):
+            error = (
+                "handler returned a result that is not JSON without NUL characters: "
+                f"{type(result).__name__}"
+            )
             return job.kill(error, self._clock.now())
         return job.complete(result, self._clock.now())
 
 
-def is_json(value: object) -> bool:
-    if value is None or isinstance(value, str | int | float | bool):
+def is_storable_json(value: object) -> bool:
+    """JSON the store can hold: finite numbers, and no NUL character in any string."""
+    if value is None or isinstance(value, int | bool):
         return True
+    if isinstance(value, float):
+        return math.isfinite(value)
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return False
-    return True
+    return "\\u0000" not in text

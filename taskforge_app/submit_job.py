@@ -3,7 +3,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable
+from taskforge_app.ports import (
+    Clock,
+    JobQueue,
+    JobRepository,
+    QueueUnavailable,
+    StoreUnavailable,
+)
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job import Job
 
@@ -57,7 +63,9 @@ class SubmitJob:
         )
         stored, created = await self._jobs.insert(job)
         if not created:
-            if not stored.asks_for_the_same_as(request.job_type, request.payload):
+            if not stored.asks_for_the_same_as(
+                request.job_type, request.payload, request.max_attempts
+            ):
                 raise IdempotencyKeyReused(request.idempotency_key or "", stored.id)
             return Submitted(stored, created=False)
         try:
@@ -65,5 +73,10 @@ class SubmitJob:
         except QueueUnavailable as exc:
             log.warning("job %s stays pending, queue unavailable: %s", stored.id, exc)
             return Submitted(stored, created=True)
-        await self._jobs.mark_queued([stored.id], now)
+        try:
+            await self._jobs.mark_queued([stored.id], now)
+        except StoreUnavailable as exc:
+            # Stored and on the stream: accepted. The worker's claim accepts `pending`.
+            log.warning("job %s published but left pending: %s", stored.id, exc)
+            return Submitted(stored, created=True)
         return Submitted(stored.enqueue(now), created=True)

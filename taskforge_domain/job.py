@@ -13,6 +13,25 @@ from taskforge_domain.job_status import JobStatus
 JsonObject = Mapping[str, Any]
 
 
+def same_json(a: Any, b: Any) -> bool:
+    """JSON equality: unlike Python's ==, `true` is not `1` and `false` is not `0`."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, Mapping):
+        return (
+            isinstance(b, Mapping)
+            and a.keys() == b.keys()
+            and all(same_json(a[key], b[key]) for key in a)
+        )
+    if isinstance(a, list | tuple):
+        return (
+            isinstance(b, list | tuple)
+            and len(a) == len(b)
+            and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return bool(a == b)
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     id: UUID
@@ -61,9 +80,15 @@ class Job:
     def attempts_left(self) -> int:
         return self.max_attempts - self.attempt
 
-    def asks_for_the_same_as(self, job_type: str, payload: JsonObject) -> bool:
+    def asks_for_the_same_as(
+        self, job_type: str, payload: JsonObject, max_attempts: int | None = None
+    ) -> bool:
         """Whether a replayed submission with the same idempotency key asked for this job."""
-        return self.job_type == job_type and dict(self.payload) == dict(payload)
+        return (
+            self.job_type == job_type
+            and (max_attempts is None or self.max_attempts == max_attempts)
+            and same_json(self.payload, payload)
+        )
 
     def enqueue(self, now: datetime) -> "Job":
         """A message for this job is on the work stream (first time, or a due retry)."""

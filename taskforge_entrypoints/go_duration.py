@@ -13,7 +13,7 @@ _UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def parse_go_duration(text: str) -> timedelta:
@@ -29,4 +29,7 @@ def parse_go_duration(text: str) -> timedelta:
             raise ValueError(f"{text!r} is not a duration like 300ms, 5s, 15m or 1h30m")
         seconds += float(match[1]) * _UNIT_SECONDS[match[2]]
         position = match.end()
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None

@@ -71,7 +71,7 @@ class _Env:
         raw = self._environ.get(name, default)
         try:
             return parse(raw)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ConfigError(f"{name}={raw!r}: {exc}") from None
 
     def text(self, name: str, default: str, *, allow_empty: bool = False) -> str:
@@ -95,6 +95,10 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> timedelta:
+    return timedelta(seconds=_positive_int(text))
+
+
 def _positive_duration(text: str) -> timedelta:
     value = parse_go_duration(text)
     if value <= timedelta(0):
@@ -113,6 +117,8 @@ def _listen_address(text: str) -> tuple[str, int]:
     host, separator, port = text.rpartition(":")
     if not separator:
         raise ValueError("must be host:port or :port")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        raise ValueError("an IPv6 host needs brackets, like [::1]:8080")
     return host.strip("[]") or "0.0.0.0", _port(port)
 
 
@@ -144,14 +150,14 @@ def _consumer_name(text: str) -> str:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = _Env(os.environ if environ is None else environ)
     http_host, http_port = env.get("HTTP_ADDR", ":8080", _listen_address)
-    timeout_seconds = env.get("SERVICE_TIMEOUT_SECONDS", "300", _positive_int)
+    timeout = env.get("SERVICE_TIMEOUT_SECONDS", "300", _seconds)
     settings = Settings(
         http_host=http_host,
         http_port=http_port,
         http_base_url=env.text("HTTP_BASE_URL", "http://localhost:8080").rstrip("/"),
         http_max_body_bytes=env.get("HTTP_MAX_BODY_BYTES", "1048576", _positive_int),
         service_max_attempts=env.get("SERVICE_MAX_ATTEMPTS", "5", _positive_int),
-        service_timeout=timedelta(seconds=timeout_seconds),
+        service_timeout=timeout,
         postgres_host=env.text("POSTGRES_HOST", "postgres"),
         postgres_port=env.get("POSTGRES_PORT", "5432", _port),
         postgres_user=env.text("POSTGRES_USER", "taskforge"),

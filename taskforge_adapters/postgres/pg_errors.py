@@ -12,6 +12,8 @@ _UNREACHABLE = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,
+    # Raised when a connection breaks under a running statement (server shutting down).
+    pg.InternalClientError,
     pg.PostgresConnectionError,
     pg.OperatorInterventionError,
     pg.InsufficientResourcesError,

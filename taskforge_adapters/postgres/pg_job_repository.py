@@ -70,7 +70,8 @@ ORDER BY lease_expires_at LIMIT $2
 _FIND_WAITING = f"""
 SELECT {_COLUMNS} FROM jobs
 WHERE status IN ('pending', 'queued') AND updated_at < $1
-ORDER BY updated_at LIMIT $2
+  AND ($3::timestamptz IS NULL OR (updated_at, id) > ($3, $4::uuid))
+ORDER BY updated_at, id LIMIT $2
 """
 
 _FIND_DEAD_NOT_LETTERED = f"""
@@ -198,8 +199,11 @@ class PgJobRepository(JobRepository):
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_FIND_EXPIRED, now, limit)
 
-    async def find_waiting(self, updated_before: datetime, limit: int) -> list[Job]:
-        return await self._fetch_jobs(_FIND_WAITING, updated_before, limit)
+    async def find_waiting(
+        self, updated_before: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[Job]:
+        after_at, after_id = after or (None, None)
+        return await self._fetch_jobs(_FIND_WAITING, updated_before, limit, after_at, after_id)
 
     async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_FIND_DEAD_NOT_LETTERED, updated_before, limit)

@@ -54,8 +54,11 @@ class JobRepository(Protocol):
         """Running jobs whose lease ran out: their worker died, hung or was cut off."""
         ...
 
-    async def find_waiting(self, updated_before: datetime, limit: int) -> list[Job]:
-        """Pending and queued jobs unchanged since before the given time."""
+    async def find_waiting(
+        self, updated_before: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[Job]:
+        """Pending and queued jobs unchanged since before the given time, oldest first,
+        from after the (updated_at, id) of the previous page."""
         ...
 
     async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:

@@ -11,10 +11,20 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from taskforge_app.ports import JobRepository
 from taskforge_entrypoints import ioc
+from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.settings import Settings
+
+
+async def wait_for_migrations(settings: Settings) -> bool:
+    """Apply migrations, waiting out a PostgreSQL that is not up yet; False when stopped."""
+    stop = stop_on_signals()
+    return (
+        await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
+        is not None
+    )
 
 
 def create_app(settings: Settings, *overrides: Provider) -> Litestar:
@@ -23,7 +33,6 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
-            await ioc.apply_migrations(settings)
             await container.get(JobRepository)
             yield
         finally:

@@ -1,9 +1,10 @@
 """Every error the API answers, as an RFC 9457 problem document with a stable code."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from taskforge_app.ports import StoreUnavailable, UnstorablePayload
@@ -23,28 +24,43 @@ _CODES_BY_STATUS = {
     415: "unsupported-media-type",
 }
 
+AnyRequest = Request[Any, Any, Any]
 
-class UnsupportedMediaType(HTTPException):
+
+class TaskforgeHTTPError(HTTPException):
+    """An HTTP error raised by Taskforge itself, carrying its problem code."""
+
+    code = "bad-request"
+
+
+class UnsupportedMediaType(TaskforgeHTTPError):
     status_code = 415
+    code = "unsupported-media-type"
 
 
-class InvalidIdempotencyKey(HTTPException):
+class InvalidIdempotencyKey(TaskforgeHTTPError):
     status_code = 400
+    code = "invalid-idempotency-key"
+
+
+class EmptyBody(TaskforgeHTTPError):
+    status_code = 400
+    code = "empty-body"
 
 
 def problem(
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     status: int,
     code: str,
-    title: str,
     detail: str | None = None,
     *,
+    title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Problem]:
     body = Problem(
         type=f"urn:taskforge:problem:{code}",
-        title=title,
+        title=title or HTTPStatus(status).phrase,
         status=status,
         code=code,
         detail=detail,
@@ -54,76 +70,63 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_failed(
-    request: Request[Any, Any, Any], exc: ValidationException
-) -> Response[Problem]:
+def _validation_failed(request: AnyRequest, exc: ValidationException) -> Response[Problem]:
     errors = exc.extra if isinstance(exc.extra, list) else None
-    first = errors[0] if errors else {}
-    detail = first.get("message") if isinstance(first, dict) else None
-    key = first.get("key") if isinstance(first, dict) else None
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    detail, key = first.get("message"), first.get("key")
     if detail and key and key != "data":
         detail = f"{key}: {detail}"
-    return problem(
-        request, 422, "validation-failed", "The request is not valid", detail, errors=errors
-    )
+    title = "The request is not valid"
+    return problem(request, 422, "validation-failed", detail, title=title, errors=errors)
 
 
-def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _http_error(request: AnyRequest, exc: HTTPException) -> Response[Problem]:
     if isinstance(exc, ValidationException) and exc.extra:
         return _validation_failed(request, exc)
-    status = exc.status_code
-    code = _CODES_BY_STATUS.get(status, f"http-{status}")
-    detail = exc.detail
     if isinstance(exc.__cause__, SerializationException):
-        code = "malformed-json"
         detail = f"the request body is not valid JSON: {exc.__cause__}"
-    if isinstance(exc, InvalidIdempotencyKey):
-        code = "invalid-idempotency-key"
-    return problem(request, status, code, _title(status), detail, headers=exc.headers)
+        return problem(request, 400, "malformed-json", detail)
+    status = exc.status_code
+    code = exc.code if isinstance(exc, TaskforgeHTTPError) else _CODES_BY_STATUS.get(status)
+    return problem(request, status, code or f"http-{status}", exc.detail, headers=exc.headers)
 
 
-def _title(status: int) -> str:
-    from http import HTTPStatus
-
-    return HTTPStatus(status).phrase
-
-
-def _job_not_found(request: Request[Any, Any, Any], exc: JobNotFound) -> Response[Problem]:
-    return problem(request, 404, "job-not-found", "Job not found", str(exc))
+def _not_utf8(request: AnyRequest, exc: UnicodeDecodeError) -> Response[Problem]:
+    detail = f"the request body is not valid UTF-8 JSON: {exc.reason} at byte {exc.start}"
+    return problem(request, 400, "malformed-json", detail)
 
 
-def _key_reused(request: Request[Any, Any, Any], exc: IdempotencyKeyReused) -> Response[Problem]:
-    return problem(request, 422, "idempotency-key-reused", "Idempotency-Key reused", str(exc))
+def _job_not_found(request: AnyRequest, exc: JobNotFound) -> Response[Problem]:
+    return problem(request, 404, "job-not-found", str(exc), title="Job not found")
 
 
-def _unstorable(request: Request[Any, Any, Any], exc: UnstorablePayload) -> Response[Problem]:
-    return problem(request, 422, "payload-not-storable", "The payload cannot be stored", str(exc))
+def _key_reused(request: AnyRequest, exc: IdempotencyKeyReused) -> Response[Problem]:
+    return problem(request, 422, "idempotency-key-reused", str(exc), title="Idempotency-Key reused")
 
 
-def _store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Problem]:
+def _unstorable(request: AnyRequest, exc: UnstorablePayload) -> Response[Problem]:
+    title = "The payload cannot be stored"
+    return problem(request, 422, "payload-not-storable", str(exc), title=title)
+
+
+def _store_unavailable(request: AnyRequest, exc: StoreUnavailable) -> Response[Problem]:
     log.warning("answering 503: %s", exc)
-    return problem(
-        request,
-        503,
-        "store-unavailable",
-        "Service Unavailable",
-        "the job store is not reachable; try again later",
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
+    detail = "the job store is not reachable; try again later"
+    headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    return problem(request, 503, "store-unavailable", detail, headers=headers)
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def _unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(request, 500, "internal-error", "Internal Server Error")
+    return problem(request, 500, "internal-error")
 
 
 exception_handlers: dict[type[Exception] | int, Any] = {
     HTTPException: _http_error,
+    UnicodeDecodeError: _not_utf8,
     JobNotFound: _job_not_found,
     IdempotencyKeyReused: _key_reused,
-    StoreUnavailable: _store_unavailable,
     UnstorablePayload: _unstorable,
+    StoreUnavailable: _store_unavailable,
     Exception: _unexpected,
 }
-
-__all__ = ["PROBLEM_JSON", "MediaType", "exception_handlers", "problem"]

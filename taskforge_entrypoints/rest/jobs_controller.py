@@ -8,7 +8,11 @@ from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
 from taskforge_app.submit_job import NewJob, SubmitJob
-from taskforge_entrypoints.rest.errors import InvalidIdempotencyKey, UnsupportedMediaType
+from taskforge_entrypoints.rest.errors import (
+    EmptyBody,
+    InvalidIdempotencyKey,
+    UnsupportedMediaType,
+)
 from taskforge_entrypoints.rest.schemas import JobCreate, JobOut, Problem
 from taskforge_entrypoints.settings import Settings
 
@@ -25,6 +29,8 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
         raise UnsupportedMediaType(
             detail=f"Content-Type must be application/json, got {media_type or 'none'!r}"
         )
+    if not await request.body():
+        raise EmptyBody(detail="the request body is empty; send a JSON object with a job_type")
 
 
 def _checked_key(key: str | None) -> str | None:

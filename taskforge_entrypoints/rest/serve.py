@@ -1,12 +1,15 @@
+import asyncio
 import signal
 
 import uvicorn
 
-from taskforge_entrypoints.rest.composition import create_app
+from taskforge_entrypoints.rest.composition import create_app, wait_for_migrations
 from taskforge_entrypoints.settings import Settings
 
 
 def serve_api(settings: Settings) -> None:
+    if not asyncio.run(wait_for_migrations(settings)):
+        return
     # uvicorn re-raises SIGTERM after its graceful shutdown so the previous handler
     # decides the exit; a no-op handler makes a requested stop exit 0, not -15.
     signal.signal(signal.SIGTERM, lambda *_: None)
@@ -14,7 +17,7 @@ def serve_api(settings: Settings) -> None:
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
-        log_level=settings.log_level.lower(),
+        log_config=None,
         access_log=False,
         loop="uvloop",
         http="httptools",

@@ -90,6 +90,11 @@ class WorkerLoop:
                 log.warning("cannot read or claim jobs, retrying: %s", exc)
                 await sleep_unless_stopped(stop, 1.0)
                 continue
+            except Exception:
+                # Whatever it was, the messages stay pending and are taken over later.
+                log.exception("reading or claiming jobs failed unexpectedly, retrying")
+                await sleep_unless_stopped(stop, 1.0)
+                continue
             for item in claimed:
                 self._start(item)
 
@@ -149,7 +154,16 @@ class WorkerLoop:
             finished.status.value,
         )
         outcome = [Claimed(item.message_id, finished)]
-        await until_available(lambda: self._record(outcome), asyncio.Event(), "recording outcome")
+        try:
+            await until_available(
+                lambda: self._record(outcome), asyncio.Event(), "recording outcome"
+            )
+        except Exception:
+            log.exception(
+                "recording job %s attempt %d failed; its lease will expire and it will retry",
+                finished.id,
+                finished.attempt,
+            )
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._options.lease.total_seconds() / 3
@@ -158,7 +172,7 @@ class WorkerLoop:
             running = [attempt for attempt in self._running.values() if attempt.in_handler]
             try:
                 lost = await self._extend_leases([a.claimed.job for a in running])
-            except OUTAGES as exc:
+            except Exception as exc:
                 log.warning("cannot renew leases: %s", exc)
                 continue
             for attempt in running:

@@ -103,10 +103,10 @@ async def test_zombie_worker_cannot_overwrite_the_newer_attempt(stack: FaultStac
     job_id = response.json()["id"]
     await stack.wait_for_attempt_start(job_id, attempt=1)
 
-    stack.processes["worker1"].popen.send_signal(signal.SIGSTOP)
+    stack.pause("worker1")
     stack.start("worker2", "worker")
     await stack.wait_for_attempt_start(job_id, attempt=2)
-    stack.processes["worker1"].popen.send_signal(signal.SIGCONT)
+    stack.resume("worker1")
     await stack.settle(within=30)
 
     job = await stack.job(job_id)

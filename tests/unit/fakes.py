@@ -1,0 +1,294 @@
+"""In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from taskforge_app.ports import DeadLetter, Delivery, QueueUnavailable, StoreUnavailable
+from taskforge_domain.job import Job
+from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+CLAIMABLE = frozenset(
+    s for s, targets in ALLOWED_TRANSITIONS.items() if JobStatus.RUNNING in targets
+)
+
+
+@dataclass
+class EventLog:
+    """Every write to the store and the queue, in the order it happened, across both fakes."""
+
+    entries: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+
+    def record(self, name: str, items: Iterable[object]) -> None:
+        self.entries.append((name, tuple(items)))
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.entries]
+
+
+class FixedClock:
+    """A Clock that only moves when a test advances it."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, by: timedelta) -> None:
+        self._now += by
+
+
+def draw_highest(low: float, high: float) -> float:
+    """A backoff random source that always picks the top of the range: delays are predictable."""
+    return high
+
+
+class InMemoryJobRepository:
+    """A JobRepository in a dict, with the same conditions as PgJobRepository's statements."""
+
+    def __init__(self, events: EventLog | None = None) -> None:
+        self.jobs: dict[UUID, Job] = {}
+        self.dead_lettered: dict[UUID, datetime] = {}
+        self.unavailable = False
+        self.events = events if events is not None else EventLog()
+
+    def put(self, *jobs: Job) -> None:
+        """Arrange a stored state directly, without logging a write."""
+        for job in jobs:
+            self.jobs[job.id] = job
+
+    def _answer(self) -> None:
+        if self.unavailable:
+            raise StoreUnavailable("connection refused")
+
+    def _select(self, where: Callable[[Job], bool], order: Callable[[Job], Any]) -> list[Job]:
+        return sorted((job for job in self.jobs.values() if where(job)), key=order)
+
+    async def insert(self, job: Job) -> tuple[Job, bool]:
+        self._answer()
+        if job.idempotency_key is not None:
+            for stored in self.jobs.values():
+                if stored.idempotency_key == job.idempotency_key:
+                    return stored, False
+        self.jobs[job.id] = job
+        self.events.record("store.insert", [job.id])
+        return job, True
+
+    async def get(self, job_id: UUID) -> Job | None:
+        self._answer()
+        return self.jobs.get(job_id)
+
+    async def mark_queued(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        self._answer()
+        marked = [i for i in job_ids if i in self.jobs and self.jobs[i].status is JobStatus.PENDING]
+        for job_id in marked:
+            self.jobs[job_id] = replace(self.jobs[job_id], status=JobStatus.QUEUED, updated_at=now)
+        self.events.record("store.mark_queued", marked)
+
+    async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
+        self._answer()
+        started: list[Job] = []
+        for job_id in dict.fromkeys(job_ids):
+            job = self.jobs.get(job_id)
+            if job is None or job.status not in CLAIMABLE:
+                continue
+            job = replace(
+                job,
+                status=JobStatus.RUNNING,
+                attempt=job.attempt + 1,
+                lease_expires_at=now + lease,
+                updated_at=now,
+            )
+            self.jobs[job_id] = job
+            started.append(job)
+        self.events.record("store.claim", [job.id for job in started])
+        return started
+
+    def _holds(self, job_id: UUID, attempt: int) -> bool:
+        stored = self.jobs.get(job_id)
+        return (
+            stored is not None and stored.status is JobStatus.RUNNING and stored.attempt == attempt
+        )
+
+    async def record_outcomes(
+        self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
+    ) -> set[UUID]:
+        self._answer()
+        written: set[UUID] = set()
+        for outcome in jobs:
+            if not self._holds(outcome.id, outcome.attempt):
+                continue
+            stored = self.jobs[outcome.id]
+            if lease_expired_before is not None and not (
+                stored.lease_expires_at is not None
+                and stored.lease_expires_at < lease_expired_before
+            ):
+                continue
+            self.jobs[outcome.id] = replace(
+                stored,
+                status=outcome.status,
+                result=outcome.result,
+                last_error=outcome.last_error,
+                run_at=outcome.run_at,
+                lease_expires_at=None,
+                updated_at=outcome.updated_at,
+            )
+            written.add(outcome.id)
+        self.events.record("store.record_outcomes", sorted(written, key=str))
+        return written
+
+    async def extend_leases(
+        self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
+    ) -> set[UUID]:
+        self._answer()
+        held = {job_id for job_id, attempt in attempts if self._holds(job_id, attempt)}
+        for job_id in held:
+            self.jobs[job_id] = replace(self.jobs[job_id], lease_expires_at=now + lease)
+        self.events.record("store.extend_leases", sorted(held, key=str))
+        return held
+
+    async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
+        self._answer()
+        return self._select(
+            lambda job: (
+                job.status is JobStatus.RUNNING
+                and job.lease_expires_at is not None
+                and job.lease_expires_at < now
+            ),
+            lambda job: job.lease_expires_at,
+        )[:limit]
+
+    async def find_waiting(
+        self, updated_before: datetime, limit: int, after: tuple[datetime, UUID] | None = None
+    ) -> list[Job]:
+        self._answer()
+        return self._select(
+            lambda job: (
+                job.status in {JobStatus.PENDING, JobStatus.QUEUED}
+                and job.updated_at < updated_before
+                and (after is None or (job.updated_at, job.id) > after)
+            ),
+            lambda job: (job.updated_at, job.id),
+        )[:limit]
+
+    async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:
+        self._answer()
+        return self._select(
+            lambda job: (
+                job.status is JobStatus.DEAD
+                and job.id not in self.dead_lettered
+                and job.updated_at < updated_before
+            ),
+            lambda job: job.updated_at,
+        )[:limit]
+
+    async def mark_dead_lettered(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        self._answer()
+        marked = [i for i in job_ids if i in self.jobs and self.jobs[i].status is JobStatus.DEAD]
+        for job_id in marked:
+            self.dead_lettered[job_id] = now
+        self.events.record("store.mark_dead_lettered", marked)
+
+    async def promote_due(self, now: datetime, limit: int) -> list[Job]:
+        self._answer()
+        due = self._select(
+            lambda job: job.status is JobStatus.RETRYING and job.run_at <= now,
+            lambda job: job.run_at,
+        )[:limit]
+        promoted = [replace(job, status=JobStatus.QUEUED, updated_at=now) for job in due]
+        self.put(*promoted)
+        self.events.record("store.promote_due", [job.id for job in promoted])
+        return promoted
+
+    async def ping(self) -> None:
+        self._answer()
+
+
+class FakeQueue:
+    """A JobQueue as lists: a work stream with a consumer group, and a dead-letter stream.
+
+    Messages wait in `inbox` until received, then stay unacknowledged until acked;
+    every unacknowledged message counts as idle for reclaim_idle.
+    """
+
+    def __init__(self, events: EventLog | None = None) -> None:
+        self.published: list[Job] = []
+        self.publish_calls: list[list[UUID]] = []
+        self.dead_letters: list[DeadLetter] = []
+        self.acked: list[str] = []
+        self.inbox: list[Delivery] = []
+        self.unacked: dict[str, Delivery] = {}
+        self.groups_ensured = False
+        self.unavailable = False
+        self.events = events if events is not None else EventLog()
+        self._next_message = 0
+
+    def _answer(self) -> None:
+        if self.unavailable:
+            raise QueueUnavailable("redis is down")
+
+    def deliver(self, *job_ids: UUID | None) -> list[Delivery]:
+        """Arrange messages on the work stream without logging a write; returns them."""
+        deliveries = []
+        for job_id in job_ids:
+            self._next_message += 1
+            deliveries.append(Delivery(f"{self._next_message}-0", job_id))
+        self.inbox.extend(deliveries)
+        return deliveries
+
+    def lose_everything(self) -> None:
+        """What a Redis restart without persistence does to the streams."""
+        self.inbox.clear()
+        self.unacked.clear()
+
+    @property
+    def published_ids(self) -> list[UUID]:
+        return [job.id for job in self.published]
+
+    async def publish(self, jobs: Sequence[Job]) -> None:
+        self._answer()
+        self.published.extend(jobs)
+        self.publish_calls.append([job.id for job in jobs])
+        self.deliver(*(job.id for job in jobs))
+        self.events.record("queue.publish", [job.id for job in jobs])
+
+    async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
+        self._answer()
+        self.dead_letters.extend(letters)
+        self.events.record("queue.publish_dead", [letter.job_id for letter in letters])
+
+    async def ensure_groups(self) -> None:
+        self._answer()
+        self.groups_ensured = True
+
+    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        self._answer()
+        taken, self.inbox = self.inbox[:count], self.inbox[count:]
+        self.unacked.update((delivery.message_id, delivery) for delivery in taken)
+        return taken
+
+    async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        self._answer()
+        return list(self.unacked.values())[:count]
+
+    async def ack(self, message_ids: Sequence[str]) -> None:
+        self._answer()
+        self.acked.extend(message_ids)
+        for message_id in message_ids:
+            self.unacked.pop(message_id, None)
+        self.inbox = [d for d in self.inbox if d.message_id not in set(message_ids)]
+        self.events.record("queue.ack", message_ids)
+
+    async def job_ids_on_stream(self) -> set[UUID]:
+        self._answer()
+        on_stream = [*self.inbox, *self.unacked.values()]
+        return {delivery.job_id for delivery in on_stream if delivery.job_id is not None}
+
+    async def ping(self) -> None:
+        self._answer()

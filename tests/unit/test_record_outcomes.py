@@ -1,0 +1,165 @@
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from taskforge_app.claim_jobs import Claimed
+from taskforge_app.ports import DeadLetter
+from taskforge_app.record_outcomes import RecordOutcomes
+from taskforge_domain.backoff import FullJitterBackoff
+from taskforge_domain.job import Job
+from taskforge_domain.job_status import JobStatus
+from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
+
+LEASE = timedelta(seconds=35)
+FINISHED_AT = START + timedelta(seconds=3)
+
+
+@pytest.fixture
+def record(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> RecordOutcomes:
+    return RecordOutcomes(jobs, queue, clock)
+
+
+def running(jobs: InMemoryJobRepository, max_attempts: int = 3) -> Job:
+    job = Job.submit(
+        job_id=uuid4(), job_type="dead", payload={}, max_attempts=max_attempts, now=START
+    )
+    job = job.enqueue(START).start(START, LEASE)
+    jobs.put(job)
+    return job
+
+
+async def test_dead_job_is_written_before_its_dead_letter_is_published_then_acked(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, events: EventLog, clock: FixedClock
+) -> None:
+    job = running(jobs)
+    dead = job.kill("TerminalError: cannot succeed", FINISHED_AT)
+
+    await record([Claimed("7-0", dead)])
+
+    assert events.entries == [
+        ("store.record_outcomes", (job.id,)),
+        ("queue.publish_dead", (job.id,)),
+        ("store.mark_dead_lettered", (job.id,)),
+        ("queue.ack", ("7-0",)),
+    ]
+    assert jobs.jobs[job.id].status is JobStatus.DEAD
+    assert jobs.dead_lettered == {job.id: clock.now()}
+
+
+async def test_the_dead_letter_carries_the_spec_fields(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    job = running(jobs)
+
+    await record([Claimed("7-0", job.kill("TerminalError: cannot succeed", FINISHED_AT))])
+
+    assert queue.dead_letters == [
+        DeadLetter(
+            job_id=job.id,
+            job_type="dead",
+            attempt=1,
+            last_error="TerminalError: cannot succeed",
+            dead_at=FINISHED_AT,
+        )
+    ]
+
+
+async def test_a_completed_attempt_is_written_and_acked_without_a_dead_letter(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue, events: EventLog
+) -> None:
+    job = running(jobs)
+
+    await record([Claimed("7-0", job.complete({"message": "pong"}, FINISHED_AT))])
+
+    stored = jobs.jobs[job.id]
+    assert (stored.status, stored.result, stored.lease_expires_at) == (
+        JobStatus.COMPLETED,
+        {"message": "pong"},
+        None,
+    )
+    assert stored.updated_at == FINISHED_AT
+    assert queue.dead_letters == []
+    assert events.names == ["store.record_outcomes", "queue.ack"]
+
+
+async def test_a_retrying_attempt_is_written_with_its_next_run_time(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, backoff: FullJitterBackoff
+) -> None:
+    job = running(jobs)
+    retrying = job.fail("RetryableError: later", FINISHED_AT, backoff)
+
+    await record([Claimed("7-0", retrying)])
+
+    stored = jobs.jobs[job.id]
+    assert (stored.status, stored.run_at, stored.last_error) == (
+        JobStatus.RETRYING,
+        retrying.run_at,
+        "RetryableError: later",
+    )
+
+
+async def test_an_outcome_of_an_attempt_that_moved_on_is_fenced(
+    record: RecordOutcomes,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    events: EventLog,
+    backoff: FullJitterBackoff,
+) -> None:
+    first_attempt = running(jobs)
+    reaped = first_attempt.fail("lease expired", START, backoff)
+    second_attempt = reaped.enqueue(START).start(START, LEASE)
+    jobs.put(second_attempt)
+
+    await record([Claimed("7-0", first_attempt.kill("too late", FINISHED_AT))])
+
+    assert jobs.jobs[first_attempt.id] == second_attempt
+    assert queue.dead_letters == []
+    assert queue.acked == ["7-0"]
+    assert record.fenced_total == 1
+    assert events.names == ["store.record_outcomes", "queue.ack"]
+
+
+async def test_an_outcome_for_a_job_already_finished_is_fenced(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    job = running(jobs)
+    completed = job.complete("first", START)
+    jobs.put(completed)
+
+    await record([Claimed("7-0", job.kill("late", FINISHED_AT))])
+
+    assert jobs.jobs[job.id] == completed
+    assert queue.dead_letters == []
+    assert queue.acked == ["7-0"]
+    assert record.fenced_total == 1
+
+
+async def test_a_batch_writes_the_current_attempts_and_counts_only_the_fenced(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    done, doomed, stale = running(jobs), running(jobs), running(jobs)
+    jobs.put(stale.complete("someone else", START))
+
+    await record(
+        [
+            Claimed("1-0", done.complete("ok", FINISHED_AT)),
+            Claimed("2-0", doomed.kill("boom", FINISHED_AT)),
+            Claimed("3-0", stale.kill("boom", FINISHED_AT)),
+        ]
+    )
+
+    assert [letter.job_id for letter in queue.dead_letters] == [doomed.id]
+    assert queue.acked == ["1-0", "2-0", "3-0"]
+    assert record.fenced_total == 1
+
+    await record([Claimed("4-0", stale.kill("again", FINISHED_AT))])
+
+    assert record.fenced_total == 2
+
+
+async def test_nothing_finished_writes_nothing(record: RecordOutcomes, events: EventLog) -> None:
+    await record([])
+
+    assert events.entries == []
+    assert record.fenced_total == 0

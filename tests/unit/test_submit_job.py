@@ -1,0 +1,170 @@
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import pytest
+
+from taskforge_app.ports import StoreUnavailable
+from taskforge_app.submit_job import NewJob, SubmitDefaults, SubmitJob
+from taskforge_domain.errors import IdempotencyKeyReused
+from taskforge_domain.job_status import JobStatus
+from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
+
+
+@pytest.fixture
+def submit(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> SubmitJob:
+    return SubmitJob(jobs, queue, clock, SubmitDefaults(max_attempts=5))
+
+
+async def test_a_new_job_is_stored_published_and_queued(
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    submitted = await submit(NewJob("ping", {"message": "hello"}))
+
+    assert submitted.created
+    assert submitted.job.status is JobStatus.QUEUED
+    assert jobs.jobs[submitted.job.id].status is JobStatus.QUEUED
+    assert queue.published_ids == [submitted.job.id]
+
+
+async def test_the_job_is_stored_then_published_then_marked_queued(
+    submit: SubmitJob, events: EventLog
+) -> None:
+    submitted = await submit(NewJob("ping", {}))
+
+    job_id = submitted.job.id
+    assert events.entries == [
+        ("store.insert", (job_id,)),
+        ("queue.publish", (job_id,)),
+        ("store.mark_queued", (job_id,)),
+    ]
+
+
+async def test_a_new_job_gets_the_default_max_attempts_and_no_attempt_yet(
+    submit: SubmitJob, clock: FixedClock
+) -> None:
+    submitted = await submit(NewJob("ping", {}))
+
+    assert (submitted.job.attempt, submitted.job.max_attempts) == (0, 5)
+    assert submitted.job.created_at == submitted.job.run_at == clock.now() == START
+
+
+async def test_a_requested_max_attempts_wins_over_the_default(submit: SubmitJob) -> None:
+    submitted = await submit(NewJob("ping", {}, max_attempts=2))
+
+    assert submitted.job.max_attempts == 2
+
+
+async def test_the_same_key_and_request_returns_the_first_job_and_publishes_nothing_again(
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    first = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
+
+    replay = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
+
+    assert not replay.created
+    assert replay.job.id == first.job.id
+    assert replay.job.status is JobStatus.QUEUED
+    assert len(jobs.jobs) == 1
+    assert queue.published_ids == [first.job.id]
+
+
+@pytest.mark.parametrize(
+    ("job_type", "payload"), [("ping", {"message": "other"}), ("fail", {"message": "hello"})]
+)
+async def test_the_same_key_with_another_request_is_refused_and_makes_no_second_job(
+    submit: SubmitJob,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    job_type: str,
+    payload: dict[str, object],
+) -> None:
+    first = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
+
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        await submit(NewJob(job_type, payload, idempotency_key="k-1"))
+
+    assert (refused.value.key, refused.value.job_id) == ("k-1", first.job.id)
+    assert list(jobs.jobs) == [first.job.id]
+    assert queue.published_ids == [first.job.id]
+
+
+async def test_a_replay_with_true_where_the_first_had_one_is_another_request(
+    submit: SubmitJob, jobs: InMemoryJobRepository
+) -> None:
+    await submit(NewJob("ping", {"fail": 1}, idempotency_key="k-1"))
+
+    with pytest.raises(IdempotencyKeyReused):
+        await submit(NewJob("ping", {"fail": True}, idempotency_key="k-1"))
+
+
+async def test_the_same_key_with_other_max_attempts_is_refused(
+    submit: SubmitJob, jobs: InMemoryJobRepository
+) -> None:
+    await submit(NewJob("ping", {}, idempotency_key="k-1", max_attempts=2))
+
+    with pytest.raises(IdempotencyKeyReused):
+        await submit(NewJob("ping", {}, idempotency_key="k-1", max_attempts=3))
+
+    assert len(jobs.jobs) == 1
+
+
+async def test_without_a_key_two_identical_requests_are_two_jobs(
+    submit: SubmitJob, jobs: InMemoryJobRepository
+) -> None:
+    first = await submit(NewJob("ping", {"message": "hello"}))
+    second = await submit(NewJob("ping", {"message": "hello"}))
+
+    assert second.created
+    assert first.job.id != second.job.id
+    assert len(jobs.jobs) == 2
+
+
+async def test_when_the_queue_is_down_the_job_is_accepted_and_stays_pending(
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    queue.unavailable = True
+
+    submitted = await submit(NewJob("ping", {"message": "hello"}))
+
+    assert submitted.created
+    assert submitted.job.status is JobStatus.PENDING
+    assert jobs.jobs[submitted.job.id].status is JobStatus.PENDING
+    assert queue.published == []
+
+
+class StoreLostAfterInsert(InMemoryJobRepository):
+    """A store that commits the insert, then stops answering."""
+
+    async def mark_queued(self, job_ids: Sequence[UUID], now: datetime) -> None:
+        raise StoreUnavailable("connection reset")
+
+
+async def test_a_store_outage_after_the_insert_committed_still_accepts_the_job(
+    queue: FakeQueue, clock: FixedClock
+) -> None:
+    jobs = StoreLostAfterInsert()
+    submit = SubmitJob(jobs, queue, clock, SubmitDefaults(max_attempts=5))
+
+    submitted = await submit(NewJob("ping", {"message": "hello"}))
+
+    assert submitted.created
+    assert list(jobs.jobs) == [submitted.job.id]
+    assert queue.published_ids == [submitted.job.id]
+
+
+async def test_a_replay_after_the_queue_came_back_returns_the_pending_job_unpublished(
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+) -> None:
+    queue.unavailable = True
+    first = await submit(NewJob("ping", {}, idempotency_key="k-1"))
+    queue.unavailable = False
+
+    replay = await submit(NewJob("ping", {}, idempotency_key="k-1"))
+
+    assert (replay.created, replay.job.id, replay.job.status) == (
+        False,
+        first.job.id,
+        JobStatus.PENDING,
+    )
+    assert queue.published == []
