@@ -47,6 +47,7 @@ class Job:
     last_error: str | None = None
     result: Any = None
     lease_expires_at: datetime | None = None
+    started_at: datetime | None = None
 
     @classmethod
     def submit(
@@ -97,7 +98,11 @@ class Job:
     def start(self, now: datetime, lease: timedelta) -> "Job":
         """A worker claimed the next attempt; it owns the job until the lease expires."""
         return self._become(
-            JobStatus.RUNNING, now, attempt=self.attempt + 1, lease_expires_at=now + lease
+            JobStatus.RUNNING,
+            now,
+            attempt=self.attempt + 1,
+            lease_expires_at=now + lease,
+            started_at=now,
         )
 
     def complete(self, result: Any, now: datetime) -> "Job":

@@ -32,7 +32,8 @@ from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_app.run_job import RunJob
-from taskforge_app.submit_job import SubmitDefaults, SubmitJob
+from taskforge_app.submit_job import SubmitJob
+from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_entrypoints.settings import Settings
 
@@ -81,6 +82,7 @@ class InfrastructureProvider(Provider):
 
 class UseCaseProvider(Provider):
     scope = Scope.APP
+    submit_jobs = provide(SubmitJobs)
     submit_job = provide(SubmitJob)
     get_job = provide(GetJob)
     check_readiness = provide(CheckReadiness)

@@ -23,6 +23,7 @@ class Settings:
     http_port: int
     http_base_url: str
     http_max_body_bytes: int
+    http_max_batch_body_bytes: int
     service_max_attempts: int
     service_timeout: timedelta
     postgres_host: str
@@ -156,6 +157,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_port=http_port,
         http_base_url=env.text("HTTP_BASE_URL", "http://localhost:8080").rstrip("/"),
         http_max_body_bytes=env.get("HTTP_MAX_BODY_BYTES", "1048576", _positive_int),
+        http_max_batch_body_bytes=env.get("HTTP_MAX_BATCH_BODY_BYTES", "16777216", _positive_int),
         service_max_attempts=env.get("SERVICE_MAX_ATTEMPTS", "5", _positive_int),
         service_timeout=timeout,
         postgres_host=env.text("POSTGRES_HOST", "postgres"),

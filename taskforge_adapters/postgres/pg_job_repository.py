@@ -14,18 +14,20 @@ from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
 
 _COLUMNS = (
     "id, job_type, payload, status, attempt, max_attempts, last_error, result, "
-    "idempotency_key, run_at, lease_expires_at, created_at, updated_at"
+    "idempotency_key, run_at, lease_expires_at, started_at, created_at, updated_at"
 )
 
-_INSERT = f"""
+_INSERT_MANY = f"""
 INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, idempotency_key,
                   run_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+SELECT id, job_type, payload::jsonb, 'pending', 0, max_attempts, idempotency_key, $6, $6, $6
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])
+     AS new(id, job_type, payload, max_attempts, idempotency_key)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING {_COLUMNS}
 """
 
-_BY_KEY = f"SELECT {_COLUMNS} FROM jobs WHERE idempotency_key = $1"
+_BY_KEYS = f"SELECT {_COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])"
 
 _BY_ID = f"SELECT {_COLUMNS} FROM jobs WHERE id = $1"
 
@@ -37,7 +39,7 @@ WHERE id = ANY($1::uuid[]) AND status = 'pending'
 _CLAIM = f"""
 UPDATE jobs
 SET status = 'running', attempt = attempt + 1, lease_expires_at = $2::timestamptz + $3::interval,
-    updated_at = $2
+    started_at = $2, updated_at = $2
 WHERE id = ANY($1::uuid[]) AND status = ANY($4::text[])
 RETURNING {_COLUMNS}
 """
@@ -124,6 +126,7 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         idempotency_key=row["idempotency_key"],
         run_at=row["run_at"],
         lease_expires_at=row["lease_expires_at"],
+        started_at=row["started_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -133,26 +136,32 @@ class PgJobRepository(JobRepository):
     def __init__(self, pool: Any) -> None:
         self._pool = pool
 
-    async def insert(self, job: Job) -> tuple[Job, bool]:
+    async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
+        if not jobs:
+            return []
         async with store_errors(), _payload_errors():
-            row = await self._pool.fetchrow(
-                _INSERT,
-                job.id,
-                job.job_type,
-                job.payload,
-                job.status.value,
-                job.attempt,
-                job.max_attempts,
-                job.idempotency_key,
-                job.run_at,
-                job.created_at,
-                job.updated_at,
+            rows = await self._pool.fetch(
+                _INSERT_MANY,
+                [job.id for job in jobs],
+                [job.job_type for job in jobs],
+                [_encode_json(job.payload).decode() for job in jobs],
+                [job.max_attempts for job in jobs],
+                [job.idempotency_key for job in jobs],
+                jobs[0].created_at,
             )
-            if row is not None:
-                return job_from_row(row), True
-            # The key's first job committed before this insert looked; this read sees it.
-            existing = await self._pool.fetchrow(_BY_KEY, job.idempotency_key)
-        return job_from_row(existing), False
+            inserted = {row["id"]: job_from_row(row) for row in rows}
+            known_keys = [
+                job.idempotency_key
+                for job in jobs
+                if job.id not in inserted and job.idempotency_key is not None
+            ]
+            # Those keys' first jobs committed before this insert looked; this read sees them.
+            existing = await self._pool.fetch(_BY_KEYS, known_keys) if known_keys else []
+        by_key = {row["idempotency_key"]: job_from_row(row) for row in existing}
+        return [
+            (inserted[job.id], True) if job.id in inserted else (by_key[job.idempotency_key], False)
+            for job in jobs
+        ]
 
     async def get(self, job_id: UUID) -> Job | None:
         async with store_errors():

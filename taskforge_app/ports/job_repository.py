@@ -16,10 +16,11 @@ class JobRepository(Protocol):
     Raises StoreUnavailable when the store cannot be reached.
     """
 
-    async def insert(self, job: Job) -> tuple[Job, bool]:
-        """Store a new job; on a known idempotency key return the stored job and False.
+    async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
+        """Store new jobs in one statement; for each, in order, the stored job and whether
+        it is new (False: its idempotency key was known, and this is the first job).
 
-        Raises UnstorablePayload when the store cannot hold the payload.
+        Raises UnstorablePayload when the store cannot hold a payload.
         """
         ...
 

@@ -14,6 +14,7 @@ from taskforge_entrypoints import ioc
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
+from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.settings import Settings
 
@@ -39,7 +40,14 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             await container.close()
 
     app = Litestar(
-        route_handlers=[DishkaRouter("", route_handlers=[JobsController, HealthController])],
+        route_handlers=[
+            DishkaRouter("", route_handlers=[JobsController, HealthController]),
+            DishkaRouter(
+                "",
+                route_handlers=[JobBatchController],
+                request_max_body_size=settings.http_max_batch_body_bytes,
+            ),
+        ],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         request_max_body_size=settings.http_max_body_bytes,

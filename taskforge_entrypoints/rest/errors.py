@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from taskforge_app.ports import StoreUnavailable, UnstorablePayload
 from taskforge_domain.errors import IdempotencyKeyReused, JobNotFound
@@ -48,6 +49,31 @@ class EmptyBody(TaskforgeHTTPError):
     code = "empty-body"
 
 
+def problem_body(
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> Problem:
+    return Problem(
+        type=f"urn:taskforge:problem:{code}",
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        code=code,
+        detail=detail,
+        instance=instance,
+        errors=errors,
+    )
+
+
+def problem_spec(description: str) -> ResponseSpec:
+    """How an error answer appears in the OpenAPI schema."""
+    return ResponseSpec(Problem, description=description, media_type=PROBLEM_JSON)
+
+
 def problem(
     request: AnyRequest,
     status: int,
@@ -58,15 +84,7 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Problem]:
-    body = Problem(
-        type=f"urn:taskforge:problem:{code}",
-        title=title or HTTPStatus(status).phrase,
-        status=status,
-        code=code,
-        detail=detail,
-        instance=request.url.path,
-        errors=errors,
-    )
+    body = problem_body(status, code, detail, title=title, instance=request.url.path, errors=errors)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

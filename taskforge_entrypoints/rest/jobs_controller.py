@@ -7,20 +7,18 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
-from taskforge_app.submit_job import NewJob, SubmitJob
+from taskforge_app.submit_job import SubmitJob
+from taskforge_app.submit_jobs import NewJob
 from taskforge_entrypoints.rest.errors import (
     EmptyBody,
     InvalidIdempotencyKey,
     UnsupportedMediaType,
+    problem_spec,
 )
-from taskforge_entrypoints.rest.schemas import JobCreate, JobOut, Problem
+from taskforge_entrypoints.rest.schemas import JobCreate, JobOut
 from taskforge_entrypoints.settings import Settings
 
 _MAX_KEY_LENGTH = 255
-
-
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(Problem, description=description, media_type="application/problem+json")
 
 
 async def require_json_body(request: Request[Any, Any, Any]) -> None:
@@ -58,11 +56,11 @@ class JobsController(Controller):
         ),
         responses={
             200: ResponseSpec(JobOut, description="Replay of an earlier submission with this key"),
-            400: _problem("Malformed JSON or Idempotency-Key"),
-            413: _problem("Body larger than HTTP_MAX_BODY_BYTES"),
-            415: _problem("Body is not JSON"),
-            422: _problem("Invalid job, or Idempotency-Key reused for a different job"),
-            503: _problem("Job store unavailable; retry after Retry-After seconds"),
+            400: problem_spec("Malformed JSON or Idempotency-Key"),
+            413: problem_spec("Body larger than HTTP_MAX_BODY_BYTES"),
+            415: problem_spec("Body is not JSON"),
+            422: problem_spec("Invalid job, or Idempotency-Key reused for a different job"),
+            503: problem_spec("Job store unavailable; retry after Retry-After seconds"),
         },
     )
     async def submit(
@@ -87,8 +85,8 @@ class JobsController(Controller):
         "/{job_id:uuid}",
         summary="Get a job",
         responses={
-            404: _problem("No job with this id"),
-            503: _problem("Job store unavailable; retry after Retry-After seconds"),
+            404: problem_spec("No job with this id"),
+            503: problem_spec("Job store unavailable; retry after Retry-After seconds"),
         },
     )
     async def get_job(

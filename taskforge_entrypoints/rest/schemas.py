@@ -20,10 +20,40 @@ JobType = Annotated[
 ]
 
 
+MaxAttempts = Annotated[int, msgspec.Meta(ge=1, le=100)]
+
+IdempotencyKey = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")
+]
+
+MAX_BATCH_SIZE = 1000
+
+
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     job_type: JobType
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+    max_attempts: MaxAttempts | None = None
+
+
+class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    job_type: JobType
+    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+    max_attempts: MaxAttempts | None = None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class JobBatchCreate(msgspec.Struct, forbid_unknown_fields=True):
+    jobs: Annotated[
+        list[Any],
+        msgspec.Meta(
+            min_length=1,
+            max_length=MAX_BATCH_SIZE,
+            description=(
+                "Up to 1000 jobs, each an object with job_type, and optionally payload, "
+                "max_attempts and idempotency_key; each is validated on its own."
+            ),
+        ),
+    ]
 
 
 class JobLinks(msgspec.Struct, frozen=True):
@@ -41,6 +71,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     result: Any
     idempotency_key: str | None
     run_at: datetime
+    started_at: datetime | None
     created_at: datetime
     updated_at: datetime
     links: JobLinks
@@ -58,6 +89,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
             result=job.result,
             idempotency_key=job.idempotency_key,
             run_at=job.run_at,
+            started_at=job.started_at,
             created_at=job.created_at,
             updated_at=job.updated_at,
             links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
@@ -74,6 +106,22 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+class BatchItemResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One item's answer: status 202 (new), 200 (replayed key), or an error status."""
+
+    index: int
+    status: int
+    job: JobOut | None = None
+    error: Problem | None = None
+
+
+class JobBatchOut(msgspec.Struct, kw_only=True):
+    accepted: int
+    replayed: int
+    rejected: int
+    results: list[BatchItemResult]
 
 
 class HealthOut(msgspec.Struct, frozen=True):

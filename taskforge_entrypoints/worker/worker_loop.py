@@ -11,7 +11,9 @@ from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.ports import Delivery, JobQueue
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
+from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.lifecycle import OUTAGES, sleep_unless_stopped, until_available
+from taskforge_entrypoints.worker.outcome_batcher import OutcomeBatcher
 
 log = logging.getLogger("taskforge.worker")
 
@@ -60,19 +62,22 @@ class WorkerLoop:
         self._record = record
         self._extend_leases = extend_leases
         self._options = options
+        self._outcomes = OutcomeBatcher(record, max_batch=max(options.batch_size, 100))
         self._running: dict[UUID, _Attempt] = {}
         self._next_reclaim = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         await until_available(self._queue.ensure_groups, stop, "creating consumer groups")
         heartbeat = asyncio.create_task(self._renew_leases(stop))
+        writer = asyncio.create_task(self._outcomes.run())
         try:
             await self._consume(stop)
             await self._drain()
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            for task in (heartbeat, writer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _consume(self, stop: asyncio.Event) -> None:
         block_ms = int(self._options.block.total_seconds() * 1000)
@@ -146,24 +151,16 @@ class WorkerLoop:
             attempt.in_handler = False
             if attempt.lease_lost:
                 return
-        log.info(
-            "job %s (%s) attempt %d: %s",
+        log.log(
+            logging.DEBUG if finished.status is JobStatus.COMPLETED else logging.INFO,
+            "job %s (%s) attempt %d: %s %s",
             finished.id,
             finished.job_type,
             finished.attempt,
             finished.status.value,
+            finished.last_error or "",
         )
-        outcome = [Claimed(item.message_id, finished)]
-        try:
-            await until_available(
-                lambda: self._record(outcome), asyncio.Event(), "recording outcome"
-            )
-        except Exception:
-            log.exception(
-                "recording job %s attempt %d failed; its lease will expire and it will retry",
-                finished.id,
-                finished.attempt,
-            )
+        await self._outcomes.record(Claimed(item.message_id, finished))
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         interval = self._options.lease.total_seconds() / 3

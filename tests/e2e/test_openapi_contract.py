@@ -53,4 +53,3 @@ def test_schemathesis_finds_no_server_error_and_no_off_schema_response(
     )
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "No issues found" in result.stdout

@@ -34,6 +34,7 @@ SCHEMA_AT_VERSION: dict[int | None, set[str]] = {
         "jobs_waiting_idx",
     },
 }
+SCHEMA_AT_VERSION[4] = SCHEMA_AT_VERSION[3]
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
+from taskforge_app.ports import UnstorablePayload
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
@@ -51,7 +52,7 @@ def repository(pg_pool) -> PgJobRepository:
 
 
 async def inserted(repository: PgJobRepository, **kwargs: Any) -> Job:
-    job, created = await repository.insert(submitted(**kwargs))
+    job, created = (await repository.insert_many([submitted(**kwargs)]))[0]
     assert created
     return job
 
@@ -75,7 +76,7 @@ async def test_inserted_job_reads_back_unchanged(repository):
         idempotency_key=unique_key(),
     )
 
-    stored, created = await repository.insert(job)
+    stored, created = (await repository.insert_many([job]))[0]
     fetched = await repository.get(job.id)
 
     assert created
@@ -93,9 +94,11 @@ async def test_get_of_an_unknown_id_returns_none(repository):
 async def test_second_insert_with_a_known_key_returns_the_first_job(repository, pg_pool):
     key = unique_key()
     first = submitted(idempotency_key=key, payload={"n": 1})
-    await repository.insert(first)
+    await repository.insert_many([first])
 
-    stored, created = await repository.insert(submitted(idempotency_key=key, payload={"n": 2}))
+    stored, created = (
+        await repository.insert_many([submitted(idempotency_key=key, payload={"n": 2})])
+    )[0]
 
     assert not created
     assert stored == first
@@ -106,13 +109,32 @@ async def test_concurrent_submits_with_one_key_create_one_job(repository, pg_poo
     key = unique_key()
     candidates = [submitted(idempotency_key=key) for _ in range(20)]
 
-    results = await asyncio.gather(*(repository.insert(job) for job in candidates))
+    batches = await asyncio.gather(*(repository.insert_many([job]) for job in candidates))
+    results = [result for [result] in batches]
 
     winners = [job for job, created in results if created]
     assert len(winners) == 1
     assert winners[0].id in {job.id for job in candidates}
     assert {job.id for job, _ in results} == {winners[0].id}
     assert await pg_pool.fetchval("SELECT count(*) FROM jobs WHERE idempotency_key = $1", key) == 1
+
+
+async def test_one_batch_inserts_new_jobs_and_returns_known_keys_in_request_order(repository):
+    known_key, new_key = unique_key(), unique_key()
+    first = await inserted(repository, idempotency_key=known_key)
+    batch = [
+        submitted(idempotency_key=new_key),
+        submitted(idempotency_key=known_key, payload={"other": True}),
+        submitted(),
+        submitted(idempotency_key=new_key),
+    ]
+
+    results = await repository.insert_many(batch)
+
+    assert [created for _, created in results] == [True, False, True, False]
+    assert results[1][0].id == first.id
+    assert results[3][0].id == results[0][0].id == batch[0].id
+    assert results[2][0].id == batch[2].id
 
 
 async def test_mark_queued_moves_only_pending_jobs(repository):
@@ -265,3 +287,14 @@ async def test_concurrent_promoters_never_promote_the_same_job(own_repository):
 
 async def test_ping_answers(repository):
     assert await repository.ping() is None
+
+
+async def test_a_batch_is_stored_whole_or_not_at_all(repository, pg_pool):
+    storable = [submitted(payload={"i": i}) for i in range(5)]
+    refused = submitted(payload={"text": "nul \u0000 inside"})
+
+    with pytest.raises(UnstorablePayload):
+        await repository.insert_many([*storable, refused])
+
+    ids = [job.id for job in storable]
+    assert await pg_pool.fetchval("SELECT count(*) FROM jobs WHERE id = ANY($1)", ids) == 0

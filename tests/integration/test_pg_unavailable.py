@@ -70,7 +70,7 @@ async def test_repository_raises_store_unavailable_while_postgres_is_gone_and_th
         repository = PgJobRepository(pool)
         now = datetime.now(UTC)
         job = Job.submit(job_id=uuid4(), job_type="echo", payload={}, max_attempts=1, now=now)
-        await repository.insert(job)
+        (await repository.insert_many([job]))[0]
 
         await proxy.stop()
 

@@ -70,15 +70,24 @@ class InMemoryJobRepository:
     def _select(self, where: Callable[[Job], bool], order: Callable[[Job], Any]) -> list[Job]:
         return sorted((job for job in self.jobs.values() if where(job)), key=order)
 
-    async def insert(self, job: Job) -> tuple[Job, bool]:
+    async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
         self._answer()
-        if job.idempotency_key is not None:
-            for stored in self.jobs.values():
-                if stored.idempotency_key == job.idempotency_key:
-                    return stored, False
-        self.jobs[job.id] = job
-        self.events.record("store.insert", [job.id])
-        return job, True
+        stored: list[tuple[Job, bool]] = []
+        for job in jobs:
+            first = next(
+                (
+                    known
+                    for known in self.jobs.values()
+                    if job.idempotency_key is not None
+                    and known.idempotency_key == job.idempotency_key
+                ),
+                None,
+            )
+            if first is None:
+                self.jobs[job.id] = job
+                self.events.record("store.insert", [job.id])
+            stored.append((first, False) if first is not None else (job, True))
+        return stored
 
     async def get(self, job_id: UUID) -> Job | None:
         self._answer()

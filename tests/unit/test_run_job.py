@@ -12,7 +12,8 @@ from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
-from taskforge_app.submit_job import NewJob, SubmitDefaults, SubmitJob
+from taskforge_app.submit_job import SubmitJob
+from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs
 from taskforge_domain.errors import RetryableError
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
@@ -196,7 +197,7 @@ async def test_a_fail_job_is_dead_after_max_attempts_through_the_whole_cycle(
     policy: ExecutionPolicy,
     run: RunJob,
 ) -> None:
-    submit = SubmitJob(jobs, queue, clock, SubmitDefaults(max_attempts=5))
+    submit = SubmitJob(SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5)))
     claim = ClaimJobs(jobs, queue, clock, policy)
     record = RecordOutcomes(jobs, queue, clock)
     promote = PromoteDueRetries(jobs, queue, clock, batch_size=10)

@@ -5,7 +5,8 @@ from uuid import UUID
 import pytest
 
 from taskforge_app.ports import StoreUnavailable
-from taskforge_app.submit_job import NewJob, SubmitDefaults, SubmitJob
+from taskforge_app.submit_job import SubmitJob
+from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
@@ -13,7 +14,7 @@ from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJob
 
 @pytest.fixture
 def submit(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> SubmitJob:
-    return SubmitJob(jobs, queue, clock, SubmitDefaults(max_attempts=5))
+    return SubmitJob(SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5)))
 
 
 async def test_a_new_job_is_stored_published_and_queued(
@@ -144,7 +145,7 @@ async def test_a_store_outage_after_the_insert_committed_still_accepts_the_job(
     queue: FakeQueue, clock: FixedClock
 ) -> None:
     jobs = StoreLostAfterInsert()
-    submit = SubmitJob(jobs, queue, clock, SubmitDefaults(max_attempts=5))
+    submit = SubmitJob(SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5)))
 
     submitted = await submit(NewJob("ping", {"message": "hello"}))
 

@@ -1,0 +1,99 @@
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable, StoreUnavailable
+from taskforge_domain.errors import IdempotencyKeyReused
+from taskforge_domain.job import Job
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    job_type: str
+    payload: dict[str, Any]
+    idempotency_key: str | None = None
+    max_attempts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    job: Job
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitDefaults:
+    max_attempts: int
+
+
+class SubmitJobs:
+    """Record jobs in the store in one statement, then hand the new ones to the queue.
+
+    The store write decides: once it committed the jobs are accepted, and a queue
+    that is down only leaves them `pending` for the repair pass to deliver.
+    A known idempotency key returns its first job, or refuses a different request;
+    each item's answer is its own, in the order of the requests.
+    """
+
+    def __init__(
+        self, jobs: JobRepository, queue: JobQueue, clock: Clock, defaults: SubmitDefaults
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._clock = clock
+        self._defaults = defaults
+
+    async def __call__(self, requests: Sequence[NewJob]) -> list[Submitted | IdempotencyKeyReused]:
+        now = self._clock.now()
+        candidates = [self._job(request, now) for request in requests]
+        stored = await self._jobs.insert_many(candidates)
+        answers: list[Submitted | IdempotencyKeyReused] = []
+        for request, (job, created) in zip(requests, stored, strict=True):
+            same = created or job.asks_for_the_same_as(
+                request.job_type, request.payload, request.max_attempts
+            )
+            answers.append(
+                Submitted(job, created)
+                if same
+                else IdempotencyKeyReused(job.idempotency_key or "", job.id)
+            )
+        new = [answer.job for answer in answers if isinstance(answer, Submitted) and answer.created]
+        if new and await self._handed_to_queue(new, now):
+            return [self._as_queued(answer, now) for answer in answers]
+        return answers
+
+    def _job(self, request: NewJob, now: Any) -> Job:
+        return Job.submit(
+            job_id=uuid4(),
+            job_type=request.job_type,
+            payload=request.payload,
+            max_attempts=request.max_attempts or self._defaults.max_attempts,
+            now=now,
+            idempotency_key=request.idempotency_key,
+        )
+
+    async def _handed_to_queue(self, new: list[Job], now: Any) -> bool:
+        try:
+            await self._queue.publish(new)
+        except QueueUnavailable as exc:
+            log.warning("%d jobs stay pending, queue unavailable: %s", len(new), exc)
+            return False
+        try:
+            await self._jobs.mark_queued([job.id for job in new], now)
+        except StoreUnavailable as exc:
+            # Stored and on the stream: accepted. The worker's claim accepts `pending`.
+            log.warning("%d jobs published but left pending: %s", len(new), exc)
+            return False
+        return True
+
+    @staticmethod
+    def _as_queued(
+        answer: Submitted | IdempotencyKeyReused, now: Any
+    ) -> Submitted | IdempotencyKeyReused:
+        if isinstance(answer, Submitted) and answer.created:
+            return Submitted(answer.job.enqueue(now), created=True)
+        return answer
