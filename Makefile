@@ -8,7 +8,7 @@ COMPOSE ?= docker compose
 API ?= http://localhost:8080
 LOCAL_ENV := set -a && . ./local.env && set +a
 
-.PHONY: install services run test lint unit chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install services run test lint unit bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test: install services lint ## everything CI runs
 
 unit: install ## the fast tests that need no services
 	$(BIN)/pytest tests/unit
+
+bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BENCH_ARGS="--help"
+	$(BIN)/taskforge bench $(BENCH_ARGS)
 
 chaos: install services ## random faults, many rounds; CHAOS_ARGS="--seed N --rounds N --jobs N"
 	$(BIN)/python -m tests.faults.chaos $(CHAOS_ARGS)

@@ -20,12 +20,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Taskforge sets no session state on pooled connections, so releasing one needs no
+    RESET ALL round trip; asyncpg still rolls back a transaction left open."""
+
+
 async def create_pg_pool(dsn: str, *, max_size: int = 10, connect_timeout: float = 5.0) -> Any:
     return await asyncpg.create_pool(
         dsn,
         min_size=1,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         timeout=connect_timeout,
         command_timeout=30,
     )

@@ -1,12 +1,19 @@
 """In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from taskforge_app.ports import DeadLetter, Delivery, QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import (
+    DeadLetter,
+    Delivery,
+    QueueUnavailable,
+    StoreUnavailable,
+    UnstorablePayload,
+)
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
 
@@ -72,6 +79,8 @@ class InMemoryJobRepository:
 
     async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
         self._answer()
+        if any("\\u0000" in json.dumps(job.payload) for job in jobs):
+            raise UnstorablePayload("jsonb cannot hold \\u0000")
         stored: list[tuple[Job, bool]] = []
         for job in jobs:
             first = next(

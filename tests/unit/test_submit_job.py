@@ -1,12 +1,13 @@
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 import pytest
 
-from taskforge_app.ports import StoreUnavailable
+from taskforge_app.ports import StoreUnavailable, UnstorablePayload
 from taskforge_app.submit_job import SubmitJob
-from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs
+from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs, Submitted
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
@@ -169,3 +170,26 @@ async def test_a_replay_after_the_queue_came_back_returns_the_pending_job_unpubl
         JobStatus.PENDING,
     )
     assert queue.published == []
+
+
+async def test_submissions_arriving_together_share_one_write(
+    submit: SubmitJob, events: EventLog
+) -> None:
+    submitted = await asyncio.gather(*(submit(NewJob("ping", {"i": i})) for i in range(10)))
+
+    assert all(answer.created for answer in submitted)
+    assert events.names == ["store.insert"] * 10 + ["queue.publish", "store.mark_queued"]
+    [published] = [ids for name, ids in events.entries if name == "queue.publish"]
+    assert set(published) == {answer.job.id for answer in submitted}
+
+
+async def test_a_payload_the_store_refuses_fails_only_its_own_submission(
+    submit: SubmitJob, jobs: InMemoryJobRepository
+) -> None:
+    good, bad = NewJob("ping", {"ok": 1}), NewJob("ping", {"text": "nul \x00"})
+
+    answers = await asyncio.gather(submit(good), submit(bad), return_exceptions=True)
+
+    assert isinstance(answers[0], Submitted)
+    assert isinstance(answers[1], UnstorablePayload)
+    assert [job.payload for job in jobs.jobs.values()] == [{"ok": 1}]

@@ -1,0 +1,147 @@
+import argparse
+import asyncio
+import datetime
+import os
+import random
+import shlex
+import sys
+from pathlib import Path
+
+from taskforge_entrypoints.bench import measures
+from taskforge_entrypoints.bench.machine import describe
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
+    parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
+    parser.add_argument("--clients", type=int, default=64, help="HTTP connections for (a)")
+    parser.add_argument("--batch", type=int, default=20_000, help="jobs for (b)")
+    parser.add_argument("--drain", type=int, default=20_000, help="backlog for (c)")
+    parser.add_argument("--workers", default="1,2", help="worker process counts for (c)")
+    parser.add_argument("--light-rate", type=float, default=200, help="jobs/s for (d)")
+    parser.add_argument("--latency-seconds", type=float, default=10, help="duration of (d)")
+    parser.add_argument("--memory-backlog", type=int, default=100_000, help="backlog for (e)")
+    parser.add_argument("--concurrency", type=int, default=100, help="WORKER_CONCURRENCY")
+    parser.add_argument("--batch-size", type=int, default=100, help="WORKER_BATCH_SIZE")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "TASKFORGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="admin URL; each measurement creates and drops its own database",
+    )
+    parser.add_argument(
+        "--redis", default=os.environ.get("TASKFORGE_BENCH_REDIS_ADDR", "127.0.0.1:6379")
+    )
+    parser.add_argument("--output", default="BENCHMARKS.md", help="'-' to write no file")
+
+
+async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    env = measures.Environment(
+        args.postgres,
+        args.redis,
+        {
+            "WORKER_CONCURRENCY": str(args.concurrency),
+            "WORKER_BATCH_SIZE": str(args.batch_size),
+            "SERVICE_MAX_ATTEMPTS": "3",
+        },
+        args.seed,
+    )
+    rows: list[tuple[str, str, str]] = []
+
+    def add(name: str, value: str, target: str) -> None:
+        rows.append((name, value, target))
+        print(f"  {name}: {value}", flush=True)
+
+    single = await measures.single_submit(env, args.single, args.clients)
+    add(
+        f"(a) submit, one job per HTTP request, {args.clients} clients",
+        f"{single:,.0f} jobs/s",
+        "≥ 3,000",
+    )
+    batch = await measures.batch_submit(env, args.batch, 2)
+    add("(b) submit through /v1/jobs/batch (1,000 per request)", f"{batch:,.0f} jobs/s", "≥ 20,000")
+    drained: dict[int, float] = {}
+    for workers in (int(w) for w in args.workers.split(",")):
+        drained[workers] = await measures.drain(env, args.drain, workers)
+        target = "≥ 11,000" if workers == 1 else "≥ 13,000"
+        add(
+            f"(c) drain {args.drain:,} no-op jobs, {workers} worker process(es)",
+            f"{drained[workers]:,.0f} jobs/s",
+            target,
+        )
+    half = single / 2
+    for rate, label in ((args.light_rate, "light"), (half, "half of (a)")):
+        result = await measures.latency(env, rate, args.latency_seconds)
+        start = " / ".join(f"{v:.1f}" for v in result.start_ms)
+        done = " / ".join(f"{v:.1f}" for v in result.done_ms)
+        add(
+            f"(d) submit → start, p50/p95/p99 ms, {rate:,.0f} jobs/s ({label})",
+            start,
+            "p99 ≤ 5" if label == "light" else "",
+        )
+        add(f"(d) submit → completed, p50/p95/p99 ms, {rate:,.0f} jobs/s ({label})", done, "")
+    memory = await measures.worker_memory(env, args.memory_backlog)
+    add(
+        f"(e) worker RSS MiB before / peak / after {args.memory_backlog:,} jobs",
+        f"{memory.before:.0f} / {memory.peak:.0f} / {memory.after:.0f}",
+        "flat, < 150",
+    )
+    return rows
+
+
+def render(
+    rows: list[tuple[str, str, str]], machine: dict[str, str], command: str, seed: int
+) -> str:
+    lines = [
+        START,
+        f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC "
+        f"with `{command}` (seed {seed}).",
+        "",
+        f"Machine: {machine['cores']} cores, {machine['cpu']}; Python {machine['python']}; "
+        f"PostgreSQL {machine['postgresql']} "
+        f"(synchronous_commit = {machine['synchronous_commit']}); Redis {machine['redis']}. "
+        "The load generator, API, workers, PostgreSQL and Redis share these cores.",
+        "",
+        "| measurement | result | target |",
+        "|---|---|---|",
+        *(f"| {name} | {value} | {target} |" for name, value, target in rows),
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_report(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n" + START + "\n" + END + "\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="taskforge bench", description="Measure Taskforge here.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return bench(args)
+
+
+def bench(args: argparse.Namespace) -> int:
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(2**31)
+    command = (
+        "taskforge bench " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2 else "taskforge bench"
+    )
+    print(f"taskforge bench: seed {args.seed}", flush=True)
+    rows = asyncio.run(run(args))
+    machine = asyncio.run(describe(args.postgres, args.redis))
+    section = render(rows, machine, command.strip(), args.seed)
+    print("\n" + section)
+    if args.output != "-":
+        write_report(Path(args.output), section)
+        print(f"\nwritten to {args.output}")
+    return 0

@@ -1,0 +1,164 @@
+"""The measurements of `taskforge bench`; each starts its own stack and returns figures."""
+
+import asyncio
+import json
+import random
+import statistics
+import time
+from dataclasses import dataclass
+
+from taskforge_entrypoints.bench.bench_stack import BenchStack, rss_mib
+from taskforge_entrypoints.bench.http_load import post_all, post_at_rate
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Environment:
+    admin_url: str
+    redis_addr: str
+    settings: dict[str, str]
+    seed: int
+
+    def stack(self) -> BenchStack:
+        return BenchStack(self.admin_url, self.redis_addr, self.settings)
+
+
+def _job(chance: random.Random) -> dict[str, object]:
+    return {"job_type": "ping", "payload": {"n": chance.randrange(1_000_000)}}
+
+
+def _single_bodies(count: int, chance: random.Random) -> list[bytes]:
+    return [json.dumps(_job(chance)).encode() for _ in range(count)]
+
+
+def _batch_bodies(count: int, chance: random.Random) -> list[bytes]:
+    return [
+        json.dumps({"jobs": [_job(chance) for _ in range(min(BATCH, count - start))]}).encode()
+        for start in range(0, count, BATCH)
+    ]
+
+
+async def _backlog(stack: BenchStack, count: int, chance: random.Random) -> None:
+    result = await post_all(
+        "127.0.0.1", stack.port, "/v1/jobs/batch", _batch_bodies(count, chance), 2
+    )
+    if result.count(200) * BATCH < count:
+        raise RuntimeError(f"backlog submission failed: {result.statuses}")
+
+
+async def single_submit(env: Environment, count: int, clients: int) -> float:
+    """Jobs/s accepted over HTTP, one job per request, `clients` keep-alive connections."""
+    chance = random.Random(env.seed)
+    async with env.stack() as stack:
+        stack.start_api()
+        await post_all("127.0.0.1", stack.port, "/v1/jobs", _single_bodies(200, chance), clients)
+        result = await post_all(
+            "127.0.0.1", stack.port, "/v1/jobs", _single_bodies(count, chance), clients
+        )
+    if result.count(202) != count:
+        raise RuntimeError(f"single submits failed: {result.statuses}")
+    return count / result.elapsed
+
+
+async def batch_submit(env: Environment, count: int, clients: int) -> float:
+    """Jobs/s accepted through POST /v1/jobs/batch, 1000 jobs per request."""
+    chance = random.Random(env.seed + 1)
+    async with env.stack() as stack:
+        stack.start_api()
+        await _backlog(stack, BATCH, chance)
+        bodies = _batch_bodies(count, chance)
+        result = await post_all("127.0.0.1", stack.port, "/v1/jobs/batch", bodies, clients)
+    if result.count(200) != len(bodies):
+        raise RuntimeError(f"batch submits failed: {result.statuses}")
+    return count / result.elapsed
+
+
+async def drain(env: Environment, backlog: int, workers: int) -> float:
+    """Jobs/s finished by `workers` processes from a standing backlog of no-op jobs.
+
+    Timed from the first finished job to the last, so process start-up is left out.
+    """
+    chance = random.Random(env.seed + 2)
+    async with env.stack() as stack:
+        api = stack.start_api()
+        await _backlog(stack, backlog, chance)
+        stack.stop(api)
+        started = time.perf_counter()
+        for _ in range(workers):
+            stack.start("worker")
+        first_at, first_count = 0.0, 0
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            done = await stack.finished()
+            now = time.perf_counter()
+            if done and not first_at:
+                first_at, first_count = now, done
+            if done >= backlog:
+                if now > first_at:
+                    return (backlog - first_count) / (now - first_at)
+                # Drained between two polls: a tiny backlog; count the start-up in.
+                return backlog / (now - started)
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the backlog did not drain within 10 minutes")
+
+
+@dataclass(frozen=True)
+class Latency:
+    rate: float
+    start_ms: tuple[float, float, float]
+    done_ms: tuple[float, float, float]
+
+
+def _percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[94] * 1000, cuts[98] * 1000
+
+
+async def latency(env: Environment, rate: float, seconds: float) -> Latency:
+    """Submit → attempt start and submit → completed, at a steady open-loop rate."""
+    chance = random.Random(env.seed + 3)
+    async with env.stack() as stack:
+        stack.start_api()
+        stack.start("worker")
+        await post_all("127.0.0.1", stack.port, "/v1/jobs", _single_bodies(100, chance), 4)
+        await stack.wait_finished(100)
+        bodies = _single_bodies(int(rate * seconds) + 1, chance)
+        await post_at_rate("127.0.0.1", stack.port, "/v1/jobs", bodies.__getitem__, rate, seconds)
+        await stack.wait_finished(100 + int(rate * seconds))
+        rows = await stack.fetch(
+            "SELECT extract(epoch FROM started_at - created_at) AS start,"
+            " extract(epoch FROM updated_at - created_at) AS done"
+            " FROM jobs WHERE status = 'completed' ORDER BY created_at OFFSET 100"
+        )
+    return Latency(
+        rate,
+        _percentiles([float(row["start"]) for row in rows]),
+        _percentiles([float(row["done"]) for row in rows]),
+    )
+
+
+@dataclass(frozen=True)
+class Memory:
+    before: float
+    peak: float
+    after: float
+
+
+async def worker_memory(env: Environment, backlog: int) -> Memory:
+    """Worker RSS (MiB) idle, at its highest while draining `backlog` jobs, and idle after."""
+    chance = random.Random(env.seed + 4)
+    async with env.stack() as stack:
+        stack.start_api()
+        worker = stack.start("worker")
+        await post_all("127.0.0.1", stack.port, "/v1/jobs", _single_bodies(50, chance), 2)
+        await stack.wait_finished(50)
+        before = rss_mib(worker.pid)
+        submitting = asyncio.create_task(_backlog(stack, backlog, chance))
+        peak = before
+        while await stack.finished() < backlog + 50:
+            peak = max(peak, rss_mib(worker.pid))
+            await asyncio.sleep(0.2)
+        await submitting
+        await asyncio.sleep(1)
+        return Memory(before, peak, rss_mib(worker.pid))

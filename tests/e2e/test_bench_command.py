@@ -1,0 +1,62 @@
+"""`taskforge bench` keeps working: a tiny run end to end. Timings are not asserted here;
+performance claims come from `make bench` on a quiet machine (BENCHMARKS.md).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT, Services
+
+
+def test_a_tiny_bench_run_prints_and_writes_every_measurement(
+    test_services: Services, tmp_path: Path
+) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n\nNotes kept across runs.\n")
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "taskforge_entrypoints.cli",
+            "bench",
+            "--seed",
+            "7",
+            "--single",
+            "200",
+            "--clients",
+            "8",
+            "--batch",
+            "1000",
+            "--drain",
+            "300",
+            "--workers",
+            "1,2",
+            "--light-rate",
+            "50",
+            "--latency-seconds",
+            "1",
+            "--memory-backlog",
+            "500",
+            "--postgres",
+            test_services.admin_url,
+            "--redis",
+            test_services.redis_url.removeprefix("redis://").split("/")[0],
+            "--output",
+            str(report),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    written = report.read_text()
+    assert "Notes kept across runs." in written
+    assert "seed 7" in written
+    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)"):
+        assert measurement in written
+    assert written.count("worker process") == 2
