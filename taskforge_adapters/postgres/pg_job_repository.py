@@ -17,14 +17,16 @@ _COLUMNS = (
     "idempotency_key, run_at, lease_expires_at, started_at, created_at, updated_at"
 )
 
-_INSERT_MANY = f"""
+# A new row holds exactly what was sent, so only ids come back: decoding a thousand
+# full rows was a third of a batch submit's database time.
+_INSERT_MANY = """
 INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, idempotency_key,
                   run_at, created_at, updated_at)
 SELECT id, job_type, payload::jsonb, 'pending', 0, max_attempts, idempotency_key, $6, $6, $6
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])
      AS new(id, job_type, payload, max_attempts, idempotency_key)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING {_COLUMNS}
+RETURNING id
 """
 
 _BY_KEYS = f"SELECT {_COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])"
@@ -149,7 +151,7 @@ class PgJobRepository(JobRepository):
                 [job.idempotency_key for job in jobs],
                 jobs[0].created_at,
             )
-            inserted = {row["id"]: job_from_row(row) for row in rows}
+            inserted = {row["id"] for row in rows}
             known_keys = [
                 job.idempotency_key
                 for job in jobs
@@ -159,7 +161,7 @@ class PgJobRepository(JobRepository):
             existing = await self._pool.fetch(_BY_KEYS, known_keys) if known_keys else []
         by_key = {row["idempotency_key"]: job_from_row(row) for row in existing}
         return [
-            (inserted[job.id], True) if job.id in inserted else (by_key[job.idempotency_key], False)
+            (job, True) if job.id in inserted else (by_key[job.idempotency_key], False)
             for job in jobs
         ]
 
