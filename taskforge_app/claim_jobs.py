@@ -27,9 +27,10 @@ class ClaimJobs:
         self._clock = clock
         self._lease = policy.lease
 
-    async def __call__(self, deliveries: Sequence[Delivery]) -> list[Claimed]:
+    async def __call__(self, deliveries: Sequence[Delivery], worker: str) -> list[Claimed]:
         wanted = list(dict.fromkeys(d.job_id for d in deliveries if d.job_id is not None))
-        started = await self._jobs.claim(wanted, self._clock.now(), self._lease) if wanted else []
+        now = self._clock.now()
+        started = await self._jobs.claim(wanted, now, self._lease, worker) if wanted else []
         by_id = {job.id: job for job in started}
         claimed: list[Claimed] = []
         stale: list[str] = []

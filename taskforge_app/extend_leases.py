@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -7,21 +8,31 @@ from taskforge_app.ports import Clock, JobRepository
 from taskforge_domain.job import Job
 
 
+@dataclass(frozen=True, slots=True)
+class LeaseCheck:
+    lost: set[UUID]
+    cancel_requested: set[UUID]
+
+
 class ExtendLeases:
-    """Renew the leases of a worker's running attempts; report the ones it no longer holds."""
+    """Renew the leases of a worker's running attempts; report the ones it no longer holds
+    and the ones an operator asked to cancel."""
 
     def __init__(self, jobs: JobRepository, clock: Clock, policy: ExecutionPolicy) -> None:
         self._jobs = jobs
         self._clock = clock
         self._lease = policy.lease
 
-    async def __call__(self, running: Sequence[Job]) -> set[UUID]:
+    async def __call__(self, running: Sequence[Job]) -> LeaseCheck:
         if not running:
-            return set()
-        held = await self._jobs.extend_leases(
+            return LeaseCheck(lost=set(), cancel_requested=set())
+        renewal = await self._jobs.extend_leases(
             [(job.id, job.attempt) for job in running], self._clock.now(), self._lease
         )
-        return {job.id for job in running} - held
+        return LeaseCheck(
+            lost={job.id for job in running} - renewal.held,
+            cancel_requested=renewal.cancel_requested,
+        )
 
     async def release(self, running: Sequence[Job]) -> None:
         """Expire these leases now, so their attempts are recovered without waiting."""

@@ -2,7 +2,8 @@ from taskforge_app.ports import Clock, JobQueue, JobRepository
 
 
 class PromoteDueRetries:
-    """Move retrying jobs whose backoff has passed back onto the work stream."""
+    """Move retrying jobs whose backoff has passed, and scheduled jobs now due, onto the
+    work stream."""
 
     def __init__(self, jobs: JobRepository, queue: JobQueue, clock: Clock, batch_size: int) -> None:
         self._jobs = jobs

@@ -24,6 +24,10 @@ class RunJob:
         self._policy = policy
         self._timeout = policy.timeout.total_seconds()
 
+    def cancelled(self, job: Job) -> Job:
+        """The outcome of an attempt whose handler was cancelled on request."""
+        return job.cancelled_while_running(self._clock.now())
+
     async def __call__(self, job: Job) -> Job:
         handler = self._registry.find(job.job_type)
         if handler is None:

@@ -1,12 +1,14 @@
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable, StoreUnavailable
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job import Job
+from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,8 @@ class NewJob:
     payload: dict[str, Any]
     idempotency_key: str | None = None
     max_attempts: int | None = None
+    run_at: datetime | None = None
+    delay: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,14 @@ class SubmitJobs:
                 if same
                 else IdempotencyKeyReused(job.idempotency_key or "", job.id)
             )
-        new = [answer.job for answer in answers if isinstance(answer, Submitted) and answer.created]
+        # Scheduled jobs wait in the store; the scheduler publishes them when due.
+        new = [
+            answer.job
+            for answer in answers
+            if isinstance(answer, Submitted)
+            and answer.created
+            and answer.job.status is JobStatus.PENDING
+        ]
         if new and await self._handed_to_queue(new, now):
             return [self._as_queued(answer, now) for answer in answers]
         return answers
@@ -74,6 +85,7 @@ class SubmitJobs:
             max_attempts=request.max_attempts or self._defaults.max_attempts,
             now=now,
             idempotency_key=request.idempotency_key,
+            run_at=now + request.delay if request.delay is not None else request.run_at,
         )
 
     async def _handed_to_queue(self, new: list[Job], now: Any) -> bool:
@@ -94,6 +106,10 @@ class SubmitJobs:
     def _as_queued(
         answer: Submitted | IdempotencyKeyReused, now: Any
     ) -> Submitted | IdempotencyKeyReused:
-        if isinstance(answer, Submitted) and answer.created:
+        if (
+            isinstance(answer, Submitted)
+            and answer.created
+            and answer.job.status is JobStatus.PENDING
+        ):
             return Submitted(answer.job.enqueue(now), created=True)
         return answer

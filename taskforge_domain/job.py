@@ -48,6 +48,9 @@ class Job:
     result: Any = None
     lease_expires_at: datetime | None = None
     started_at: datetime | None = None
+    worker: str | None = None
+    cancel_requested_at: datetime | None = None
+    replays: int = 0
 
     @classmethod
     def submit(
@@ -59,7 +62,9 @@ class Job:
         max_attempts: int,
         now: datetime,
         idempotency_key: str | None = None,
+        run_at: datetime | None = None,
     ) -> "Job":
+        """A new job: `pending`, or `scheduled` when it may only run at a later run_at."""
         if not job_type:
             raise ValueError("job_type must not be empty")
         if max_attempts < 1:
@@ -68,10 +73,10 @@ class Job:
             id=job_id,
             job_type=job_type,
             payload=payload,
-            status=JobStatus.PENDING,
+            status=JobStatus.SCHEDULED if run_at and run_at > now else JobStatus.PENDING,
             attempt=0,
             max_attempts=max_attempts,
-            run_at=now,
+            run_at=max(run_at, now) if run_at else now,
             created_at=now,
             updated_at=now,
             idempotency_key=idempotency_key,
@@ -92,10 +97,12 @@ class Job:
         )
 
     def enqueue(self, now: datetime) -> "Job":
-        """A message for this job is on the work stream (first time, or a due retry)."""
+        """A message for this job is on the work stream (first time, due, or a retry)."""
+        if self.status is JobStatus.DEAD:
+            raise InvalidTransition(self.id, self.status.value, JobStatus.QUEUED.value)
         return self._become(JobStatus.QUEUED, now, lease_expires_at=None)
 
-    def start(self, now: datetime, lease: timedelta) -> "Job":
+    def start(self, now: datetime, lease: timedelta, worker: str | None = None) -> "Job":
         """A worker claimed the next attempt; it owns the job until the lease expires."""
         return self._become(
             JobStatus.RUNNING,
@@ -103,6 +110,44 @@ class Job:
             attempt=self.attempt + 1,
             lease_expires_at=now + lease,
             started_at=now,
+            worker=worker,
+            cancel_requested_at=None,
+        )
+
+    def cancel(self, now: datetime) -> "Job":
+        """Cancel a job that is not running: it never runs again."""
+        if self.status is JobStatus.RUNNING:
+            raise InvalidTransition(self.id, self.status.value, JobStatus.CANCELLED.value)
+        # A retrying job keeps the error of its failed attempt; one that never ran says so.
+        return self._become(
+            JobStatus.CANCELLED, now, last_error=self.last_error or "cancelled before it ran"
+        )
+
+    def request_cancel(self, now: datetime) -> "Job":
+        """Ask the worker running this job to cancel its handler; the job stays running."""
+        if self.status is not JobStatus.RUNNING:
+            raise InvalidTransition(self.id, self.status.value, JobStatus.CANCELLED.value)
+        return replace(self, cancel_requested_at=now, updated_at=now)
+
+    def cancelled_while_running(self, now: datetime) -> "Job":
+        """The attempt's handler was cancelled on request: the attempt ends `cancelled`."""
+        if self.status is not JobStatus.RUNNING:
+            raise InvalidTransition(self.id, self.status.value, JobStatus.CANCELLED.value)
+        error = f"cancelled on request while attempt {self.attempt} ran"
+        return self._become(JobStatus.CANCELLED, now, last_error=error, lease_expires_at=None)
+
+    def replay(self, now: datetime, budget: int) -> "Job":
+        """Send a dead job round again with `budget` fresh attempts; its history stays."""
+        if self.status is not JobStatus.DEAD:
+            raise InvalidTransition(self.id, self.status.value, JobStatus.QUEUED.value)
+        if budget < 1:
+            raise ValueError("a replay needs at least one attempt")
+        return self._become(
+            JobStatus.QUEUED,
+            now,
+            max_attempts=self.attempt + budget,
+            run_at=now,
+            replays=self.replays + 1,
         )
 
     def complete(self, result: Any, now: datetime) -> "Job":
@@ -111,9 +156,12 @@ class Job:
         )
 
     def fail(self, error: str, now: datetime, backoff: FullJitterBackoff) -> "Job":
-        """A failed attempt: retry later with backoff, or dead when no attempt is left."""
+        """A failed attempt: retry later with backoff, or dead when no attempt is left;
+        cancelled instead of retried when an operator asked to cancel it meanwhile."""
         if self.status is JobStatus.RUNNING and self.attempts_left <= 0:
             return self.kill(error, now)
+        if self.status is JobStatus.RUNNING and self.cancel_requested_at is not None:
+            return self._become(JobStatus.CANCELLED, now, last_error=error, lease_expires_at=None)
         return self._become(
             JobStatus.RETRYING,
             now,

@@ -20,17 +20,20 @@ from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
 from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.builtin_handlers import register_builtin_handlers
+from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.get_job import GetJob
 from taskforge_app.handler_registry import HandlerRegistry, handlers
+from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import Clock, JobQueue, JobRepository
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
@@ -90,6 +93,10 @@ class UseCaseProvider(Provider):
     run_job = provide(RunJob)
     record_outcomes = provide(RecordOutcomes)
     extend_leases = provide(ExtendLeases)
+    cancel_job = provide(CancelJob)
+    replay_dead_job = provide(ReplayDeadJob)
+    list_jobs = provide(ListJobs)
+    get_attempts = provide(GetAttempts)
     reap_expired_attempts = provide(ReapExpiredAttempts)
 
     @provide

@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,31 +7,29 @@ from uuid import UUID
 import asyncpg.exceptions as pg
 import msgspec
 
+from taskforge_adapters.postgres.job_listing import job_listing
+from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.pg_errors import store_errors
-from taskforge_app.ports import JobRepository, UnstorablePayload
+from taskforge_app.ports import Attempt, JobQuery, JobRepository, LeaseRenewal, UnstorablePayload
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
-
-_COLUMNS = (
-    "id, job_type, payload, status, attempt, max_attempts, last_error, result, "
-    "idempotency_key, run_at, lease_expires_at, started_at, created_at, updated_at"
-)
 
 # A new row holds exactly what was sent, so only ids come back: decoding a thousand
 # full rows was a third of a batch submit's database time.
 _INSERT_MANY = """
 INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, idempotency_key,
                   run_at, created_at, updated_at)
-SELECT id, job_type, payload::jsonb, 'pending', 0, max_attempts, idempotency_key, $6, $6, $6
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[])
-     AS new(id, job_type, payload, max_attempts, idempotency_key)
+SELECT id, job_type, payload::jsonb, status, 0, max_attempts, idempotency_key, run_at, $6, $6
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $7::text[],
+            $8::timestamptz[])
+     AS new(id, job_type, payload, max_attempts, idempotency_key, status, run_at)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id
 """
 
-_BY_KEYS = f"SELECT {_COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])"
+_BY_KEYS = f"SELECT {COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])"
 
-_BY_ID = f"SELECT {_COLUMNS} FROM jobs WHERE id = $1"
+_BY_ID = f"SELECT {COLUMNS} FROM jobs WHERE id = $1"
 
 _MARK_QUEUED = """
 UPDATE jobs SET status = 'queued', updated_at = $2
@@ -41,45 +39,68 @@ WHERE id = ANY($1::uuid[]) AND status = 'pending'
 _CLAIM = f"""
 UPDATE jobs
 SET status = 'running', attempt = attempt + 1, lease_expires_at = $2::timestamptz + $3::interval,
-    started_at = $2, updated_at = $2
+    started_at = $2, updated_at = $2, worker = $5, cancel_requested_at = NULL
 WHERE id = ANY($1::uuid[]) AND status = ANY($4::text[])
-RETURNING {_COLUMNS}
+RETURNING {COLUMNS}
 """
 
 _RECORD_OUTCOMES = """
-UPDATE jobs AS j
-SET status = o.status, result = o.result::jsonb, last_error = o.last_error, run_at = o.run_at,
-    lease_expires_at = NULL, updated_at = o.updated_at
-FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-            $7::timestamptz[])
-     AS o(id, attempt, status, result, last_error, run_at, updated_at)
-WHERE j.id = o.id AND j.status = 'running' AND j.attempt = o.attempt
-  AND ($8::timestamptz IS NULL OR j.lease_expires_at < $8)
-RETURNING j.id
+WITH finished AS (
+    UPDATE jobs AS j
+    -- A cancel requested while the attempt ran wins over a retry.
+    SET status = CASE WHEN o.status = 'retrying' AND j.cancel_requested_at IS NOT NULL
+                      THEN 'cancelled' ELSE o.status END,
+        result = o.result::jsonb, last_error = o.last_error,
+        run_at = o.run_at, lease_expires_at = NULL, updated_at = o.updated_at
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                $7::timestamptz[])
+         AS o(id, attempt, status, result, last_error, run_at, updated_at)
+    WHERE j.id = o.id AND j.status = 'running' AND j.attempt = o.attempt
+      AND ($8::timestamptz IS NULL OR j.lease_expires_at < $8)
+    RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error
+), history AS (
+    INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
+    SELECT id, attempt, worker, started_at, updated_at, status, last_error FROM finished
+    ON CONFLICT (job_id, attempt) DO NOTHING
+)
+SELECT id FROM finished
 """
 
 _EXTEND_LEASES = """
 UPDATE jobs AS j SET lease_expires_at = $3::timestamptz + $4::interval
 FROM unnest($1::uuid[], $2::int[]) AS a(id, attempt)
 WHERE j.id = a.id AND j.status = 'running' AND j.attempt = a.attempt
-RETURNING j.id
+RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
+"""
+
+_REPLACE = f"""
+UPDATE jobs SET status = $4, max_attempts = $5, run_at = $6, last_error = $7,
+    cancel_requested_at = $8, replays = $9, updated_at = $10,
+    dead_lettered_at = CASE WHEN $4 = 'dead' THEN dead_lettered_at END
+WHERE id = $1 AND status = $2 AND attempt = $3
+RETURNING {COLUMNS}
+"""
+
+_ATTEMPTS = """
+SELECT attempt, worker, started_at, finished_at, outcome, error
+FROM job_attempts WHERE job_id = $1 ORDER BY attempt
 """
 
 _FIND_EXPIRED = f"""
-SELECT {_COLUMNS} FROM jobs
+SELECT {COLUMNS} FROM jobs
 WHERE status = 'running' AND lease_expires_at < $1
 ORDER BY lease_expires_at LIMIT $2
 """
 
 _FIND_WAITING = f"""
-SELECT {_COLUMNS} FROM jobs
+SELECT {COLUMNS} FROM jobs
 WHERE status IN ('pending', 'queued') AND updated_at < $1
   AND ($3::timestamptz IS NULL OR (updated_at, id) > ($3, $4::uuid))
 ORDER BY updated_at, id LIMIT $2
 """
 
 _FIND_DEAD_NOT_LETTERED = f"""
-SELECT {_COLUMNS} FROM jobs
+SELECT {COLUMNS} FROM jobs
 WHERE status = 'dead' AND dead_lettered_at IS NULL AND updated_at < $1
 ORDER BY updated_at LIMIT $2
 """
@@ -92,11 +113,11 @@ UPDATE jobs SET dead_lettered_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'd
 # LIMIT per row, and each re-run skips rows already updated: the limit stops holding.
 _PROMOTE_DUE = f"""
 WITH due AS MATERIALIZED (
-    SELECT id FROM jobs WHERE status = 'retrying' AND run_at <= $1
+    SELECT id FROM jobs WHERE status IN ('retrying', 'scheduled') AND run_at <= $1
     ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 UPDATE jobs SET status = 'queued', updated_at = $1
-FROM due WHERE jobs.id = due.id AND jobs.status = 'retrying'
-RETURNING {", ".join(f"jobs.{c}" for c in _COLUMNS.split(", "))}
+FROM due WHERE jobs.id = due.id AND jobs.status IN ('retrying', 'scheduled')
+RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
 """
 
 # The statuses a claim may start from come from the domain's transition table.
@@ -115,25 +136,6 @@ async def _payload_errors() -> AsyncIterator[None]:
         raise UnstorablePayload(f"payload is not valid Unicode text: {exc.reason}") from exc
 
 
-def job_from_row(row: Mapping[str, Any]) -> Job:
-    return Job(
-        id=row["id"],
-        job_type=row["job_type"],
-        payload=row["payload"],
-        status=JobStatus(row["status"]),
-        attempt=row["attempt"],
-        max_attempts=row["max_attempts"],
-        last_error=row["last_error"],
-        result=row["result"],
-        idempotency_key=row["idempotency_key"],
-        run_at=row["run_at"],
-        lease_expires_at=row["lease_expires_at"],
-        started_at=row["started_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
 class PgJobRepository(JobRepository):
     def __init__(self, pool: Any) -> None:
         self._pool = pool
@@ -150,6 +152,8 @@ class PgJobRepository(JobRepository):
                 [job.max_attempts for job in jobs],
                 [job.idempotency_key for job in jobs],
                 jobs[0].created_at,
+                [job.status.value for job in jobs],
+                [job.run_at for job in jobs],
             )
             inserted = {row["id"] for row in rows}
             known_keys = [
@@ -174,8 +178,10 @@ class PgJobRepository(JobRepository):
         async with store_errors():
             await self._pool.execute(_MARK_QUEUED, job_ids, now)
 
-    async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
-        return await self._fetch_jobs(_CLAIM, job_ids, now, lease, _CLAIMABLE)
+    async def claim(
+        self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
+    ) -> list[Job]:
+        return await self._fetch_jobs(_CLAIM, job_ids, now, lease, _CLAIMABLE, worker)
 
     async def record_outcomes(
         self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
@@ -200,12 +206,41 @@ class PgJobRepository(JobRepository):
 
     async def extend_leases(
         self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
-    ) -> set[UUID]:
+    ) -> LeaseRenewal:
         ids = [job_id for job_id, _ in attempts]
         numbers = [attempt for _, attempt in attempts]
         async with store_errors():
             rows = await self._pool.fetch(_EXTEND_LEASES, ids, numbers, now, lease)
-        return {row["id"] for row in rows}
+        return LeaseRenewal(
+            held={row["id"] for row in rows},
+            cancel_requested={row["id"] for row in rows if row["cancel_requested"]},
+        )
+
+    async def replace(self, changed: Job, expected: Job) -> Job | None:
+        async with store_errors():
+            row = await self._pool.fetchrow(
+                _REPLACE,
+                expected.id,
+                expected.status.value,
+                expected.attempt,
+                changed.status.value,
+                changed.max_attempts,
+                changed.run_at,
+                changed.last_error,
+                changed.cancel_requested_at,
+                changed.replays,
+                changed.updated_at,
+            )
+        return job_from_row(row) if row is not None else None
+
+    async def list_jobs(self, query: JobQuery) -> list[Job]:
+        sql, args = job_listing(query)
+        return await self._fetch_jobs(sql, *args)
+
+    async def attempts(self, job_id: UUID) -> list[Attempt]:
+        async with store_errors():
+            rows = await self._pool.fetch(_ATTEMPTS, job_id)
+        return [Attempt(**dict(row)) for row in rows]
 
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_FIND_EXPIRED, now, limit)

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
+from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal
 from taskforge_domain.job import Job
 
 
@@ -32,14 +33,17 @@ class JobRepository(Protocol):
         """Record that these jobs' messages are on the stream, for those still pending."""
         ...
 
-    async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
+    async def claim(
+        self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
+    ) -> list[Job]:
         """Start the next attempt of each claimable job; a job no caller can claim twice."""
         ...
 
     async def record_outcomes(
         self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
     ) -> set[UUID]:
-        """Write finished attempts, each only if its attempt is still the running one.
+        """Write finished attempts, each only if its attempt is still the running one,
+        and add each written one to the job's attempt history.
 
         With lease_expired_before, only attempts whose lease had expired by then.
         """
@@ -47,8 +51,9 @@ class JobRepository(Protocol):
 
     async def extend_leases(
         self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
-    ) -> set[UUID]:
-        """Renew the leases of these (job id, attempt) pairs; return the ids still held."""
+    ) -> LeaseRenewal:
+        """Renew the leases of these (job id, attempt) pairs; say which are still held and
+        which of those an operator asked to cancel."""
         ...
 
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
@@ -71,7 +76,21 @@ class JobRepository(Protocol):
         ...
 
     async def promote_due(self, now: datetime, limit: int) -> list[Job]:
-        """Move retrying jobs whose run_at has come to queued; never one job twice."""
+        """Move retrying and scheduled jobs whose run_at has come to queued; never one
+        job twice."""
+        ...
+
+    async def replace(self, changed: Job, expected: Job) -> Job | None:
+        """Write an operator's change (cancel, replay) if the job is still as `expected`
+        (same status and attempt); None when it moved on in the meantime."""
+        ...
+
+    async def list_jobs(self, query: JobQuery) -> list[Job]:
+        """Jobs matching the query, newest first, at most query.limit of them."""
+        ...
+
+    async def attempts(self, job_id: UUID) -> list[Attempt]:
+        """The finished attempts of a job, first to last."""
         ...
 
     async def ping(self) -> None:

@@ -15,6 +15,7 @@ from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
 from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
+from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.settings import Settings
 
@@ -41,7 +42,9 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            DishkaRouter("", route_handlers=[JobsController, HealthController]),
+            DishkaRouter(
+                "", route_handlers=[JobsController, JobOperationsController, HealthController]
+            ),
             DishkaRouter(
                 "",
                 route_handlers=[JobBatchController],

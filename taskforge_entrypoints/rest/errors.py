@@ -8,8 +8,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from taskforge_app.job_changes import JobBusy
 from taskforge_app.ports import StoreUnavailable, UnstorablePayload
-from taskforge_domain.errors import IdempotencyKeyReused, JobNotFound
+from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
 from taskforge_entrypoints.rest.schemas import Problem
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,21 @@ class InvalidIdempotencyKey(TaskforgeHTTPError):
 class EmptyBody(TaskforgeHTTPError):
     status_code = 400
     code = "empty-body"
+
+
+class InvalidJob(TaskforgeHTTPError):
+    status_code = 422
+    code = "validation-failed"
+
+
+class InvalidQuery(TaskforgeHTTPError):
+    status_code = 422
+    code = "validation-failed"
+
+
+class InvalidCursor(TaskforgeHTTPError):
+    status_code = 400
+    code = "invalid-cursor"
 
 
 def problem_body(
@@ -122,6 +138,18 @@ def _key_reused(request: AnyRequest, exc: IdempotencyKeyReused) -> Response[Prob
     return problem(request, 422, "idempotency-key-reused", str(exc), title="Idempotency-Key reused")
 
 
+def _invalid_transition(request: AnyRequest, exc: InvalidTransition) -> Response[Problem]:
+    detail = f"{exc}: a {exc.current} job cannot be changed that way"
+    return problem(
+        request, 409, "job-state-conflict", detail, title="Conflict with the job's status"
+    )
+
+
+def _busy(request: AnyRequest, exc: JobBusy) -> Response[Problem]:
+    headers = {"Retry-After": "1"}
+    return problem(request, 409, "job-busy", str(exc), headers=headers)
+
+
 def _unstorable(request: AnyRequest, exc: UnstorablePayload) -> Response[Problem]:
     title = "The payload cannot be stored"
     return problem(request, 422, "payload-not-storable", str(exc), title=title)
@@ -144,6 +172,8 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     UnicodeDecodeError: _not_utf8,
     JobNotFound: _job_not_found,
     IdempotencyKeyReused: _key_reused,
+    InvalidTransition: _invalid_transition,
+    JobBusy: _busy,
     UnstorablePayload: _unstorable,
     StoreUnavailable: _store_unavailable,
     Exception: _unexpected,

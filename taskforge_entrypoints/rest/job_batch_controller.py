@@ -5,7 +5,8 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, post
 
 from taskforge_app.submit_jobs import NewJob, SubmitJobs, Submitted
-from taskforge_entrypoints.rest.errors import problem_body, problem_spec
+from taskforge_entrypoints.rest.errors import InvalidJob, problem_body, problem_spec
+from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.jobs_controller import require_json_body
 from taskforge_entrypoints.rest.schemas import (
     BatchItemResult,
@@ -19,17 +20,21 @@ from taskforge_entrypoints.settings import Settings
 _NUL = b"\\u0000"
 
 
-def _checked(index: int, raw: Any) -> JobBatchItem | BatchItemResult:
+def _checked(index: int, raw: Any) -> NewJob | BatchItemResult:
     try:
         item = msgspec.convert(raw, JobBatchItem)
+        request = new_job(item, item.idempotency_key, where=f"jobs[{index}]: ")
     except msgspec.ValidationError as exc:
         error = problem_body(422, "validation-failed", f"jobs[{index}]: {exc}")
         return BatchItemResult(index=index, status=422, error=error)
+    except InvalidJob as exc:
+        error = problem_body(422, "validation-failed", exc.detail)
+        return BatchItemResult(index=index, status=422, error=error)
     if _NUL in msgspec.json.encode(item.payload):
-        detail = f"jobs[{index}]: payload strings cannot contain the NUL character (\\\\u0000)"
+        detail = f"jobs[{index}]: payload strings cannot contain the NUL character (\\u0000)"
         error = problem_body(422, "payload-not-storable", detail)
         return BatchItemResult(index=index, status=422, error=error)
-    return item
+    return request
 
 
 class JobBatchController(Controller):
@@ -63,10 +68,8 @@ class JobBatchController(Controller):
         settings: FromDishka[Settings],
     ) -> JobBatchOut:
         checked = [_checked(index, raw) for index, raw in enumerate(data.jobs)]
-        valid = [(i, item) for i, item in enumerate(checked) if isinstance(item, JobBatchItem)]
-        answers = await submit_jobs(
-            [NewJob(i.job_type, i.payload, i.idempotency_key, i.max_attempts) for _, i in valid]
-        )
+        valid = [(i, item) for i, item in enumerate(checked) if isinstance(item, NewJob)]
+        answers = await submit_jobs([item for _, item in valid])
         results = [item for item in checked if isinstance(item, BatchItemResult)]
         for (index, _), answer in zip(valid, answers, strict=True):
             if isinstance(answer, Submitted):

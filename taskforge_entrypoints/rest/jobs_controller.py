@@ -8,13 +8,13 @@ from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
 from taskforge_app.submit_job import SubmitJob
-from taskforge_app.submit_jobs import NewJob
 from taskforge_entrypoints.rest.errors import (
     EmptyBody,
     InvalidIdempotencyKey,
     UnsupportedMediaType,
     problem_spec,
 )
+from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.schemas import JobCreate, JobOut
 from taskforge_entrypoints.settings import Settings
 
@@ -72,9 +72,7 @@ class JobsController(Controller):
             str | None, Parameter(header="Idempotency-Key", required=False)
         ] = None,
     ) -> Response[JobOut]:
-        request = NewJob(
-            data.job_type, data.payload, _checked_key(idempotency_key), data.max_attempts
-        )
+        request = new_job(data, _checked_key(idempotency_key))
         submitted = await submit_job(request)
         body = JobOut.of(submitted.job, settings.http_base_url)
         if submitted.created:

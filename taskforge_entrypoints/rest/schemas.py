@@ -29,10 +29,15 @@ IdempotencyKey = Annotated[
 MAX_BATCH_SIZE = 1000
 
 
+DelaySeconds = Annotated[float, msgspec.Meta(ge=0, le=366 * 24 * 3600)]
+
+
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     job_type: JobType
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
     max_attempts: MaxAttempts | None = None
+    run_at: datetime | None = None
+    delay_seconds: DelaySeconds | None = None
 
 
 class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -40,6 +45,8 @@ class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
     max_attempts: MaxAttempts | None = None
     idempotency_key: IdempotencyKey | None = None
+    run_at: datetime | None = None
+    delay_seconds: DelaySeconds | None = None
 
 
 class JobBatchCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,6 +81,9 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     started_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    worker: str | None
+    cancel_requested_at: datetime | None
+    replays: int
     links: JobLinks
 
     @classmethod
@@ -92,6 +102,9 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
             started_at=job.started_at,
             created_at=job.created_at,
             updated_at=job.updated_at,
+            worker=job.worker,
+            cancel_requested_at=job.cancel_requested_at,
+            replays=job.replays,
             links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
         )
 
@@ -122,6 +135,20 @@ class JobBatchOut(msgspec.Struct, kw_only=True):
     replayed: int
     rejected: int
     results: list[BatchItemResult]
+
+
+class JobPage(msgspec.Struct, kw_only=True):
+    jobs: list[JobOut]
+    next: str | None
+
+
+class AttemptOut(msgspec.Struct, kw_only=True):
+    attempt: int
+    worker: str | None
+    started_at: datetime | None
+    finished_at: datetime
+    outcome: str
+    error: str | None
 
 
 class HealthOut(msgspec.Struct, frozen=True):

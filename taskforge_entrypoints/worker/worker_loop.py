@@ -34,6 +34,7 @@ class _Attempt:
     task: "asyncio.Task[None]"
     in_handler: bool = True
     lease_lost: bool = False
+    cancel_requested: bool = False
 
 
 class WorkerLoop:
@@ -90,7 +91,9 @@ class WorkerLoop:
                 deliveries = await self._next_deliveries(
                     min(free, self._options.batch_size), block_ms, stop
                 )
-                claimed = await self._claim(deliveries) if deliveries else []
+                claimed = (
+                    await self._claim(deliveries, self._options.consumer) if deliveries else []
+                )
             except OUTAGES as exc:
                 log.warning("cannot read or claim jobs, retrying: %s", exc)
                 await sleep_unless_stopped(stop, 1.0)
@@ -143,7 +146,17 @@ class WorkerLoop:
             del self._running[attempt.claimed.job.id]
 
     async def _attempt(self, item: Claimed) -> None:
-        finished = await self._run(item.job)
+        try:
+            finished = await self._run(item.job)
+        except asyncio.CancelledError:
+            attempt = self._running.get(item.job.id)
+            if attempt is None or not attempt.cancel_requested:
+                raise
+            # Cancelled on an operator's request: the attempt ends, and is recorded.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            finished = self._run.cancelled(item.job)
         attempt = self._running.get(item.job.id)
         if attempt is not None:
             # From here the outcome is being written: a lease renewal that no longer
@@ -168,18 +181,23 @@ class WorkerLoop:
             await asyncio.sleep(interval)
             running = [attempt for attempt in self._running.values() if attempt.in_handler]
             try:
-                lost = await self._extend_leases([a.claimed.job for a in running])
+                check = await self._extend_leases([a.claimed.job for a in running])
             except Exception as exc:
                 log.warning("cannot renew leases: %s", exc)
                 continue
             for attempt in running:
-                if attempt.claimed.job.id in lost and attempt.in_handler:
+                job = attempt.claimed.job
+                if not attempt.in_handler:
+                    continue
+                if job.id in check.lost:
                     log.warning(
-                        "job %s attempt %d lost its lease; cancelling it",
-                        attempt.claimed.job.id,
-                        attempt.claimed.job.attempt,
+                        "job %s attempt %d lost its lease; cancelling it", job.id, job.attempt
                     )
                     attempt.lease_lost = True
+                    attempt.task.cancel()
+                elif job.id in check.cancel_requested and not attempt.cancel_requested:
+                    log.info("job %s attempt %d: cancellation requested", job.id, job.attempt)
+                    attempt.cancel_requested = True
                     attempt.task.cancel()
 
     async def _drain(self) -> None:

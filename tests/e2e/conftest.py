@@ -17,7 +17,8 @@ FAST_RETRIES = {
     "BACKOFF_MAX": "100ms",
     "RETRY_SCHEDULER_INTERVAL": "50ms",
     "WORKER_BLOCK_TIMEOUT": "200ms",
-    "SERVICE_TIMEOUT_SECONDS": "5",
+    "SERVICE_TIMEOUT_SECONDS": "30",
+    "WORKER_LEASE": "1s",
     "TASKFORGE_HANDLERS": "tests.e2e.sample_handlers",
 }
 

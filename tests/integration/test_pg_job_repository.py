@@ -59,7 +59,7 @@ async def inserted(repository: PgJobRepository, **kwargs: Any) -> Job:
 
 async def running(repository: PgJobRepository, now: datetime, **kwargs: Any) -> Job:
     job = await inserted(repository, now=now, **kwargs)
-    [claimed] = await repository.claim([job.id], now, LEASE)
+    [claimed] = await repository.claim([job.id], now, LEASE, "test-worker")
     return claimed
 
 
@@ -158,7 +158,7 @@ async def test_claim_starts_the_next_attempt_with_a_lease(repository, queued_fir
     if queued_first:
         await repository.mark_queued([job.id], now)
 
-    claimed = await repository.claim([job.id], now, LEASE)
+    claimed = await repository.claim([job.id], now, LEASE, "test-worker")
 
     assert [(j.id, j.status, j.attempt) for j in claimed] == [(job.id, JobStatus.RUNNING, 1)]
     assert claimed[0].lease_expires_at == now + LEASE
@@ -172,7 +172,7 @@ async def test_claim_skips_running_completed_and_unknown_jobs(repository):
     finished = (await running(repository, now)).complete({"ok": True}, now)
     await repository.record_outcomes([finished])
 
-    claimed = await repository.claim([started.id, finished.id, uuid4()], now, LEASE)
+    claimed = await repository.claim([started.id, finished.id, uuid4()], now, LEASE, "test-worker")
 
     assert claimed == []
     assert await repository.get(started.id) == started
@@ -184,7 +184,8 @@ async def test_concurrent_claims_of_the_same_jobs_give_each_job_to_one_caller(re
     ids = [(await inserted(repository, now=now)).id for _ in range(30)]
 
     first, second = await asyncio.gather(
-        repository.claim(ids, now, LEASE), repository.claim(ids[::-1], now, LEASE)
+        repository.claim(ids, now, LEASE, "test-worker"),
+        repository.claim(ids[::-1], now, LEASE, "test-worker"),
     )
 
     first_ids, second_ids = {j.id for j in first}, {j.id for j in second}
@@ -231,7 +232,7 @@ async def test_outcome_of_a_superseded_attempt_is_fenced(own_repository):
     first_attempt = await running(own_repository, now)
     await own_repository.record_outcomes([first_attempt.fail("lease expired", now, BACKOFF)])
     await own_repository.promote_due(now + timedelta(minutes=1), 10)
-    [second_attempt] = await own_repository.claim([first_attempt.id], now, LEASE)
+    [second_attempt] = await own_repository.claim([first_attempt.id], now, LEASE, "test-worker")
 
     written = await own_repository.record_outcomes([first_attempt.complete({"late": True}, now)])
 

@@ -1,15 +1,18 @@
 """In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from taskforge_app.ports import (
+    Attempt,
     DeadLetter,
     Delivery,
+    JobQuery,
+    LeaseRenewal,
     QueueUnavailable,
     StoreUnavailable,
     UnstorablePayload,
@@ -62,6 +65,7 @@ class InMemoryJobRepository:
     def __init__(self, events: EventLog | None = None) -> None:
         self.jobs: dict[UUID, Job] = {}
         self.dead_lettered: dict[UUID, datetime] = {}
+        self.history: dict[UUID, dict[int, Attempt]] = {}
         self.unavailable = False
         self.events = events if events is not None else EventLog()
 
@@ -109,7 +113,9 @@ class InMemoryJobRepository:
             self.jobs[job_id] = replace(self.jobs[job_id], status=JobStatus.QUEUED, updated_at=now)
         self.events.record("store.mark_queued", marked)
 
-    async def claim(self, job_ids: Sequence[UUID], now: datetime, lease: timedelta) -> list[Job]:
+    async def claim(
+        self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
+    ) -> list[Job]:
         self._answer()
         started: list[Job] = []
         for job_id in dict.fromkeys(job_ids):
@@ -121,7 +127,10 @@ class InMemoryJobRepository:
                 status=JobStatus.RUNNING,
                 attempt=job.attempt + 1,
                 lease_expires_at=now + lease,
+                started_at=now,
                 updated_at=now,
+                worker=worker,
+                cancel_requested_at=None,
             )
             self.jobs[job_id] = job
             started.append(job)
@@ -148,14 +157,29 @@ class InMemoryJobRepository:
                 and stored.lease_expires_at < lease_expired_before
             ):
                 continue
-            self.jobs[outcome.id] = replace(
+            cancelled_meanwhile = (
+                outcome.status is JobStatus.RETRYING and stored.cancel_requested_at is not None
+            )
+            finished = replace(
                 stored,
-                status=outcome.status,
+                status=JobStatus.CANCELLED if cancelled_meanwhile else outcome.status,
                 result=outcome.result,
                 last_error=outcome.last_error,
                 run_at=outcome.run_at,
                 lease_expires_at=None,
                 updated_at=outcome.updated_at,
+            )
+            self.jobs[outcome.id] = finished
+            self.history.setdefault(outcome.id, {}).setdefault(
+                finished.attempt,
+                Attempt(
+                    attempt=finished.attempt,
+                    worker=finished.worker,
+                    started_at=finished.started_at,
+                    finished_at=finished.updated_at,
+                    outcome=finished.status.value,
+                    error=finished.last_error,
+                ),
             )
             written.add(outcome.id)
         self.events.record("store.record_outcomes", sorted(written, key=str))
@@ -163,13 +187,16 @@ class InMemoryJobRepository:
 
     async def extend_leases(
         self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
-    ) -> set[UUID]:
+    ) -> LeaseRenewal:
         self._answer()
         held = {job_id for job_id, attempt in attempts if self._holds(job_id, attempt)}
         for job_id in held:
             self.jobs[job_id] = replace(self.jobs[job_id], lease_expires_at=now + lease)
         self.events.record("store.extend_leases", sorted(held, key=str))
-        return held
+        return LeaseRenewal(
+            held=held,
+            cancel_requested={i for i in held if self.jobs[i].cancel_requested_at is not None},
+        )
 
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
         self._answer()
@@ -216,13 +243,65 @@ class InMemoryJobRepository:
     async def promote_due(self, now: datetime, limit: int) -> list[Job]:
         self._answer()
         due = self._select(
-            lambda job: job.status is JobStatus.RETRYING and job.run_at <= now,
+            lambda job: (
+                job.status in {JobStatus.RETRYING, JobStatus.SCHEDULED} and job.run_at <= now
+            ),
             lambda job: job.run_at,
         )[:limit]
         promoted = [replace(job, status=JobStatus.QUEUED, updated_at=now) for job in due]
         self.put(*promoted)
         self.events.record("store.promote_due", [job.id for job in promoted])
         return promoted
+
+    async def replace(self, changed: Job, expected: Job) -> Job | None:
+        self._answer()
+        stored = self.jobs.get(expected.id)
+        if (
+            stored is None
+            or stored.status is not expected.status
+            or stored.attempt != expected.attempt
+        ):
+            self.events.record("store.replace", [])
+            return None
+        written = replace(
+            stored,
+            status=changed.status,
+            max_attempts=changed.max_attempts,
+            run_at=changed.run_at,
+            last_error=changed.last_error,
+            cancel_requested_at=changed.cancel_requested_at,
+            replays=changed.replays,
+            updated_at=changed.updated_at,
+        )
+        self.jobs[written.id] = written
+        self.events.record("store.replace", [written.id])
+        return written
+
+    async def list_jobs(self, query: JobQuery) -> list[Job]:
+        self._answer()
+        error = query.error_contains.lower() if query.error_contains is not None else None
+
+        def matches(job: Job) -> bool:
+            return (
+                (query.status is None or job.status is query.status)
+                and (query.job_type is None or job.job_type == query.job_type)
+                and (query.idempotency_key is None or job.idempotency_key == query.idempotency_key)
+                and (query.created_after is None or job.created_at >= query.created_after)
+                and (query.created_before is None or job.created_at < query.created_before)
+                and (
+                    error is None
+                    or (job.last_error is not None and error in job.last_error.lower())
+                )
+                and (query.before is None or (job.created_at, job.id) < query.before)
+            )
+
+        newest_first = self._select(matches, lambda job: (job.created_at, job.id))[::-1]
+        return newest_first[: query.limit]
+
+    async def attempts(self, job_id: UUID) -> list[Attempt]:
+        self._answer()
+        recorded = self.history.get(job_id, {})
+        return [recorded[number] for number in sorted(recorded)]
 
     async def ping(self) -> None:
         self._answer()
@@ -310,3 +389,37 @@ class FakeQueue:
 
     async def ping(self) -> None:
         self._answer()
+
+
+class RacingJobRepository(InMemoryJobRepository):
+    """A store where something else writes just before an operator's compare-and-set.
+
+    Each entry of `interleaved` runs once, in order, right before one call of `replace`.
+    """
+
+    def __init__(self, events: EventLog | None = None) -> None:
+        super().__init__(events)
+        self.interleaved: list[Callable[[], Awaitable[object]]] = []
+        self.replace_calls = 0
+
+    async def replace(self, changed: Job, expected: Job) -> Job | None:
+        self.replace_calls += 1
+        if self.interleaved:
+            await self.interleaved.pop(0)()
+        return await super().replace(changed, expected)
+
+
+class ChurningJobRepository(InMemoryJobRepository):
+    """A store whose jobs keep changing: the first `refusals` compare-and-sets find them moved."""
+
+    def __init__(self, refusals: int, events: EventLog | None = None) -> None:
+        super().__init__(events)
+        self.refusals = refusals
+        self.replace_calls = 0
+
+    async def replace(self, changed: Job, expected: Job) -> Job | None:
+        self.replace_calls += 1
+        if self.refusals > 0:
+            self.refusals -= 1
+            return None
+        return await super().replace(changed, expected)

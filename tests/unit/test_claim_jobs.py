@@ -21,6 +21,7 @@ from tests.unit.fakes import (
 )
 
 LEASE = timedelta(seconds=35)
+WORKER = "worker-1"
 BACKOFF = FullJitterBackoff(timedelta(seconds=1), timedelta(minutes=1), draw_highest)
 
 
@@ -38,11 +39,20 @@ def pending_job() -> Job:
 def job_in(status: JobStatus) -> Job:
     steps: dict[JobStatus, Callable[[Job], Job]] = {
         JobStatus.PENDING: lambda job: job,
+        JobStatus.SCHEDULED: lambda job: Job.submit(
+            job_id=job.id,
+            job_type=job.job_type,
+            payload=job.payload,
+            max_attempts=job.max_attempts,
+            now=START,
+            run_at=START + timedelta(hours=1),
+        ),
         JobStatus.QUEUED: lambda job: job.enqueue(START),
         JobStatus.RUNNING: lambda job: job.enqueue(START).start(START, LEASE),
         JobStatus.COMPLETED: lambda job: job.start(START, LEASE).complete(None, START),
         JobStatus.RETRYING: lambda job: job.start(START, LEASE).fail("x", START, BACKOFF),
         JobStatus.DEAD: lambda job: job.start(START, LEASE).kill("boom", START),
+        JobStatus.CANCELLED: lambda job: job.enqueue(START).cancel(START),
     }
     return steps[status](pending_job())
 
@@ -58,12 +68,13 @@ async def test_a_delivered_queued_job_starts_its_first_attempt_under_a_lease(
     jobs.put(job)
     (delivery,) = queue.deliver(job.id)
 
-    claimed = await claim([delivery])
+    claimed = await claim([delivery], WORKER)
 
     assert [item.message_id for item in claimed] == [delivery.message_id]
     started = claimed[0].job
     assert (started.status, started.attempt) == (JobStatus.RUNNING, 1)
     assert started.lease_expires_at == clock.now() + policy.lease
+    assert (started.started_at, started.worker) == (clock.now(), WORKER)
     assert jobs.jobs[job.id] == started
     assert queue.acked == []
 
@@ -74,13 +85,21 @@ async def test_a_job_still_pending_when_its_message_arrives_is_claimed(
     job = job_in(JobStatus.PENDING)
     jobs.put(job)
 
-    claimed = await claim(queue.deliver(job.id))
+    claimed = await claim(queue.deliver(job.id), WORKER)
 
     assert [item.job.status for item in claimed] == [JobStatus.RUNNING]
 
 
 @pytest.mark.parametrize(
-    "status", [JobStatus.RUNNING, JobStatus.RETRYING, JobStatus.COMPLETED, JobStatus.DEAD]
+    "status",
+    [
+        JobStatus.SCHEDULED,
+        JobStatus.RUNNING,
+        JobStatus.RETRYING,
+        JobStatus.COMPLETED,
+        JobStatus.DEAD,
+        JobStatus.CANCELLED,
+    ],
 )
 async def test_a_stale_message_is_acked_and_not_run(
     claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue, status: JobStatus
@@ -89,7 +108,7 @@ async def test_a_stale_message_is_acked_and_not_run(
     jobs.put(job)
     (delivery,) = queue.deliver(job.id)
 
-    claimed = await claim([delivery])
+    claimed = await claim([delivery], WORKER)
 
     assert claimed == []
     assert queue.acked == [delivery.message_id]
@@ -101,7 +120,7 @@ async def test_a_message_for_a_job_the_store_does_not_know_is_acked(
 ) -> None:
     (delivery,) = queue.deliver(uuid4())
 
-    assert await claim([delivery]) == []
+    assert await claim([delivery], WORKER) == []
     assert queue.acked == [delivery.message_id]
 
 
@@ -112,7 +131,7 @@ async def test_a_malformed_message_is_acked_and_not_run(
     jobs.put(job)
     good, malformed = queue.deliver(job.id, None)
 
-    claimed = await claim([good, malformed])
+    claimed = await claim([good, malformed], WORKER)
 
     assert [item.message_id for item in claimed] == [good.message_id]
     assert queue.acked == [malformed.message_id]
@@ -125,7 +144,7 @@ async def test_a_duplicate_message_in_one_batch_runs_the_job_once(
     jobs.put(job)
     first, duplicate = queue.deliver(job.id, job.id)
 
-    claimed = await claim([first, duplicate])
+    claimed = await claim([first, duplicate], WORKER)
 
     assert [(item.message_id, item.job.attempt) for item in claimed] == [(first.message_id, 1)]
     assert queue.acked == [duplicate.message_id]
@@ -138,7 +157,7 @@ async def test_two_workers_claiming_the_same_job_only_one_wins(
     jobs.put(job)
     mine, theirs = queue.deliver(job.id, job.id)
 
-    results = await asyncio.gather(claim([mine]), claim([theirs]))
+    results = await asyncio.gather(claim([mine], "worker-1"), claim([theirs], "worker-2"))
 
     winners = [item for result in results for item in result]
     assert len(winners) == 1
@@ -158,7 +177,7 @@ async def test_a_batch_claims_each_job_it_can_and_acks_the_rest(
     jobs.put(queued, pending, completed)
     deliveries = queue.deliver(queued.id, completed.id, None, pending.id)
 
-    claimed = await claim(deliveries)
+    claimed = await claim(deliveries, WORKER)
 
     assert [item.job.id for item in claimed] == [queued.id, pending.id]
     assert queue.acked == [deliveries[1].message_id, deliveries[2].message_id]
@@ -167,14 +186,23 @@ async def test_a_batch_claims_each_job_it_can_and_acks_the_rest(
 async def test_an_empty_read_claims_nothing_and_touches_nothing(
     claim: ClaimJobs, events: EventLog
 ) -> None:
-    assert await claim([]) == []
+    assert await claim([], WORKER) == []
     assert events.entries == []
 
 
 async def test_only_malformed_messages_do_not_reach_the_store(
     claim: ClaimJobs, events: EventLog
 ) -> None:
-    claimed = await claim([Delivery("1-0", None), Delivery("2-0", None)])
+    claimed = await claim([Delivery("1-0", None), Delivery("2-0", None)], WORKER)
 
     assert claimed == []
     assert events.entries == [("queue.ack", ("1-0", "2-0"))]
+
+
+def test_a_failure_after_a_cancel_request_cancels_instead_of_retrying() -> None:
+    asked = job_in(JobStatus.QUEUED).start(START, LEASE).request_cancel(START)
+
+    outcome = asked.fail("RetryableError: later", START, BACKOFF)
+
+    assert outcome.status is JobStatus.CANCELLED
+    assert outcome.last_error == "RetryableError: later"

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -16,49 +17,66 @@ from hypothesis.stateful import (
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.errors import InvalidTransition
 from taskforge_domain.job import Job
-from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
+from taskforge_domain.job_status import ALLOWED_TRANSITIONS, TERMINAL_STATUSES, JobStatus
 from tests.unit.fakes import START, draw_highest
 
-PENDING, QUEUED, RUNNING = JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING
-RETRYING, COMPLETED, DEAD = JobStatus.RETRYING, JobStatus.COMPLETED, JobStatus.DEAD
+PENDING, SCHEDULED, QUEUED = JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.QUEUED
+RUNNING, RETRYING = JobStatus.RUNNING, JobStatus.RETRYING
+COMPLETED, DEAD, CANCELLED = JobStatus.COMPLETED, JobStatus.DEAD, JobStatus.CANCELLED
 
 SPEC_TRANSITIONS = {
-    PENDING: {QUEUED, RUNNING},
-    QUEUED: {RUNNING},
-    RUNNING: {COMPLETED, RETRYING, DEAD},
-    RETRYING: {QUEUED},
+    PENDING: {QUEUED, RUNNING, CANCELLED},
+    SCHEDULED: {QUEUED, CANCELLED},
+    QUEUED: {RUNNING, CANCELLED},
+    RUNNING: {COMPLETED, RETRYING, DEAD, CANCELLED},
+    RETRYING: {QUEUED, CANCELLED},
     COMPLETED: set(),
-    DEAD: set(),
+    DEAD: {QUEUED},
+    CANCELLED: set(),
 }
 
 LATER = START + timedelta(minutes=1)
+RUN_AT = START + timedelta(hours=1)
 LEASE = timedelta(seconds=35)
 BACKOFF = FullJitterBackoff(
     base=timedelta(seconds=1), cap=timedelta(minutes=1), uniform=draw_highest
 )
 
-MOVE_TO: dict[JobStatus, Callable[[Job], Job]] = {
-    QUEUED: lambda job: job.enqueue(LATER),
-    RUNNING: lambda job: job.start(LATER, LEASE),
-    COMPLETED: lambda job: job.complete({"message": "pong"}, LATER),
-    RETRYING: lambda job: job.fail("boom", LATER, BACKOFF),
-    DEAD: lambda job: job.kill("boom", LATER),
-}
 
-PATH_TO = {
+def move_to(source: JobStatus, target: JobStatus) -> Callable[[Job], Job]:
+    """The operation that takes a job in `source` to `target`, when the spec allows it."""
+    if target is QUEUED and source is DEAD:
+        return lambda job: job.replay(LATER, budget=2)
+    if target is CANCELLED and source is RUNNING:
+        return lambda job: job.cancelled_while_running(LATER)
+    moves: dict[JobStatus, Callable[[Job], Job]] = {
+        QUEUED: lambda job: job.enqueue(LATER),
+        RUNNING: lambda job: job.start(LATER, LEASE),
+        COMPLETED: lambda job: job.complete({"message": "pong"}, LATER),
+        RETRYING: lambda job: job.fail("boom", LATER, BACKOFF),
+        DEAD: lambda job: job.kill("boom", LATER),
+        CANCELLED: lambda job: job.cancel(LATER),
+    }
+    return moves[target]
+
+
+PATH_TO: dict[JobStatus, tuple[JobStatus, ...]] = {
     PENDING: (),
+    SCHEDULED: (),
     QUEUED: (QUEUED,),
     RUNNING: (QUEUED, RUNNING),
     COMPLETED: (QUEUED, RUNNING, COMPLETED),
     RETRYING: (QUEUED, RUNNING, RETRYING),
     DEAD: (QUEUED, RUNNING, DEAD),
+    CANCELLED: (CANCELLED,),
 }
 
+REACHABLE_BY_AN_OPERATION = [QUEUED, RUNNING, COMPLETED, RETRYING, DEAD, CANCELLED]
 LEGAL = [(source, target) for source, targets in SPEC_TRANSITIONS.items() for target in targets]
 ILLEGAL = [
     (source, target)
     for source in JobStatus
-    for target in MOVE_TO
+    for target in REACHABLE_BY_AN_OPERATION
     if target not in SPEC_TRANSITIONS[source]
 ]
 
@@ -72,7 +90,11 @@ def jittered(fraction: float) -> FullJitterBackoff:
     )
 
 
-def submitted(max_attempts: int = 3, payload: dict[str, object] | None = None) -> Job:
+def submitted(
+    max_attempts: int = 3,
+    payload: dict[str, object] | None = None,
+    run_at: datetime | None = None,
+) -> Job:
     return Job.submit(
         job_id=uuid4(),
         job_type="ping",
@@ -80,13 +102,16 @@ def submitted(max_attempts: int = 3, payload: dict[str, object] | None = None) -
         max_attempts=max_attempts,
         now=START,
         idempotency_key="key-1",
+        run_at=run_at,
     )
 
 
 def job_in(status: JobStatus, max_attempts: int = 3) -> Job:
-    job = submitted(max_attempts)
+    job = submitted(max_attempts, run_at=RUN_AT if status is SCHEDULED else None)
+    source = job.status
     for step in PATH_TO[status]:
-        job = MOVE_TO[step](job)
+        job = move_to(source, step)(job)
+        source = step
     assert job.status is status
     return job
 
@@ -101,7 +126,7 @@ def test_the_transition_table_is_the_one_the_spec_draws() -> None:
 def test_every_legal_transition_is_allowed(source: JobStatus, target: JobStatus) -> None:
     job = job_in(source)
 
-    moved = MOVE_TO[target](job)
+    moved = move_to(source, target)(job)
 
     assert moved.status is target
     assert moved.updated_at == LATER
@@ -113,7 +138,7 @@ def test_every_other_transition_is_refused(source: JobStatus, target: JobStatus)
     job = job_in(source)
 
     with pytest.raises(InvalidTransition) as refused:
-        MOVE_TO[target](job)
+        move_to(source, target)(job)
 
     assert (refused.value.current, refused.value.target) == (source.value, target.value)
     assert refused.value.job_id == job.id
@@ -123,6 +148,27 @@ def test_a_submitted_job_is_pending_with_no_attempt_yet() -> None:
     job = submitted()
 
     assert (job.status, job.attempt, job.run_at, job.lease_expires_at) == (PENDING, 0, START, None)
+    assert (job.worker, job.cancel_requested_at, job.replays) == (None, None, 0)
+
+
+def test_a_job_submitted_to_run_later_is_scheduled_until_its_run_at() -> None:
+    job = submitted(run_at=RUN_AT)
+
+    assert (job.status, job.attempt, job.run_at, job.created_at) == (SCHEDULED, 0, RUN_AT, START)
+
+
+@pytest.mark.parametrize(
+    "run_at", [START, START - timedelta(seconds=1), START - timedelta(days=3)], ids=str
+)
+def test_a_run_at_that_has_come_is_pending_and_runs_now(run_at: datetime) -> None:
+    job = submitted(run_at=run_at)
+
+    assert (job.status, job.run_at) == (PENDING, START)
+
+
+def test_completed_dead_and_cancelled_are_the_terminal_statuses() -> None:
+    assert {COMPLETED, DEAD, CANCELLED} == TERMINAL_STATUSES
+    assert [status for status in JobStatus if status.is_terminal] == [COMPLETED, DEAD, CANCELLED]
 
 
 @pytest.mark.parametrize(("job_type", "max_attempts"), [("", 3), ("ping", 0), ("ping", -1)])
@@ -145,11 +191,12 @@ def test_enqueue_keeps_the_attempt_count() -> None:
 def test_start_counts_the_attempt_and_takes_a_lease(source: JobStatus) -> None:
     job = job_in(source)
 
-    running = job.start(LATER, LEASE)
+    running = job.start(LATER, LEASE, worker="worker-7")
 
     assert running.status is RUNNING
     assert running.attempt == job.attempt + 1
     assert running.lease_expires_at == LATER + LEASE
+    assert (running.started_at, running.worker) == (LATER, "worker-7")
 
 
 def test_complete_keeps_the_result_and_releases_the_lease() -> None:
@@ -205,7 +252,117 @@ def test_kill_is_dead_at_once_whatever_attempts_are_left() -> None:
     assert dead.lease_expires_at is None
 
 
-def test_a_replay_with_the_same_type_and_payload_asks_for_the_same_job() -> None:
+@pytest.mark.parametrize("source", [PENDING, SCHEDULED, QUEUED, RETRYING])
+def test_a_waiting_job_is_cancelled_and_never_starts(source: JobStatus) -> None:
+    job = job_in(source)
+
+    cancelled = job.cancel(LATER)
+
+    assert (cancelled.status, cancelled.attempt, cancelled.updated_at) == (
+        CANCELLED,
+        job.attempt,
+        LATER,
+    )
+    assert cancelled.last_error == (job.last_error or "cancelled before it ran")
+    assert cancelled.lease_expires_at is None
+    with pytest.raises(InvalidTransition):
+        cancelled.start(LATER, LEASE)
+
+
+def test_a_running_job_is_not_cancelled_outright() -> None:
+    running = job_in(RUNNING)
+
+    with pytest.raises(InvalidTransition) as refused:
+        running.cancel(LATER)
+
+    assert (refused.value.current, refused.value.target) == ("running", "cancelled")
+
+
+def test_asking_a_running_job_to_cancel_keeps_it_running_under_its_lease() -> None:
+    running = job_in(RUNNING)
+
+    asked = running.request_cancel(LATER)
+
+    assert (asked.status, asked.attempt, asked.lease_expires_at) == (
+        RUNNING,
+        running.attempt,
+        running.lease_expires_at,
+    )
+    assert (asked.cancel_requested_at, asked.updated_at) == (LATER, LATER)
+
+
+@pytest.mark.parametrize("source", [PENDING, SCHEDULED, QUEUED, RETRYING, COMPLETED, DEAD])
+def test_only_a_running_job_can_be_asked_to_cancel(source: JobStatus) -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        job_in(source).request_cancel(LATER)
+
+    assert refused.value.current == source.value
+
+
+def test_an_attempt_cancelled_on_request_ends_cancelled_naming_the_attempt() -> None:
+    running = job_in(RUNNING).request_cancel(LATER)
+
+    cancelled = running.cancelled_while_running(LATER)
+
+    assert (cancelled.status, cancelled.attempt, cancelled.lease_expires_at) == (
+        CANCELLED,
+        1,
+        None,
+    )
+    assert cancelled.last_error == "cancelled on request while attempt 1 ran"
+
+
+@pytest.mark.parametrize("source", [PENDING, QUEUED, RETRYING, COMPLETED, DEAD, CANCELLED])
+def test_only_a_running_attempt_can_end_cancelled_on_request(source: JobStatus) -> None:
+    with pytest.raises(InvalidTransition):
+        job_in(source).cancelled_while_running(LATER)
+
+
+def test_a_replayed_dead_job_is_queued_with_a_fresh_budget_and_its_history_kept() -> None:
+    dead = job_in(DEAD, max_attempts=3)
+
+    replayed = dead.replay(LATER, budget=4)
+
+    assert (replayed.status, replayed.attempt, replayed.max_attempts) == (QUEUED, 1, 5)
+    assert replayed.attempts_left == 4
+    assert (replayed.replays, replayed.run_at, replayed.updated_at) == (1, LATER, LATER)
+    assert replayed.last_error == dead.last_error
+
+
+def test_each_replay_is_counted() -> None:
+    once = job_in(DEAD).replay(LATER, budget=1)
+    dead_again = once.start(LATER, LEASE).fail("still broken", LATER, BACKOFF)
+    assert dead_again.status is DEAD
+
+    twice = dead_again.replay(LATER, budget=1)
+
+    assert (twice.replays, twice.attempt, twice.max_attempts) == (2, 2, 3)
+
+
+@pytest.mark.parametrize("budget", [0, -1])
+def test_a_replay_without_a_single_attempt_is_refused(budget: int) -> None:
+    with pytest.raises(ValueError, match="at least one attempt"):
+        job_in(DEAD).replay(LATER, budget)
+
+
+@pytest.mark.parametrize(
+    "source", [PENDING, SCHEDULED, QUEUED, RUNNING, RETRYING, COMPLETED, CANCELLED]
+)
+def test_only_a_dead_job_can_be_replayed(source: JobStatus) -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        job_in(source).replay(LATER, budget=3)
+
+    assert (refused.value.current, refused.value.target) == (source.value, "queued")
+
+
+def test_a_dead_job_is_queued_again_only_by_a_replay() -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        job_in(DEAD).enqueue(LATER)
+
+    assert (refused.value.current, refused.value.target) == ("dead", "queued")
+
+
+def test_a_resubmission_with_the_same_type_and_payload_asks_for_the_same_job() -> None:
     job = submitted(payload={"a": 1, "b": {"c": [1, 2]}})
 
     assert job.asks_for_the_same_as("ping", {"b": {"c": [1, 2]}, "a": 1})
@@ -221,13 +378,13 @@ def test_a_replay_with_the_same_type_and_payload_asks_for_the_same_job() -> None
         ("ping", {"a": [1]}),
     ],
 )
-def test_a_replay_with_another_type_or_payload_asks_for_something_else(
+def test_a_resubmission_with_another_type_or_payload_asks_for_something_else(
     job_type: str, payload: dict[str, object]
 ) -> None:
     assert not submitted(payload={"a": 1}).asks_for_the_same_as(job_type, payload)
 
 
-def test_a_replay_asking_for_other_max_attempts_asks_for_something_else() -> None:
+def test_a_resubmission_asking_for_other_max_attempts_asks_for_something_else() -> None:
     job = submitted(max_attempts=3)
 
     assert job.asks_for_the_same_as("ping", {"message": "hello"}, 3)
@@ -235,13 +392,13 @@ def test_a_replay_asking_for_other_max_attempts_asks_for_something_else() -> Non
 
 
 @pytest.mark.parametrize(
-    ("first", "replay"),
+    ("first", "resubmission"),
     [({"fail": 1}, {"fail": True}), ({"n": 0}, {"n": False}), ({"x": [1]}, {"x": [True]})],
 )
 def test_json_true_and_one_are_different_payloads(
-    first: dict[str, object], replay: dict[str, object]
+    first: dict[str, object], resubmission: dict[str, object]
 ) -> None:
-    assert not submitted(payload=first).asks_for_the_same_as("ping", replay)
+    assert not submitted(payload=first).asks_for_the_same_as("ping", resubmission)
 
 
 @settings(max_examples=40, deadline=None)
@@ -271,18 +428,52 @@ def outcome_of(operation: Callable[[Job], Job], job: Job) -> Job | InvalidTransi
         return refused
 
 
-OPERATIONS: dict[str, Callable[[Job, datetime, timedelta, float], Job]] = {
-    "enqueue": lambda job, now, lease, jitter: job.enqueue(now),
-    "start": lambda job, now, lease, jitter: job.start(now, lease),
-    "complete": lambda job, now, lease, jitter: job.complete({"ok": True}, now),
-    "fail": lambda job, now, lease, jitter: job.fail("boom", now, jittered(jitter)),
-    "kill": lambda job, now, lease, jitter: job.kill("cannot succeed", now),
+@dataclass(frozen=True)
+class Step:
+    """What one operation of the lifecycle is given: the time, and the draws it may use."""
+
+    now: datetime
+    lease: timedelta
+    jitter: float
+    budget: int
+
+
+OPERATIONS: dict[str, Callable[[Job, Step], Job]] = {
+    "enqueue": lambda job, step: job.enqueue(step.now),
+    "start": lambda job, step: job.start(step.now, step.lease, worker="worker-1"),
+    "complete": lambda job, step: job.complete({"ok": True}, step.now),
+    "fail": lambda job, step: job.fail("boom", step.now, jittered(step.jitter)),
+    "kill": lambda job, step: job.kill("cannot succeed", step.now),
+    "cancel": lambda job, step: job.cancel(step.now),
+    "request_cancel": lambda job, step: job.request_cancel(step.now),
+    "cancelled_while_running": lambda job, step: job.cancelled_while_running(step.now),
+    "replay": lambda job, step: job.replay(step.now, step.budget),
 }
 OPERATION_NAMES = sorted(OPERATIONS)
+
+
+def spec_allows(operation: str, source: JobStatus) -> bool:
+    """Whether the spec lets `operation` act on a job in `source`."""
+    allowed = SPEC_TRANSITIONS[source]
+    return {
+        "enqueue": QUEUED in allowed and source is not DEAD,
+        "start": RUNNING in allowed,
+        "complete": COMPLETED in allowed,
+        "fail": source is RUNNING,
+        "kill": DEAD in allowed,
+        "cancel": CANCELLED in allowed and source is not RUNNING,
+        "request_cancel": source is RUNNING,
+        "cancelled_while_running": source is RUNNING,
+        "replay": source is DEAD,
+    }[operation]
+
+
 JITTERS = st.floats(min_value=0.0, max_value=1.0)
 MAX_ATTEMPTS = st.integers(min_value=1, max_value=3)
+BUDGETS = st.integers(min_value=1, max_value=3)
 ELAPSED = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=1))
 LEASES = st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=1))
+DELAYS = st.timedeltas(min_value=timedelta(hours=-1), max_value=timedelta(hours=1))
 
 
 class JobLifecycle(RuleBasedStateMachine):
@@ -292,33 +483,81 @@ class JobLifecycle(RuleBasedStateMachine):
         super().__init__()
         self.now = START
         self.job = submitted()
+        self.replays = 0
 
-    @initialize(max_attempts=MAX_ATTEMPTS)
-    def submit(self, max_attempts: int) -> None:
-        self.job = submitted(max_attempts)
+    def submit_new(self, max_attempts: int, delay: timedelta) -> None:
+        self.job = Job.submit(
+            job_id=uuid4(),
+            job_type="ping",
+            payload={},
+            max_attempts=max_attempts,
+            now=self.now,
+            run_at=self.now + delay,
+        )
+        self.replays = 0
+        assert self.job.status is (SCHEDULED if delay > timedelta(0) else PENDING)
 
-    @precondition(lambda machine: machine.job.status in {COMPLETED, DEAD})
-    @rule(max_attempts=MAX_ATTEMPTS)
-    def submit_another(self, max_attempts: int) -> None:
-        self.job = submitted(max_attempts)
+    @initialize(max_attempts=MAX_ATTEMPTS, delay=DELAYS)
+    def submit(self, max_attempts: int, delay: timedelta) -> None:
+        self.submit_new(max_attempts, delay)
 
-    def apply(self, elapsed: timedelta, operation: Callable[[Job], Job]) -> None:
+    @precondition(lambda machine: machine.job.status.is_terminal)
+    @rule(max_attempts=MAX_ATTEMPTS, delay=DELAYS)
+    def submit_another(self, max_attempts: int, delay: timedelta) -> None:
+        self.submit_new(max_attempts, delay)
+
+    @rule(
+        operation=st.sampled_from(OPERATION_NAMES),
+        elapsed=ELAPSED,
+        lease=LEASES,
+        jitter=JITTERS,
+        budget=BUDGETS,
+    )
+    def operate(
+        self, operation: str, elapsed: timedelta, lease: timedelta, jitter: float, budget: int
+    ) -> None:
+        self.apply(operation, elapsed, Step(self.now + elapsed, lease, jitter, budget))
+
+    @precondition(lambda machine: machine.job.status not in {COMPLETED, CANCELLED})
+    @rule(data=st.data(), elapsed=ELAPSED, lease=LEASES, jitter=JITTERS, budget=BUDGETS)
+    def advance(
+        self,
+        data: st.DataObject,
+        elapsed: timedelta,
+        lease: timedelta,
+        jitter: float,
+        budget: int,
+    ) -> None:
+        allowed = [name for name in OPERATION_NAMES if spec_allows(name, self.job.status)]
+        operation = data.draw(st.sampled_from(allowed), label="operation")
+        self.apply(operation, elapsed, Step(self.now + elapsed, lease, jitter, budget))
+
+    def apply(self, operation: str, elapsed: timedelta, step: Step) -> None:
         self.now += elapsed
         before = self.job
-        after = outcome_of(operation, before)
+        after = outcome_of(lambda job: OPERATIONS[operation](job, step), before)
         if isinstance(after, InvalidTransition):
+            assert not spec_allows(operation, before.status)
             assert after.current == before.status.value
-            assert JobStatus(after.target) not in SPEC_TRANSITIONS[before.status]
+            assert after.job_id == before.id
             return
-        assert before.status not in {COMPLETED, DEAD}
-        assert after.status in SPEC_TRANSITIONS[before.status]
-        assert after.attempt >= before.attempt
+        assert spec_allows(operation, before.status)
+        if before.status.is_terminal:
+            assert (before.status, operation, after.status) == (DEAD, "replay", QUEUED)
+        if operation == "request_cancel":
+            assert after.status is before.status is RUNNING
+            assert after.cancel_requested_at == self.now
+        else:
+            assert after.status in SPEC_TRANSITIONS[before.status]
+        if operation == "replay":
+            self.replays += 1
+            assert after.max_attempts == before.attempt + step.budget
+        else:
+            assert after.max_attempts == before.max_attempts
+        assert after.attempt == before.attempt + (1 if operation == "start" else 0)
         assert after.updated_at == self.now
+        assert (after.id, after.created_at) == (before.id, before.created_at)
         self.job = after
-
-    @rule(operation=st.sampled_from(OPERATION_NAMES), elapsed=ELAPSED, lease=LEASES, jitter=JITTERS)
-    def operate(self, operation: str, elapsed: timedelta, lease: timedelta, jitter: float) -> None:
-        self.apply(elapsed, lambda job: OPERATIONS[operation](job, self.now, lease, jitter))
 
     @invariant()
     def attempts_stay_within_max_attempts(self) -> None:
@@ -327,14 +566,15 @@ class JobLifecycle(RuleBasedStateMachine):
     @invariant()
     def only_a_running_job_holds_a_lease(self) -> None:
         if self.job.status is RUNNING:
+            assert self.job.started_at is not None
             assert self.job.lease_expires_at is not None
-            assert self.job.lease_expires_at > self.job.updated_at
+            assert self.job.lease_expires_at > self.job.started_at
         else:
             assert self.job.lease_expires_at is None
 
     @invariant()
-    def a_failed_job_says_why(self) -> None:
-        if self.job.status in {RETRYING, DEAD}:
+    def a_failed_or_cancelled_job_says_why(self) -> None:
+        if self.job.status in {RETRYING, DEAD, CANCELLED}:
             assert self.job.last_error
         if self.job.status is RETRYING:
             assert self.job.run_at >= self.job.updated_at
@@ -343,6 +583,16 @@ class JobLifecycle(RuleBasedStateMachine):
     def only_a_started_job_has_finished(self) -> None:
         if self.job.status in {RUNNING, RETRYING, COMPLETED, DEAD}:
             assert self.job.attempt >= 1
+
+    @invariant()
+    def a_scheduled_job_has_never_run_and_waits_for_a_later_run_at(self) -> None:
+        if self.job.status is SCHEDULED:
+            assert self.job.attempt == 0
+            assert self.job.run_at > self.job.created_at
+
+    @invariant()
+    def every_replay_is_counted(self) -> None:
+        assert self.job.replays == self.replays
 
 
 TestJobLifecycle = JobLifecycle.TestCase

@@ -29,6 +29,21 @@ def retrying_in(jobs: InMemoryJobRepository, delay: timedelta) -> Job:
     return job
 
 
+def scheduled_in(jobs: InMemoryJobRepository, delay: timedelta) -> Job:
+    """A job submitted at START to run first after `delay`."""
+    job = Job.submit(
+        job_id=uuid4(),
+        job_type="ping",
+        payload={},
+        max_attempts=3,
+        now=START,
+        run_at=START + delay,
+    )
+    assert job.status is JobStatus.SCHEDULED
+    jobs.put(job)
+    return job
+
+
 @pytest.fixture
 def due_and_not_due(jobs: InMemoryJobRepository) -> tuple[list[Job], list[Job]]:
     due = [retrying_in(jobs, timedelta(seconds=s)) for s in (50, 10, 0, 60, 30)]
@@ -124,3 +139,34 @@ async def test_a_retry_becomes_due_exactly_at_its_run_at(
 
     assert await promote() == 1
     assert queue.published_ids == [job.id]
+
+
+async def test_a_scheduled_job_is_queued_and_published_once_its_run_at_has_come(
+    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+) -> None:
+    job = scheduled_in(jobs, timedelta(minutes=5))
+    promote = promoter(jobs, queue, clock, batch_size=10)
+    clock.advance(timedelta(minutes=5) - timedelta.resolution)
+    assert await promote() == 0
+    assert jobs.jobs[job.id].status is JobStatus.SCHEDULED
+
+    clock.advance(timedelta.resolution)
+
+    assert await promote() == 1
+    assert queue.published_ids == [job.id]
+    assert (jobs.jobs[job.id].status, jobs.jobs[job.id].attempt) == (JobStatus.QUEUED, 0)
+
+
+async def test_due_scheduled_jobs_and_retries_share_the_batches_by_run_at(
+    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+) -> None:
+    first = scheduled_in(jobs, timedelta(seconds=10))
+    second = retrying_in(jobs, timedelta(seconds=20))
+    third = scheduled_in(jobs, timedelta(seconds=30))
+    scheduled_in(jobs, timedelta(seconds=31))
+    clock.advance(timedelta(seconds=30))
+
+    promoted = await promoter(jobs, queue, clock, batch_size=2)()
+
+    assert promoted == 3
+    assert queue.publish_calls == [[first.id, second.id], [third.id]]

@@ -23,7 +23,7 @@ def running(jobs: InMemoryJobRepository, max_attempts: int = 3) -> Job:
     job = Job.submit(
         job_id=uuid4(), job_type="ping", payload={}, max_attempts=max_attempts, now=START
     )
-    job = job.enqueue(START).start(START, LEASE)
+    job = job.enqueue(START).start(START, LEASE, worker="worker-1")
     jobs.put(job)
     return job
 
@@ -46,6 +46,21 @@ async def test_an_attempt_whose_lease_ran_out_is_a_failed_attempt_retried_later(
     assert stored.run_at > clock.now()
     assert stored.last_error is not None
     assert "lease" in stored.last_error
+
+
+async def test_a_lost_attempt_joins_the_history_as_failed_by_its_worker(
+    reap: ReapExpiredAttempts, jobs: InMemoryJobRepository, clock: FixedClock
+) -> None:
+    job = running(jobs)
+    clock.advance(LEASE + timedelta(seconds=1))
+
+    await reap()
+
+    (attempt,) = await jobs.attempts(job.id)
+    assert (attempt.attempt, attempt.worker, attempt.outcome) == (1, "worker-1", "retrying")
+    assert (attempt.started_at, attempt.finished_at) == (START, clock.now())
+    assert attempt.error is not None
+    assert "lease" in attempt.error
 
 
 async def test_a_lost_last_attempt_is_dead_written_before_its_dead_letter(

@@ -4,7 +4,7 @@ from uuid import uuid4
 import pytest
 
 from taskforge_app.claim_jobs import Claimed
-from taskforge_app.ports import DeadLetter
+from taskforge_app.ports import Attempt, DeadLetter
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.job import Job
@@ -13,6 +13,7 @@ from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJob
 
 LEASE = timedelta(seconds=35)
 FINISHED_AT = START + timedelta(seconds=3)
+WORKER = "worker-1"
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def running(jobs: InMemoryJobRepository, max_attempts: int = 3) -> Job:
     job = Job.submit(
         job_id=uuid4(), job_type="dead", payload={}, max_attempts=max_attempts, now=START
     )
-    job = job.enqueue(START).start(START, LEASE)
+    job = job.enqueue(START).start(START, LEASE, worker=WORKER)
     jobs.put(job)
     return job
 
@@ -163,3 +164,51 @@ async def test_nothing_finished_writes_nothing(record: RecordOutcomes, events: E
 
     assert events.entries == []
     assert record.fenced_total == 0
+
+
+async def test_each_written_attempt_joins_the_job_history(
+    record: RecordOutcomes, jobs: InMemoryJobRepository
+) -> None:
+    job = running(jobs)
+
+    await record([Claimed("7-0", job.kill("TerminalError: cannot succeed", FINISHED_AT))])
+
+    assert await jobs.attempts(job.id) == [
+        Attempt(
+            attempt=1,
+            worker=WORKER,
+            started_at=START,
+            finished_at=FINISHED_AT,
+            outcome="dead",
+            error="TerminalError: cannot succeed",
+        )
+    ]
+
+
+async def test_the_history_keeps_every_attempt_first_to_last(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, backoff: FullJitterBackoff
+) -> None:
+    first = running(jobs)
+    await record([Claimed("1-0", first.fail("RetryableError: later", FINISHED_AT, backoff))])
+    second_start = FINISHED_AT + timedelta(minutes=1)
+    second = jobs.jobs[first.id].enqueue(second_start).start(second_start, LEASE, worker="w-2")
+    jobs.put(second)
+
+    await record([Claimed("2-0", second.complete("ok", second_start + timedelta(seconds=1)))])
+
+    history = await jobs.attempts(first.id)
+    assert [(a.attempt, a.worker, a.started_at, a.outcome, a.error) for a in history] == [
+        (1, WORKER, START, "retrying", "RetryableError: later"),
+        (2, "w-2", second_start, "completed", None),
+    ]
+
+
+async def test_a_fenced_outcome_leaves_no_trace_in_the_history(
+    record: RecordOutcomes, jobs: InMemoryJobRepository
+) -> None:
+    job = running(jobs)
+    jobs.put(job.complete("first", START))
+
+    await record([Claimed("7-0", job.kill("late", FINISHED_AT))])
+
+    assert await jobs.attempts(job.id) == []

@@ -44,6 +44,23 @@ def registry_with(job_type: str, handler: Any) -> HandlerRegistry:
     return registry
 
 
+async def test_an_attempt_cancelled_on_request_ends_cancelled_naming_the_attempt(
+    run: RunJob, clock: FixedClock
+) -> None:
+    job = claimed("slow").request_cancel(START)
+    clock.advance(timedelta(seconds=4))
+
+    outcome = run.cancelled(job)
+
+    assert (outcome.status, outcome.attempt, outcome.lease_expires_at) == (
+        JobStatus.CANCELLED,
+        1,
+        None,
+    )
+    assert outcome.last_error == "cancelled on request while attempt 1 ran"
+    assert outcome.updated_at == clock.now()
+
+
 async def test_ping_completes_with_its_message_as_result(run: RunJob) -> None:
     outcome = await run(claimed("ping", {"message": "hello"}))
 
@@ -204,7 +221,7 @@ async def test_a_fail_job_is_dead_after_max_attempts_through_the_whole_cycle(
     job = (await submit(NewJob("fail", {}, max_attempts=3))).job
 
     for _ in range(5):
-        started = await claim(await queue.receive("worker-1", 10, 0))
+        started = await claim(await queue.receive("worker-1", 10, 0), "worker-1")
         await record([Claimed(item.message_id, await run(item.job)) for item in started])
         clock.advance(timedelta(hours=1))
         await promote()
@@ -216,3 +233,9 @@ async def test_a_fail_job_is_dead_after_max_attempts_through_the_whole_cycle(
     assert len(queue.published) == 3
     assert queue.inbox == []
     assert len(queue.acked) == 3
+    history = await jobs.attempts(job.id)
+    assert [(a.attempt, a.outcome, a.worker) for a in history] == [
+        (1, "retrying", "worker-1"),
+        (2, "retrying", "worker-1"),
+        (3, "dead", "worker-1"),
+    ]

@@ -1,11 +1,12 @@
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
 
 from taskforge_app.ports import StoreUnavailable, UnstorablePayload
+from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs, Submitted
 from taskforge_domain.errors import IdempotencyKeyReused
@@ -62,11 +63,11 @@ async def test_the_same_key_and_request_returns_the_first_job_and_publishes_noth
 ) -> None:
     first = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
 
-    replay = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
+    again = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
 
-    assert not replay.created
-    assert replay.job.id == first.job.id
-    assert replay.job.status is JobStatus.QUEUED
+    assert not again.created
+    assert again.job.id == first.job.id
+    assert again.job.status is JobStatus.QUEUED
     assert len(jobs.jobs) == 1
     assert queue.published_ids == [first.job.id]
 
@@ -91,7 +92,7 @@ async def test_the_same_key_with_another_request_is_refused_and_makes_no_second_
     assert queue.published_ids == [first.job.id]
 
 
-async def test_a_replay_with_true_where_the_first_had_one_is_another_request(
+async def test_a_resubmission_with_true_where_the_first_had_one_is_another_request(
     submit: SubmitJob, jobs: InMemoryJobRepository
 ) -> None:
     await submit(NewJob("ping", {"fail": 1}, idempotency_key="k-1"))
@@ -155,16 +156,16 @@ async def test_a_store_outage_after_the_insert_committed_still_accepts_the_job(
     assert queue.published_ids == [submitted.job.id]
 
 
-async def test_a_replay_after_the_queue_came_back_returns_the_pending_job_unpublished(
+async def test_a_resubmission_after_the_queue_came_back_returns_the_pending_job_unpublished(
     submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
 ) -> None:
     queue.unavailable = True
     first = await submit(NewJob("ping", {}, idempotency_key="k-1"))
     queue.unavailable = False
 
-    replay = await submit(NewJob("ping", {}, idempotency_key="k-1"))
+    again = await submit(NewJob("ping", {}, idempotency_key="k-1"))
 
-    assert (replay.created, replay.job.id, replay.job.status) == (
+    assert (again.created, again.job.id, again.job.status) == (
         False,
         first.job.id,
         JobStatus.PENDING,
@@ -193,3 +194,113 @@ async def test_a_payload_the_store_refuses_fails_only_its_own_submission(
     assert isinstance(answers[0], Submitted)
     assert isinstance(answers[1], UnstorablePayload)
     assert [job.payload for job in jobs.jobs.values()] == [{"ok": 1}]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        NewJob("ping", {}, run_at=START + timedelta(minutes=10)),
+        NewJob("ping", {}, delay=timedelta(minutes=10)),
+    ],
+    ids=["run_at", "delay"],
+)
+async def test_a_job_for_later_is_stored_scheduled_and_not_published(
+    submit: SubmitJob,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    events: EventLog,
+    request_: NewJob,
+) -> None:
+    submitted = await submit(request_)
+
+    assert submitted.created
+    assert (submitted.job.status, submitted.job.run_at) == (
+        JobStatus.SCHEDULED,
+        START + timedelta(minutes=10),
+    )
+    assert jobs.jobs[submitted.job.id].status is JobStatus.SCHEDULED
+    assert queue.published == []
+    assert events.names == ["store.insert"]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        NewJob("ping", {}, run_at=START - timedelta(minutes=10)),
+        NewJob("ping", {}, run_at=START),
+        NewJob("ping", {}, delay=timedelta(0)),
+        NewJob("ping", {}, delay=timedelta(seconds=-5)),
+    ],
+    ids=["past-run_at", "run_at-now", "no-delay", "negative-delay"],
+)
+async def test_a_job_whose_run_at_has_come_is_published_and_queued_as_usual(
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue, request_: NewJob
+) -> None:
+    submitted = await submit(request_)
+
+    assert (submitted.job.status, submitted.job.run_at) == (JobStatus.QUEUED, START)
+    assert queue.published_ids == [submitted.job.id]
+
+
+async def test_a_scheduled_job_is_published_by_the_scheduler_once_due(
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+) -> None:
+    submitted = await submit(NewJob("ping", {}, delay=timedelta(minutes=10)))
+    promote = PromoteDueRetries(jobs, queue, clock, batch_size=10)
+    assert await promote() == 0
+
+    clock.advance(timedelta(minutes=10))
+
+    assert await promote() == 1
+    assert queue.published_ids == [submitted.job.id]
+    assert jobs.jobs[submitted.job.id].status is JobStatus.QUEUED
+
+
+async def test_in_a_batch_only_the_jobs_due_now_are_published(
+    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+) -> None:
+    submit_jobs = SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5))
+
+    now, later = await submit_jobs(
+        [NewJob("ping", {"i": 1}), NewJob("ping", {"i": 2}, delay=timedelta(hours=1))]
+    )
+
+    assert isinstance(now, Submitted)
+    assert isinstance(later, Submitted)
+    assert (now.job.status, later.job.status) == (JobStatus.QUEUED, JobStatus.SCHEDULED)
+    assert queue.published_ids == [now.job.id]
+    assert jobs.jobs[later.job.id].status is JobStatus.SCHEDULED
+
+
+async def test_a_resubmitted_scheduled_job_is_returned_still_scheduled_and_unpublished(
+    submit: SubmitJob, queue: FakeQueue
+) -> None:
+    first = await submit(NewJob("ping", {}, idempotency_key="k-1", delay=timedelta(hours=1)))
+
+    again = await submit(NewJob("ping", {}, idempotency_key="k-1", delay=timedelta(hours=1)))
+
+    assert (again.created, again.job.id, again.job.status) == (
+        False,
+        first.job.id,
+        JobStatus.SCHEDULED,
+    )
+    assert queue.published == []
+
+
+async def test_scheduled_and_immediate_submissions_arriving_together_share_one_write(
+    submit: SubmitJob, events: EventLog
+) -> None:
+    answers = await asyncio.gather(
+        *(
+            submit(NewJob("ping", {"i": i}, delay=timedelta(minutes=1) if i % 2 else None))
+            for i in range(6)
+        )
+    )
+
+    assert [answer.job.status for answer in answers] == [
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+    ] * 3
+    assert events.names == ["store.insert"] * 6 + ["queue.publish", "store.mark_queued"]
+    [published] = [ids for name, ids in events.entries if name == "queue.publish"]
+    assert set(published) == {answers[i].job.id for i in (0, 2, 4)}

@@ -1,0 +1,23 @@
+from uuid import UUID
+
+from taskforge_app.job_changes import change_job
+from taskforge_app.ports import Clock, JobRepository
+from taskforge_domain.job import Job
+from taskforge_domain.job_status import JobStatus
+
+
+class CancelJob:
+    """Cancel a job: one that is waiting never runs; a running one has its handler
+    cancelled by its worker at the next lease renewal, and that attempt ends cancelled.
+    A finished job refuses (InvalidTransition)."""
+
+    def __init__(self, jobs: JobRepository, clock: Clock) -> None:
+        self._jobs = jobs
+        self._clock = clock
+
+    async def __call__(self, job_id: UUID) -> Job:
+        return await change_job(self._jobs, job_id, self._cancel)
+
+    def _cancel(self, job: Job) -> Job:
+        now = self._clock.now()
+        return job.request_cancel(now) if job.status is JobStatus.RUNNING else job.cancel(now)

@@ -1,0 +1,30 @@
+import contextlib
+from uuid import UUID
+
+from taskforge_app.job_changes import change_job
+from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable
+from taskforge_app.submit_jobs import SubmitDefaults
+from taskforge_domain.job import Job
+
+
+class ReplayDeadJob:
+    """Send a dead job round again with a fresh attempt budget; its attempt history,
+    numbering and replay count stay, so where it came from remains visible."""
+
+    def __init__(
+        self, jobs: JobRepository, queue: JobQueue, clock: Clock, defaults: SubmitDefaults
+    ) -> None:
+        self._jobs = jobs
+        self._queue = queue
+        self._clock = clock
+        self._budget = defaults.max_attempts
+
+    async def __call__(self, job_id: UUID, attempts: int | None = None) -> Job:
+        budget = attempts or self._budget
+        replayed = await change_job(
+            self._jobs, job_id, lambda job: job.replay(self._clock.now(), budget)
+        )
+        # Should Redis be down, the job waits queued and the repair pass publishes it.
+        with contextlib.suppress(QueueUnavailable):
+            await self._queue.publish([replayed])
+        return replayed

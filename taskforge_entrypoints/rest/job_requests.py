@@ -1,0 +1,25 @@
+"""From a validated request body to the use case's NewJob: the rules msgspec cannot say."""
+
+from datetime import timedelta
+
+from taskforge_app.submit_jobs import NewJob
+from taskforge_entrypoints.rest.errors import InvalidJob
+from taskforge_entrypoints.rest.schemas import JobBatchItem, JobCreate
+
+
+def new_job(
+    fields: JobCreate | JobBatchItem, idempotency_key: str | None, where: str = ""
+) -> NewJob:
+    if fields.run_at is not None and fields.run_at.tzinfo is None:
+        raise InvalidJob(detail=f"{where}run_at needs a UTC offset, like 2026-12-01T09:00:00Z")
+    if fields.run_at is not None and fields.delay_seconds is not None:
+        raise InvalidJob(detail=f"{where}give run_at or delay_seconds, not both")
+    delay = None if fields.delay_seconds is None else timedelta(seconds=fields.delay_seconds)
+    return NewJob(
+        fields.job_type,
+        fields.payload,
+        idempotency_key,
+        fields.max_attempts,
+        run_at=fields.run_at,
+        delay=delay,
+    )
