@@ -23,6 +23,9 @@ CREATE INDEX IF NOT EXISTS jobs_created_idx ON jobs (created_at, id);
 CREATE INDEX IF NOT EXISTS jobs_status_created_idx ON jobs (status, created_at, id);
 CREATE INDEX IF NOT EXISTS jobs_type_created_idx ON jobs (job_type, created_at, id);
 
+-- Retention deletes finished jobs by when they finished, a small batch at a time.
+CREATE INDEX IF NOT EXISTS jobs_status_updated_idx ON jobs (status, updated_at);
+
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS jobs_dead_error_trgm_idx
     ON jobs USING gin (last_error gin_trgm_ops) WHERE status = 'dead';

@@ -40,6 +40,14 @@ class CrashBeforePublishQueue(JobQueue):
     async def ack(self, message_ids: Sequence[str]) -> None:
         await self._queue.ack(message_ids)
 
+    async def receive_dead(
+        self, consumer: str, count: int, block_ms: int
+    ) -> list[tuple[str, DeadLetter]]:
+        return await self._queue.receive_dead(consumer, count, block_ms)
+
+    async def ack_dead(self, message_ids: Sequence[str]) -> None:
+        await self._queue.ack_dead(message_ids)
+
     async def job_ids_on_stream(self) -> set[UUID]:
         return await self._queue.job_ids_on_stream()
 

@@ -2,6 +2,7 @@ from uuid import UUID
 
 from taskforge_app.job_changes import change_job
 from taskforge_app.ports import Clock, JobRepository
+from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
@@ -11,12 +12,18 @@ class CancelJob:
     cancelled by its worker at the next lease renewal, and that attempt ends cancelled.
     A finished job refuses (InvalidTransition)."""
 
-    def __init__(self, jobs: JobRepository, clock: Clock) -> None:
+    def __init__(
+        self, jobs: JobRepository, clock: Clock, events: JobEvents = NO_JOB_EVENTS
+    ) -> None:
         self._jobs = jobs
         self._clock = clock
+        self._events = events
 
     async def __call__(self, job_id: UUID) -> Job:
-        return await change_job(self._jobs, job_id, self._cancel)
+        changed = await change_job(self._jobs, job_id, self._cancel)
+        if changed.status is JobStatus.CANCELLED:
+            self._events.finished([changed])
+        return changed
 
     def _cancel(self, job: Job) -> Job:
         now = self._clock.now()

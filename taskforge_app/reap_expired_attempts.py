@@ -2,6 +2,7 @@ import logging
 
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
+from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,13 @@ class ReapExpiredAttempts:
         queue: JobQueue,
         clock: Clock,
         policy: ExecutionPolicy,
+        events: JobEvents = NO_JOB_EVENTS,
     ) -> None:
         self._jobs = jobs
         self._queue = queue
         self._clock = clock
         self._policy = policy
+        self._events = events
 
     async def __call__(self) -> int:
         now = self._clock.now()
@@ -43,6 +46,7 @@ class ReapExpiredAttempts:
             for job in expired
         ]
         written = await self._jobs.record_outcomes(outcomes, lease_expired_before=now)
+        self._events.finished([job for job in outcomes if job.id in written])
         dead = [job for job in outcomes if job.id in written and job.status is JobStatus.DEAD]
         if dead:
             await self._queue.publish_dead([DeadLetter.of(job) for job in dead])

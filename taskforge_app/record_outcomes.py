@@ -2,7 +2,10 @@ import logging
 from collections.abc import Sequence
 
 from taskforge_app.claim_jobs import Claimed
+from taskforge_app.job_log_context import job_context
 from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
+from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
+from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
@@ -15,29 +18,39 @@ class RecordOutcomes:
     moved on cannot overwrite a newer attempt; its refused outcome is counted.
     """
 
-    def __init__(self, jobs: JobRepository, queue: JobQueue, clock: Clock) -> None:
+    def __init__(
+        self,
+        jobs: JobRepository,
+        queue: JobQueue,
+        clock: Clock,
+        events: JobEvents = NO_JOB_EVENTS,
+    ) -> None:
         self._jobs = jobs
         self._queue = queue
         self._clock = clock
+        self._events = events
         self.fenced_total = 0
 
     async def __call__(self, finished: Sequence[Claimed]) -> None:
         if not finished:
             return
         written = await self._jobs.record_outcomes([item.job for item in finished])
-        letters = [
-            DeadLetter.of(item.job)
-            for item in finished
-            if item.job.id in written and item.job.status is JobStatus.DEAD
-        ]
+        done: list[Job] = []
+        fenced: list[Job] = []
         for item in finished:
-            if item.job.id not in written:
-                self.fenced_total += 1
+            (done if item.job.id in written else fenced).append(item.job)
+        self._events.finished(done)
+        if fenced:
+            self.fenced_total += len(fenced)
+            self._events.fenced(fenced)
+            for job in fenced:
                 log.warning(
                     "outcome of job %s attempt %d refused: the attempt is no longer running",
-                    item.job.id,
-                    item.job.attempt,
+                    job.id,
+                    job.attempt,
+                    extra=job_context(job),
                 )
+        letters = [DeadLetter.of(job) for job in done if job.status is JobStatus.DEAD]
         if letters:
             await self._queue.publish_dead(letters)
             await self._jobs.mark_dead_lettered(

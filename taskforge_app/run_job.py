@@ -1,10 +1,12 @@
 import asyncio
 import json
 import math
+import time
 
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.ports import Clock
+from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.errors import TerminalError
 from taskforge_domain.job import Job
 
@@ -18,10 +20,17 @@ def describe(exc: BaseException) -> str:
 class RunJob:
     """Run one claimed attempt under the timeout and decide its outcome with the domain."""
 
-    def __init__(self, registry: HandlerRegistry, clock: Clock, policy: ExecutionPolicy) -> None:
+    def __init__(
+        self,
+        registry: HandlerRegistry,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        events: JobEvents = NO_JOB_EVENTS,
+    ) -> None:
         self._registry = registry
         self._clock = clock
         self._policy = policy
+        self._events = events
         self._timeout = policy.timeout.total_seconds()
 
     def cancelled(self, job: Job) -> Job:
@@ -35,6 +44,7 @@ class RunJob:
             error = f"unknown job_type {job.job_type!r}: no handler serves it (known: {known})"
             return job.kill(error, self._clock.now())
         deadline = asyncio.timeout(self._timeout)
+        started = time.perf_counter()
         try:
             async with deadline:
                 result = await handler(job)
@@ -46,6 +56,8 @@ class RunJob:
             return job.fail(error, self._clock.now(), self._policy.backoff)
         except Exception as exc:
             return job.fail(describe(exc), self._clock.now(), self._policy.backoff)
+        finally:
+            self._events.handled(job.job_type, time.perf_counter() - started)
         if not is_storable_json(result):
             error = (
                 "handler returned a result that is not JSON without NUL characters: "

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import uuid4
 
 from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable, StoreUnavailable
+from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
@@ -44,17 +45,24 @@ class SubmitJobs:
     """
 
     def __init__(
-        self, jobs: JobRepository, queue: JobQueue, clock: Clock, defaults: SubmitDefaults
+        self,
+        jobs: JobRepository,
+        queue: JobQueue,
+        clock: Clock,
+        defaults: SubmitDefaults,
+        events: JobEvents = NO_JOB_EVENTS,
     ) -> None:
         self._jobs = jobs
         self._queue = queue
         self._clock = clock
         self._defaults = defaults
+        self._events = events
 
     async def __call__(self, requests: Sequence[NewJob]) -> list[Submitted | IdempotencyKeyReused]:
         now = self._clock.now()
         candidates = [self._job(request, now) for request in requests]
         stored = await self._jobs.insert_many(candidates)
+        self._events.submitted([job for job, created in stored if created])
         answers: list[Submitted | IdempotencyKeyReused] = []
         for request, (job, created) in zip(requests, stored, strict=True):
             same = created or job.asks_for_the_same_as(

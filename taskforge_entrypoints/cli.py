@@ -2,12 +2,12 @@
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
 from taskforge_entrypoints.ioc import MigrationError
+from taskforge_entrypoints.logging_setup import configure_logging
 from taskforge_entrypoints.settings import ConfigError, Settings, load_settings
 from taskforge_entrypoints.worker.handler_modules import HandlerModuleError
 
@@ -39,15 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("version", help="print the current version")
     force = actions.add_parser("force", help="set the version without running anything")
     force.add_argument("version", type=int)
+    from taskforge_entrypoints.operator_cli.arguments import add_operator_commands
+
+    add_operator_commands(commands)
     return parser
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+def _configure_logging(settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"taskforge: configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    _configure_logging(settings)
     try:
         return _dispatch(args, settings)
     except KeyboardInterrupt:
@@ -93,6 +92,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from taskforge_entrypoints.migrate_command import migrate
 
         return asyncio.run(migrate(settings, args))
+    elif args.command in ("jobs", "dlq"):
+        from taskforge_entrypoints.operator_cli.runner import run_operator_command
+
+        return run_operator_command(args, settings)
     return 0
 
 

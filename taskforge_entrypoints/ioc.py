@@ -5,6 +5,13 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from redis.asyncio import Redis
 
 from taskforge_adapters.crash_before_publish import CrashBeforePublishQueue
@@ -14,9 +21,12 @@ from taskforge_adapters.postgres.migrations import (
     migrate_up,
     open_migrator,
 )
+from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
 from taskforge_adapters.redis.redis_client import create_redis_client
+from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
 from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.builtin_handlers import register_builtin_handlers
@@ -25,15 +35,21 @@ from taskforge_app.check_readiness import CheckReadiness
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.extend_leases import ExtendLeases
+from taskforge_app.follow_dead_letters import FollowDeadLetters
 from taskforge_app.get_job import GetJob
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
+from taskforge_app.measure_backlog import MeasureBacklog
 from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app.ports.backlog import StoreBacklog, StreamBacklog
+from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.promote_due_retries import PromoteDueRetries
+from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_app.replay_dead_job import ReplayDeadJob
+from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
@@ -97,7 +113,18 @@ class UseCaseProvider(Provider):
     replay_dead_job = provide(ReplayDeadJob)
     list_jobs = provide(ListJobs)
     get_attempts = provide(GetAttempts)
+    replay_dead_jobs = provide(ReplayDeadJobs)
+    follow_dead_letters = provide(FollowDeadLetters)
     reap_expired_attempts = provide(ReapExpiredAttempts)
+
+    @provide
+    def purge_finished_jobs(
+        self, jobs: JobRepository, clock: Clock, settings: Settings
+    ) -> PurgeFinishedJobs:
+        retention = Retention(
+            settings.retention_completed, settings.retention_cancelled, settings.retention_dead
+        )
+        return PurgeFinishedJobs(jobs, clock, retention)
 
     @provide
     def repair_delivery(
@@ -126,12 +153,49 @@ class UseCaseProvider(Provider):
         return PromoteDueRetries(jobs, queue, clock, _PROMOTE_BATCH)
 
 
+class MetricsProvider(Provider):
+    """Job counters into the process's registry, and the backlog a scrape measures."""
+
+    scope = Scope.APP
+    registry = from_context(provides=CollectorRegistry, scope=Scope.APP)
+
+    @provide
+    def measure_backlog(
+        self, store: StoreBacklog, stream: StreamBacklog, clock: Clock
+    ) -> MeasureBacklog:
+        return MeasureBacklog(store, stream, clock)
+
+    @provide
+    def job_events(self, registry: CollectorRegistry) -> JobEvents:
+        return PrometheusJobEvents(registry)
+
+    @provide
+    def store_backlog(self, pool: asyncpg.Pool) -> StoreBacklog:
+        return PgStoreBacklog(pool)
+
+    @provide
+    def stream_backlog(self, client: Redis, settings: Settings) -> StreamBacklog:
+        return RedisStreamBacklog(
+            client, stream=settings.redis_stream, group=settings.redis_consumer_group
+        )
+
+
 def providers() -> list[Provider]:
-    return [InfrastructureProvider(), UseCaseProvider()]
+    return [InfrastructureProvider(), UseCaseProvider(), MetricsProvider()]
 
 
-def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
-    return make_async_container(*providers(), *overrides, context={Settings: settings})
+def make_container(
+    settings: Settings, *overrides: Provider, metrics: CollectorRegistry | None = None
+) -> AsyncContainer:
+    """The container of one process; `metrics` is the registry its /metrics serves (a new
+    one by default), so everything the process counts lands in one place."""
+    # Without the *_created series every counter and histogram exports half the lines.
+    disable_created_metrics()
+    registry = CollectorRegistry() if metrics is None else metrics
+    for collector in (ProcessCollector, PlatformCollector, GCCollector):
+        collector(registry=registry)
+    context = {Settings: settings, CollectorRegistry: registry}
+    return make_async_container(*providers(), *overrides, context=context)
 
 
 async def apply_migrations(settings: Settings) -> list[int]:

@@ -47,13 +47,18 @@ class Settings:
     worker_lease: timedelta
     worker_shutdown_grace: timedelta
     worker_run_scheduler: bool
+    worker_metrics_addr: tuple[str, int] | None
     backoff_base: timedelta
     backoff_max: timedelta
     retry_scheduler_interval: timedelta
     repair_interval: timedelta
     repair_grace: timedelta
+    retention_completed: timedelta | None
+    retention_cancelled: timedelta | None
+    retention_dead: timedelta | None
     handler_modules: tuple[str, ...]
     log_level: str
+    log_format: str
     test_crash_before_publish: bool = False
 
     @property
@@ -107,6 +112,12 @@ def _positive_duration(text: str) -> timedelta:
     return value
 
 
+def _duration_or_off(text: str) -> timedelta | None:
+    """A positive duration, or 0 for never."""
+    value = parse_go_duration(text)
+    return value if value > timedelta(0) else None
+
+
 def _port(text: str) -> int:
     value = int(text)
     if not 0 < value < 65536:
@@ -137,6 +148,17 @@ def _log_level(text: str) -> str:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     return level
+
+
+def _log_format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in {"auto", "json", "text"}:
+        raise ValueError("must be auto, json or text")
+    return value
+
+
+def _optional_listen_address(text: str) -> tuple[str, int] | None:
+    return _listen_address(text) if text.strip() else None
 
 
 def _module_list(text: str) -> tuple[str, ...]:
@@ -181,13 +203,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_lease=env.get("WORKER_LEASE", "30s", _positive_duration),
         worker_shutdown_grace=env.get("WORKER_SHUTDOWN_GRACE", "30s", _positive_duration),
         worker_run_scheduler=env.get("WORKER_RUN_SCHEDULER", "true", _boolean),
+        worker_metrics_addr=env.get("WORKER_METRICS_ADDR", "", _optional_listen_address),
         backoff_base=env.get("BACKOFF_BASE", "5s", _positive_duration),
         backoff_max=env.get("BACKOFF_MAX", "15m", _positive_duration),
         retry_scheduler_interval=env.get("RETRY_SCHEDULER_INTERVAL", "5s", _positive_duration),
         repair_interval=env.get("REPAIR_INTERVAL", "30s", _positive_duration),
         repair_grace=env.get("REPAIR_GRACE", "30s", _positive_duration),
+        retention_completed=env.get("RETENTION_COMPLETED", "168h", _duration_or_off),
+        retention_cancelled=env.get("RETENTION_CANCELLED", "168h", _duration_or_off),
+        retention_dead=env.get("RETENTION_DEAD", "0", _duration_or_off),
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
+        log_format=env.get("LOG_FORMAT", "auto", _log_format),
         test_crash_before_publish=env.get("TASKFORGE_TEST_CRASH_BEFORE_PUBLISH", "false", _boolean),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")

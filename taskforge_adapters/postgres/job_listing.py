@@ -25,6 +25,10 @@ def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
         where("created_at >= {}", query.created_after)
     if query.created_before is not None:
         where("created_at < {}", query.created_before)
+    if query.updated_after is not None:
+        where("updated_at >= {}", query.updated_after)
+    if query.updated_before is not None:
+        where("updated_at < {}", query.updated_before)
     if query.error_contains is not None:
         # With status = 'dead' this uses the trigram index on last_error.
         where("last_error ILIKE {}", f"%{_escape_like(query.error_contains)}%")

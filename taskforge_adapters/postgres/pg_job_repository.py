@@ -59,8 +59,11 @@ WITH finished AS (
       AND ($8::timestamptz IS NULL OR j.lease_expires_at < $8)
     RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error
 ), history AS (
+    -- A completed attempt is the job's last and the row itself records it; only the
+    -- attempts that failed or were cancelled get a history row, off the hot path.
     INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
     SELECT id, attempt, worker, started_at, updated_at, status, last_error FROM finished
+    WHERE status <> 'completed'
     ON CONFLICT (job_id, attempt) DO NOTHING
 )
 SELECT id FROM finished
@@ -79,6 +82,12 @@ UPDATE jobs SET status = $4, max_attempts = $5, run_at = $6, last_error = $7,
     dead_lettered_at = CASE WHEN $4 = 'dead' THEN dead_lettered_at END
 WHERE id = $1 AND status = $2 AND attempt = $3
 RETURNING {COLUMNS}
+"""
+
+_DELETE_FINISHED = """
+DELETE FROM jobs WHERE id IN (
+    SELECT id FROM jobs WHERE status = $1 AND updated_at < $2
+    LIMIT $3 FOR UPDATE SKIP LOCKED)
 """
 
 _ATTEMPTS = """
@@ -240,7 +249,13 @@ class PgJobRepository(JobRepository):
     async def attempts(self, job_id: UUID) -> list[Attempt]:
         async with store_errors():
             rows = await self._pool.fetch(_ATTEMPTS, job_id)
-        return [Attempt(**dict(row)) for row in rows]
+            job = await self.get(job_id)
+        history = [Attempt(**dict(row)) for row in rows]
+        if job is not None and job.status is JobStatus.COMPLETED:
+            history.append(
+                Attempt(job.attempt, job.worker, job.started_at, job.updated_at, "completed", None)
+            )
+        return history
 
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_FIND_EXPIRED, now, limit)
@@ -265,6 +280,17 @@ class PgJobRepository(JobRepository):
 
     async def promote_due(self, now: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_PROMOTE_DUE, now, limit)
+
+    async def delete_finished(
+        self, status: JobStatus, finished_before: datetime, limit: int
+    ) -> int:
+        if not status.is_terminal:
+            raise ValueError(f"only finished jobs are deleted, not {status.value} ones")
+        async with store_errors():
+            result = await self._pool.execute(
+                _DELETE_FINISHED, status.value, finished_before, limit
+            )
+        return int(result.split()[-1])
 
     async def ping(self) -> None:
         async with store_errors():

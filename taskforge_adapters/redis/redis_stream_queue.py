@@ -1,5 +1,7 @@
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +14,8 @@ from taskforge_app.ports import DeadLetter, Delivery, JobQueue, QueueUnavailable
 from taskforge_domain.job import Job
 
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -28,6 +32,20 @@ def _delivery(message_id: bytes, fields: dict[bytes, bytes]) -> Delivery:
     except (KeyError, ValueError, UnicodeDecodeError):
         job_id = None
     return Delivery(message_id.decode(), job_id)
+
+
+def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
+    try:
+        dead_at = datetime.fromisoformat(fields[b"dead_at"].decode())
+        return DeadLetter(
+            job_id=UUID(fields[b"job_id"].decode()),
+            job_type=fields.get(b"job_type", b"").decode(),
+            attempt=int(fields[b"attempt"]),
+            last_error=fields.get(b"last_error", b"").decode(errors="replace"),
+            dead_at=dead_at if dead_at.tzinfo else dead_at.replace(tzinfo=UTC),
+        )
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return None
 
 
 class RedisStreamQueue(JobQueue):
@@ -98,6 +116,36 @@ class RedisStreamQueue(JobQueue):
             pipe.xack(self._stream, self._group, *message_ids)
             pipe.xdel(self._stream, *message_ids)
             await pipe.execute()
+
+    async def receive_dead(
+        self, consumer: str, count: int, block_ms: int
+    ) -> list[tuple[str, DeadLetter]]:
+        async with queue_errors(), self._recreating_lost_groups():
+            reply: Any = await self._redis.xreadgroup(
+                self._dlq_group, consumer, {self._dlq_stream: ">"}, count=count, block=block_ms
+            )
+            if not reply:
+                return []
+            letters: list[tuple[str, DeadLetter]] = []
+            unreadable: list[str] = []
+            for raw_id, fields in reply[0][1]:
+                letter = _dead_letter(fields)
+                if letter is None:
+                    unreadable.append(raw_id.decode())
+                else:
+                    letters.append((raw_id.decode(), letter))
+            if unreadable:
+                # No reader can ever show them; left pending they would stay there for good.
+                log.warning("acknowledged unreadable dead-letter entries %s", unreadable)
+                await self._redis.xack(self._dlq_stream, self._dlq_group, *unreadable)
+            return letters
+        return []
+
+    async def ack_dead(self, message_ids: Sequence[str]) -> None:
+        if not message_ids:
+            return
+        async with queue_errors():
+            await self._redis.xack(self._dlq_stream, self._dlq_group, *message_ids)
 
     async def job_ids_on_stream(self) -> set[UUID]:
         found: set[UUID] = set()

@@ -16,6 +16,8 @@ class JobQuery:
     created_after: datetime | None = None
     created_before: datetime | None = None
     error_contains: str | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
     before: tuple[datetime, UUID] | None = None
 
 

@@ -58,6 +58,17 @@ class JobQueue(Protocol):
         """Mark messages as processed and remove them, so the stream stays bounded."""
         ...
 
+    async def receive_dead(
+        self, consumer: str, count: int, block_ms: int
+    ) -> list[tuple[str, DeadLetter]]:
+        """New dead letters for this consumer of the dead-letter group, each with its message
+        id, waiting up to block_ms for the first; the group is recreated if Redis lost it."""
+        ...
+
+    async def ack_dead(self, message_ids: Sequence[str]) -> None:
+        """Mark dead letters as handled by the group; they stay on the dead-letter stream."""
+        ...
+
     async def job_ids_on_stream(self) -> set[UUID]:
         """The jobs that have a message on the work stream, delivered or not."""
         ...

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal
 from taskforge_domain.job import Job
+from taskforge_domain.job_status import JobStatus
 
 
 class UnstorablePayload(ValueError):
@@ -91,6 +92,13 @@ class JobRepository(Protocol):
 
     async def attempts(self, job_id: UUID) -> list[Attempt]:
         """The finished attempts of a job, first to last."""
+        ...
+
+    async def delete_finished(
+        self, status: JobStatus, finished_before: datetime, limit: int
+    ) -> int:
+        """Delete up to `limit` jobs in a finished status that finished before the given
+        time, skipping rows others hold; return how many went."""
         ...
 
     async def ping(self) -> None:

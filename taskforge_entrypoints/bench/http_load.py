@@ -26,22 +26,28 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        try:
-            return await self._post(path, body)
-        except (ConnectionError, asyncio.IncompleteReadError, IndexError):
-            # The server closed a keep-alive connection that sat idle: open a new one.
-            await self.close()
-            return await self._post(path, body)
-
-    async def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
-        assert self._reader is not None
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
-        self._writer.write(head + body)
+        return await self.request(head + body)
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        return await self.request(f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\n\r\n".encode())
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        try:
+            return await self._exchange(raw)
+        except (ConnectionError, asyncio.IncompleteReadError, IndexError):
+            # The server closed a keep-alive connection that sat idle: open a new one.
+            await self.close()
+            return await self._exchange(raw)
+
+    async def _exchange(self, raw: bytes) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        assert self._reader is not None
+        self._writer.write(raw)
         status_line = await self._reader.readline()
         length = 0
         while (line := await self._reader.readline()) not in (b"\r\n", b""):
@@ -116,3 +122,19 @@ async def post_at_rate(
     for connection in idle:
         await connection.close()
     return result
+
+
+async def get_latencies(port: int, path: str, count: int) -> list[float]:
+    """Seconds each of `count` sequential GETs took on one keep-alive connection."""
+    connection = Connection("127.0.0.1", port)
+    latencies = []
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            status, body = await connection.get(path)
+            if status != 200:
+                raise RuntimeError(f"GET {path} answered {status}: {body[:200]!r}")
+            latencies.append(time.perf_counter() - started)
+    finally:
+        await connection.close()
+    return latencies

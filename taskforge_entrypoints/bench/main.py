@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--light-rate", type=float, default=200, help="jobs/s for (d)")
     parser.add_argument("--latency-seconds", type=float, default=10, help="duration of (d)")
     parser.add_argument("--memory-backlog", type=int, default=100_000, help="backlog for (e)")
+    parser.add_argument(
+        "--listing-rows", type=int, default=1_000_000, help="jobs in the table for (f); 0 skips"
+    )
     parser.add_argument("--concurrency", type=int, default=100, help="WORKER_CONCURRENCY")
     parser.add_argument("--batch-size", type=int, default=100, help="WORKER_BATCH_SIZE")
     parser.add_argument(
@@ -89,6 +92,13 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
         f"{memory.before:.0f} / {memory.peak:.0f} / {memory.after:.0f}",
         "flat, < 150",
     )
+    if args.listing_rows:
+        p99 = await measures.listing(env, args.listing_rows, 200)
+        add(
+            f"(f) GET /v1/jobs p99 ms with {args.listing_rows:,} jobs: " + ", ".join(p99),
+            " / ".join(f"{value:.1f}" for value in p99.values()),
+            "each < 50",
+        )
     return rows
 
 

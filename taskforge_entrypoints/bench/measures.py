@@ -1,14 +1,16 @@
 """The measurements of `taskforge bench`; each starts its own stack and returns figures."""
 
 import asyncio
+import datetime
 import json
 import random
 import statistics
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from taskforge_entrypoints.bench.bench_stack import BenchStack, rss_mib
-from taskforge_entrypoints.bench.http_load import post_all, post_at_rate
+from taskforge_entrypoints.bench.http_load import get_latencies, post_all, post_at_rate
 
 BATCH = 1000
 
@@ -162,3 +164,42 @@ async def worker_memory(env: Environment, backlog: int) -> Memory:
         await submitting
         await asyncio.sleep(1)
         return Memory(before, peak, rss_mib(worker.pid))
+
+
+# A table of finished and waiting jobs of 50 types, one created per second going back.
+SYNTHETIC_JOBS = """
+INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, last_error,
+                  idempotency_key, run_at, created_at, updated_at)
+SELECT gen_random_uuid(), 'type_' || (n % 50), '{}'::jsonb,
+       (ARRAY['completed', 'completed', 'completed', 'dead', 'queued', 'retrying'])[n % 6 + 1],
+       1, 5,
+       CASE WHEN n % 6 = 3 THEN 'RetryableError: upstream ' || (n % 97) || ' refused' END,
+       'key-' || n, $2::timestamptz, $2::timestamptz - n * interval '1 second',
+       $2::timestamptz - n * interval '1 second'
+FROM generate_series(1, $1) AS n
+"""
+
+LISTING_FILTERS = {
+    "newest": "",
+    "status": "status=dead",
+    "job_type": "job_type=type_7",
+    "key": "idempotency_key=key-12345",
+    "created": "created_after={after}&created_before={before}",
+    "error": "status=dead&error=upstream%2042",
+}
+
+
+async def listing(env: Environment, rows: int, requests: int) -> dict[str, float]:
+    """p99 ms of GET /v1/jobs per documented filter, with `rows` jobs in the table."""
+    async with env.stack() as stack:
+        stack.start_api()
+        await stack.fetch(SYNTHETIC_JOBS, rows, datetime.datetime.now(datetime.UTC))
+        await stack.fetch("ANALYZE jobs")
+        after = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=3)).isoformat()
+        before = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)).isoformat()
+        result: dict[str, float] = {}
+        for name, template in LISTING_FILTERS.items():
+            query = template.format(after=quote(after), before=quote(before))
+            latencies = await get_latencies(stack.port, f"/v1/jobs?limit=50&{query}", requests)
+            result[name] = statistics.quantiles(latencies, n=100, method="inclusive")[98] * 1000
+        return result

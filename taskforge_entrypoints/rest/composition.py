@@ -8,15 +8,18 @@ from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from prometheus_client import CollectorRegistry
 
 from taskforge_app.ports import JobRepository
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
+from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
 from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
+from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.settings import Settings
 
 
@@ -30,7 +33,8 @@ async def wait_for_migrations(settings: Settings) -> bool:
 
 
 def create_app(settings: Settings, *overrides: Provider) -> Litestar:
-    container = ioc.make_container(settings, *overrides)
+    metrics = CollectorRegistry()
+    container = ioc.make_container(settings, *overrides, metrics=metrics)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -43,14 +47,24 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
     app = Litestar(
         route_handlers=[
             DishkaRouter(
-                "", route_handlers=[JobsController, JobOperationsController, HealthController]
+                "",
+                route_handlers=[
+                    JobsController,
+                    JobOperationsController,
+                    DeadLettersController,
+                    HealthController,
+                ],
             ),
             DishkaRouter(
                 "",
                 route_handlers=[JobBatchController],
                 request_max_body_size=settings.http_max_batch_body_bytes,
             ),
+            DishkaRouter("", route_handlers=[MetricsController]),
         ],
+        middleware=[HttpMetrics(metrics)],
+        # The process's logging (taskforge_entrypoints.logging_setup) stays in charge.
+        logging_config=None,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         request_max_body_size=settings.http_max_body_bytes,

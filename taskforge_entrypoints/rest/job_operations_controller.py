@@ -11,8 +11,9 @@ from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_domain.job_status import JobStatus
+from taskforge_entrypoints.job_cursor import encode_cursor
 from taskforge_entrypoints.rest.errors import InvalidQuery, problem_spec
-from taskforge_entrypoints.rest.job_pages import decode_cursor, encode_cursor, next_link
+from taskforge_entrypoints.rest.job_pages import decode_cursor, next_link
 from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut, JobPage
 from taskforge_entrypoints.settings import Settings
 
@@ -33,8 +34,9 @@ class JobOperationsController(Controller):
         "/",
         summary="List jobs, newest first",
         description=(
-            "Filters combine; `error` matches text in last_error (best with status=dead). "
-            "Follow `next` for the following page."
+            "Filters combine; `error` matches text in last_error (best with status=dead); "
+            "`updated_after`/`updated_before` bound the last change (for dead jobs: when "
+            "they died). Follow `next` for the following page."
         ),
         responses={400: problem_spec("Malformed cursor"), **_INVALID},
     )
@@ -47,6 +49,8 @@ class JobOperationsController(Controller):
         idempotency_key: str | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
         error: Annotated[str | None, Parameter(min_length=1, max_length=200)] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: str | None = None,
@@ -66,6 +70,8 @@ class JobOperationsController(Controller):
             created_after=created_after,
             created_before=created_before,
             error_contains=error,
+            updated_after=updated_after,
+            updated_before=updated_before,
             before=decode_cursor(cursor) if cursor else None,
         )
         jobs = await list_jobs(query)
@@ -75,6 +81,8 @@ class JobOperationsController(Controller):
             "idempotency_key": idempotency_key,
             "created_after": created_after,
             "created_before": created_before,
+            "updated_after": updated_after,
+            "updated_before": updated_before,
             "error": error,
             "limit": limit,
         }
@@ -125,14 +133,4 @@ class JobOperationsController(Controller):
     async def attempts(
         self, job_id: UUID, get_attempts: FromDishka[GetAttempts]
     ) -> list[AttemptOut]:
-        return [
-            AttemptOut(
-                attempt=a.attempt,
-                worker=a.worker,
-                started_at=a.started_at,
-                finished_at=a.finished_at,
-                outcome=a.outcome,
-                error=a.error,
-            )
-            for a in await get_attempts(job_id)
-        ]
+        return [AttemptOut.of(attempt) for attempt in await get_attempts(job_id)]

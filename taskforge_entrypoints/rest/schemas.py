@@ -6,6 +6,8 @@ from uuid import UUID
 
 import msgspec
 
+from taskforge_app.ports import Attempt
+from taskforge_app.replay_dead_jobs import BulkReplay
 from taskforge_domain.job import Job
 
 JobType = Annotated[
@@ -149,6 +151,33 @@ class AttemptOut(msgspec.Struct, kw_only=True):
     finished_at: datetime
     outcome: str
     error: str | None
+
+    @classmethod
+    def of(cls, attempt: Attempt) -> "AttemptOut":
+        return cls(
+            attempt=attempt.attempt,
+            worker=attempt.worker,
+            started_at=attempt.started_at,
+            finished_at=attempt.finished_at,
+            outcome=attempt.outcome,
+            error=attempt.error,
+        )
+
+
+class ReplayOut(msgspec.Struct, kw_only=True):
+    dry_run: bool
+    matched: int
+    replayed: int
+    job_ids: list[UUID]
+
+    @classmethod
+    def of(cls, result: BulkReplay, *, dry_run: bool) -> "ReplayOut":
+        return cls(
+            dry_run=dry_run,
+            matched=result.matched,
+            replayed=result.replayed,
+            job_ids=result.job_ids,
+        )
 
 
 class HealthOut(msgspec.Struct, frozen=True):

@@ -4,6 +4,7 @@ import logging
 from dishka import AsyncContainer
 
 from taskforge_app.promote_due_retries import PromoteDueRetries
+from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_entrypoints import ioc
@@ -19,6 +20,7 @@ async def scheduler_tasks(container: AsyncContainer) -> SchedulerTasks:
         promote=await container.get(PromoteDueRetries),
         reap=await container.get(ReapExpiredAttempts),
         repair=await container.get(RepairDelivery),
+        purge=await container.get(PurgeFinishedJobs),
     )
 
 

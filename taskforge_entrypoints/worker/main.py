@@ -2,6 +2,7 @@ import asyncio
 import logging
 
 from dishka import AsyncContainer
+from prometheus_client import CollectorRegistry
 
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.extend_leases import ExtendLeases
@@ -11,6 +12,7 @@ from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
+from taskforge_entrypoints.metrics_server import serving_metrics
 from taskforge_entrypoints.scheduler.main import run_scheduler
 from taskforge_entrypoints.settings import Settings
 from taskforge_entrypoints.worker.handler_modules import import_handler_modules
@@ -24,25 +26,33 @@ async def run_worker(settings: Settings, *, with_scheduler: bool) -> None:
     stop = stop_on_signals()
     container = ioc.make_container(settings)
     try:
-        migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
-        if migrated is None:
-            return
-        loop = await until_available(lambda: _worker_loop(container, settings), stop, "connecting")
-        if loop is None:
-            return
-        registry = await container.get(HandlerRegistry)
-        log.info(
-            "worker %s serving job types %s",
-            settings.worker_consumer_name,
-            ", ".join(registry.job_types),
-        )
-        parts = [loop.run(stop)]
-        if with_scheduler:
-            parts.append(run_scheduler(settings, container, stop))
-        await asyncio.gather(*parts)
+        metrics = await container.get(CollectorRegistry)
+        async with serving_metrics(settings.worker_metrics_addr, metrics):
+            await _serve(container, settings, stop, with_scheduler=with_scheduler)
     finally:
         await container.close()
     log.info("worker %s stopped", settings.worker_consumer_name)
+
+
+async def _serve(
+    container: AsyncContainer, settings: Settings, stop: asyncio.Event, *, with_scheduler: bool
+) -> None:
+    migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
+    if migrated is None:
+        return
+    loop = await until_available(lambda: _worker_loop(container, settings), stop, "connecting")
+    if loop is None:
+        return
+    registry = await container.get(HandlerRegistry)
+    log.info(
+        "worker %s serving job types %s",
+        settings.worker_consumer_name,
+        ", ".join(registry.job_types),
+    )
+    parts = [loop.run(stop)]
+    if with_scheduler:
+        parts.append(run_scheduler(settings, container, stop))
+    await asyncio.gather(*parts)
 
 
 async def _worker_loop(container: AsyncContainer, settings: Settings) -> WorkerLoop:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from taskforge_app.claim_jobs import Claimed, ClaimJobs
 from taskforge_app.extend_leases import ExtendLeases
+from taskforge_app.job_log_context import current_job, job_context
 from taskforge_app.ports import Delivery, JobQueue
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
@@ -146,6 +147,7 @@ class WorkerLoop:
             del self._running[attempt.claimed.job.id]
 
     async def _attempt(self, item: Claimed) -> None:
+        current_job.set(item.job)
         try:
             finished = await self._run(item.job)
         except asyncio.CancelledError:
@@ -164,15 +166,18 @@ class WorkerLoop:
             attempt.in_handler = False
             if attempt.lease_lost:
                 return
-        log.log(
-            logging.DEBUG if finished.status is JobStatus.COMPLETED else logging.INFO,
-            "job %s (%s) attempt %d: %s %s",
-            finished.id,
-            finished.job_type,
-            finished.attempt,
-            finished.status.value,
-            finished.last_error or "",
-        )
+        level = logging.DEBUG if finished.status is JobStatus.COMPLETED else logging.INFO
+        if log.isEnabledFor(level):
+            log.log(
+                level,
+                "job %s (%s) attempt %d: %s %s",
+                finished.id,
+                finished.job_type,
+                finished.attempt,
+                finished.status.value,
+                finished.last_error or "",
+                extra=job_context(finished, self._options.consumer),
+            )
         await self._outcomes.record(Claimed(item.message_id, finished))
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
@@ -191,12 +196,20 @@ class WorkerLoop:
                     continue
                 if job.id in check.lost:
                     log.warning(
-                        "job %s attempt %d lost its lease; cancelling it", job.id, job.attempt
+                        "job %s attempt %d lost its lease; cancelling it",
+                        job.id,
+                        job.attempt,
+                        extra=job_context(job, self._options.consumer),
                     )
                     attempt.lease_lost = True
                     attempt.task.cancel()
                 elif job.id in check.cancel_requested and not attempt.cancel_requested:
-                    log.info("job %s attempt %d: cancellation requested", job.id, job.attempt)
+                    log.info(
+                        "job %s attempt %d: cancellation requested",
+                        job.id,
+                        job.attempt,
+                        extra=job_context(job, self._options.consumer),
+                    )
                     attempt.cancel_requested = True
                     attempt.task.cancel()
 

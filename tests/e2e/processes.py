@@ -59,6 +59,19 @@ class TaskforgeProcess:
         return self.popen.wait(timeout)
 
 
+def taskforge(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run one `taskforge` command to its end, as an operator's shell would."""
+    return subprocess.run(
+        [sys.executable, "-m", "taskforge_entrypoints.cli", *args],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def wait_until_ready(base_url: str, process: TaskforgeProcess, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

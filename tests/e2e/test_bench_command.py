@@ -57,6 +57,6 @@ def test_a_tiny_bench_run_prints_and_writes_every_measurement(
     written = report.read_text()
     assert "Notes kept across runs." in written
     assert "seed 7" in written
-    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)"):
+    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)"):
         assert measurement in written
     assert written.count("worker process") == 2

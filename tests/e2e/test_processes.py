@@ -1,25 +1,17 @@
 """The `taskforge` command as an operator meets it: start, refuse bad settings, stop cleanly."""
 
 import signal
-import subprocess
-import sys
 
 import httpx
 
-from tests.conftest import PROJECT_ROOT, Services
-from tests.e2e.processes import TaskforgeProcess, free_port, wait_for_status, wait_until_ready
-
-
-def taskforge(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "taskforge_entrypoints.cli", *args],
-        cwd=PROJECT_ROOT,
-        env={"PATH": "/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.conftest import Services
+from tests.e2e.processes import (
+    TaskforgeProcess,
+    free_port,
+    taskforge,
+    wait_for_status,
+    wait_until_ready,
+)
 
 
 def test_bad_setting_stops_the_process_with_one_line_naming_it() -> None:

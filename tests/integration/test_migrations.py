@@ -40,6 +40,7 @@ SCHEMA_AT_VERSION[5] = SCHEMA_AT_VERSION[4] | {
     "jobs_status_created_idx",
     "jobs_type_created_idx",
     "jobs_dead_error_trgm_idx",
+    "jobs_status_updated_idx",
 }
 
 

@@ -175,6 +175,75 @@ async def test_dead_letters_carry_exactly_the_spec_fields(ready_queue, redis_cli
     assert UUID(entries[0][1][b"job_id"].decode()) == dead.id
 
 
+async def test_dead_letters_are_received_through_the_dlq_group_with_their_fields(ready_queue):
+    sent = [
+        DeadLetter(
+            uuid4(), "resize", 3, "TerminalError: too large", datetime(2026, 1, 2, tzinfo=UTC)
+        ),
+        DeadLetter(uuid4(), "echo", 1, "", datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)),
+    ]
+    await ready_queue.publish_dead(sent)
+
+    first = await ready_queue.receive_dead("cli-1", count=1, block_ms=BLOCK_MS)
+    rest = await ready_queue.receive_dead("cli-2", count=10, block_ms=BLOCK_MS)
+    nothing = await ready_queue.receive_dead("cli-1", count=10, block_ms=BLOCK_MS)
+
+    assert [letter for _, letter in [*first, *rest]] == sent
+    assert nothing == []
+    assert len({message_id for message_id, _ in [*first, *rest]}) == 2
+
+
+async def test_ack_dead_clears_the_group_pending_list_and_keeps_the_entries(
+    ready_queue, redis_client, names
+):
+    await ready_queue.publish_dead([DeadLetter(uuid4(), "echo", 1, "x", datetime.now(UTC))])
+    [(message_id, _)] = await ready_queue.receive_dead("cli-1", count=10, block_ms=BLOCK_MS)
+    assert (await redis_client.xpending(names.dlq_stream, names.dlq_group))["pending"] == 1
+
+    await ready_queue.ack_dead([message_id])
+    await ready_queue.ack_dead([])
+
+    assert (await redis_client.xpending(names.dlq_stream, names.dlq_group))["pending"] == 0
+    assert await redis_client.xlen(names.dlq_stream) == 1
+
+
+async def test_receive_dead_creates_the_missing_group_and_then_reads_the_stream(
+    queue, redis_client, names
+):
+    letter = DeadLetter(uuid4(), "echo", 2, "lost", datetime.now(UTC))
+    await redis_client.xadd(
+        names.dlq_stream,
+        {
+            "job_id": str(letter.job_id),
+            "job_type": "echo",
+            "attempt": 2,
+            "last_error": "lost",
+            "dead_at": letter.dead_at.isoformat().replace("+00:00", "Z"),
+        },
+    )
+
+    assert await queue.receive_dead("cli-1", count=10, block_ms=BLOCK_MS) == []
+    received = await queue.receive_dead("cli-1", count=10, block_ms=BLOCK_MS)
+
+    assert await group_names(redis_client, names.dlq_stream) == [names.dlq_group.encode()]
+    assert [got for _, got in received] == [letter]
+
+
+async def test_unreadable_dead_letters_are_acknowledged_and_skipped(
+    ready_queue, redis_client, names
+):
+    await redis_client.xadd(names.dlq_stream, {"job_id": "not-a-uuid", "dead_at": "x"})
+    await redis_client.xadd(names.dlq_stream, {"note": "no fields at all"})
+    good = DeadLetter(uuid4(), "echo", 1, "x", datetime(2026, 5, 6, tzinfo=UTC))
+    await ready_queue.publish_dead([good])
+
+    received = await ready_queue.receive_dead("cli-1", count=10, block_ms=BLOCK_MS)
+
+    assert [letter for _, letter in received] == [good]
+    summary = await redis_client.xpending(names.dlq_stream, names.dlq_group)
+    assert summary["pending"] == 1
+
+
 async def test_ping_answers(queue):
     assert await queue.ping() is None
 
@@ -206,6 +275,8 @@ async def unreachable_queue(names: Names) -> AsyncIterator[RedisStreamQueue]:
         pytest.param(lambda q: q.ensure_groups(), id="ensure_groups"),
         pytest.param(lambda q: q.receive("consumer-1", 10, BLOCK_MS), id="receive"),
         pytest.param(lambda q: q.ack(["0-1"]), id="ack"),
+        pytest.param(lambda q: q.receive_dead("cli-1", 10, BLOCK_MS), id="receive_dead"),
+        pytest.param(lambda q: q.ack_dead(["0-1"]), id="ack_dead"),
     ],
 )
 async def test_unreachable_redis_raises_queue_unavailable(unreachable_queue, operation):

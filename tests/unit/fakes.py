@@ -288,6 +288,8 @@ class InMemoryJobRepository:
                 and (query.idempotency_key is None or job.idempotency_key == query.idempotency_key)
                 and (query.created_after is None or job.created_at >= query.created_after)
                 and (query.created_before is None or job.created_at < query.created_before)
+                and (query.updated_after is None or job.updated_at >= query.updated_after)
+                and (query.updated_before is None or job.updated_at < query.updated_before)
                 and (
                     error is None
                     or (job.last_error is not None and error in job.last_error.lower())
@@ -297,6 +299,21 @@ class InMemoryJobRepository:
 
         newest_first = self._select(matches, lambda job: (job.created_at, job.id))[::-1]
         return newest_first[: query.limit]
+
+    async def delete_finished(
+        self, status: JobStatus, finished_before: datetime, limit: int
+    ) -> int:
+        self._answer()
+        doomed = [
+            job.id
+            for job in self.jobs.values()
+            if job.status is status and job.updated_at < finished_before
+        ][:limit]
+        for job_id in doomed:
+            del self.jobs[job_id]
+            self.history.pop(job_id, None)
+        self.events.record("store.delete_finished", doomed)
+        return len(doomed)
 
     async def attempts(self, job_id: UUID) -> list[Attempt]:
         self._answer()
@@ -311,7 +328,9 @@ class FakeQueue:
     """A JobQueue as lists: a work stream with a consumer group, and a dead-letter stream.
 
     Messages wait in `inbox` until received, then stay unacknowledged until acked;
-    every unacknowledged message counts as idle for reclaim_idle.
+    every unacknowledged message counts as idle for reclaim_idle. Dead letters stay in
+    `dead_letters`; the dead-letter group reads them in order, and each one it handed
+    out waits in `dead_unacked` until ack_dead.
     """
 
     def __init__(self, events: EventLog | None = None) -> None:
@@ -325,6 +344,9 @@ class FakeQueue:
         self.unavailable = False
         self.events = events if events is not None else EventLog()
         self._next_message = 0
+        self.dead_read = 0
+        self.dead_unacked: dict[str, DeadLetter] = {}
+        self.dead_acked: list[str] = []
 
     def _answer(self) -> None:
         if self.unavailable:
@@ -381,6 +403,26 @@ class FakeQueue:
             self.unacked.pop(message_id, None)
         self.inbox = [d for d in self.inbox if d.message_id not in set(message_ids)]
         self.events.record("queue.ack", message_ids)
+
+    async def receive_dead(
+        self, consumer: str, count: int, block_ms: int
+    ) -> list[tuple[str, DeadLetter]]:
+        self._answer()
+        start, self.dead_read = self.dead_read, min(self.dead_read + count, len(self.dead_letters))
+        taken = [
+            (f"{number + 1}-0", self.dead_letters[number])
+            for number in range(start, self.dead_read)
+        ]
+        self.dead_unacked.update(taken)
+        return taken
+
+    async def ack_dead(self, message_ids: Sequence[str]) -> None:
+        self._answer()
+        handled = [message_id for message_id in message_ids if message_id in self.dead_unacked]
+        for message_id in handled:
+            del self.dead_unacked[message_id]
+        self.dead_acked.extend(handled)
+        self.events.record("queue.ack_dead", handled)
 
     async def job_ids_on_stream(self) -> set[UUID]:
         self._answer()

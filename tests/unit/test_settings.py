@@ -170,3 +170,42 @@ def test_pid_in_the_consumer_name_expands() -> None:
     settings = load_settings({"WORKER_CONSUMER_NAME": "{hostname}-{pid}"})
 
     assert settings.worker_consumer_name == f"{socket.gethostname()}-{os.getpid()}"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", None),
+        (":9101", ("0.0.0.0", 9101)),
+        ("127.0.0.1:9101", ("127.0.0.1", 9101)),
+        ("[::1]:9101", ("::1", 9101)),
+    ],
+    ids=["off", "all-interfaces", "ipv4", "ipv6"],
+)
+def test_worker_metrics_addr_is_off_unless_set_to_a_listen_address(
+    value: str, expected: tuple[str, int] | None
+) -> None:
+    assert load_settings({"WORKER_METRICS_ADDR": value}).worker_metrics_addr == expected
+    assert load_settings({}).worker_metrics_addr is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WORKER_METRICS_ADDR", "9101"),
+        ("WORKER_METRICS_ADDR", ":0"),
+        ("WORKER_METRICS_ADDR", "::1:9101"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_a_bad_metrics_address_or_log_format_is_refused_naming_it(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{name}"):
+        load_settings({name: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("auto", "auto"), ("JSON", "json"), ("text", "text")]
+)
+def test_log_format_is_auto_by_default_or_as_set(value: str, expected: str) -> None:
+    assert load_settings({}).log_format == "auto"
+    assert load_settings({"LOG_FORMAT": value}).log_format == expected

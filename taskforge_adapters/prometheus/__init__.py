@@ -1,0 +1,1 @@
+"""Prometheus: job counters and the handler duration histogram behind the JobEvents port."""

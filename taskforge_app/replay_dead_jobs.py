@@ -1,0 +1,70 @@
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from taskforge_app.job_changes import JobBusy
+from taskforge_app.list_jobs import ListJobs
+from taskforge_app.ports import JobQuery
+from taskforge_app.replay_dead_job import ReplayDeadJob
+from taskforge_domain.errors import InvalidTransition, JobNotFound
+from taskforge_domain.job_status import JobStatus
+
+_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BulkReplay:
+    matched: int
+    replayed: int
+    job_ids: list[UUID]
+
+
+class ReplayDeadJobs:
+    """Replay the dead jobs a query selects, oldest first, at most `rate` per second.
+
+    A dry run only reports what would be replayed. A job that stopped being dead
+    in the meantime is skipped, not counted.
+    """
+
+    def __init__(self, list_jobs: ListJobs, replay: ReplayDeadJob) -> None:
+        self._list_jobs = list_jobs
+        self._replay = replay
+
+    async def __call__(
+        self,
+        query: JobQuery,
+        *,
+        dry_run: bool,
+        limit: int,
+        rate: float | None = None,
+        attempts: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> BulkReplay:
+        matching = await self._matching(query, limit)
+        if dry_run:
+            return BulkReplay(len(matching), 0, matching)
+        replayed: list[UUID] = []
+        for done, job_id in enumerate(matching, start=1):
+            try:
+                await self._replay(job_id, attempts)
+                replayed.append(job_id)
+            except (InvalidTransition, JobNotFound, JobBusy):
+                pass
+            if progress is not None:
+                progress(done, len(matching))
+            if rate and done < len(matching):
+                await asyncio.sleep(1 / rate)
+        return BulkReplay(len(matching), len(replayed), replayed)
+
+    async def _matching(self, query: JobQuery, limit: int) -> list[UUID]:
+        found: list[UUID] = []
+        page = dataclasses.replace(query, status=JobStatus.DEAD, limit=min(_PAGE, limit))
+        while len(found) < limit:
+            jobs = await self._list_jobs(page)
+            found += [job.id for job in jobs][: limit - len(found)]
+            if len(jobs) < page.limit:
+                break
+            page = dataclasses.replace(page, before=(jobs[-1].created_at, jobs[-1].id))
+        return found

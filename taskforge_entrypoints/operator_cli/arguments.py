@@ -1,0 +1,239 @@
+"""The options of `taskforge jobs ...` and `taskforge dlq ...`; bad values are usage errors."""
+
+import argparse
+import math
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from taskforge_domain.job_status import JobStatus
+from taskforge_entrypoints.go_duration import parse_go_duration
+from taskforge_entrypoints.job_cursor import decode_cursor
+from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
+
+MAX_ATTEMPTS = 100
+DEFAULT_LIST_LIMIT = 50
+DEFAULT_REPLAY_LIMIT = 1000
+DEFAULT_CONSUMER = "cli-{hostname}"
+
+
+def timestamp(text: str) -> datetime:
+    """An ISO 8601 date or date-time; one without a UTC offset is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date or time, like 2026-11-28 or 2026-11-28T09:30:00Z"
+        ) from None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def job_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a job id (a UUID)") from None
+
+
+def cursor(text: str) -> tuple[datetime, UUID]:
+    try:
+        return decode_cursor(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
+
+
+def attempts(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_ATTEMPTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at most {MAX_ATTEMPTS}")
+    return value
+
+
+def rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number above 0")
+    return value
+
+
+def block_timeout(text: str) -> timedelta:
+    try:
+        value = parse_go_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value < timedelta(milliseconds=1):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1ms")
+    return value
+
+
+def consumer_name(text: str) -> str:
+    name = text.replace("{hostname}", socket.gethostname()).replace("{pid}", str(os.getpid()))
+    if not name:
+        raise argparse.ArgumentTypeError("the consumer name must not be empty")
+    return name
+
+
+def add_operator_commands(commands: Any) -> None:
+    """Add `jobs` and `dlq` to the sub-commands of `taskforge`."""
+    _add_jobs(commands)
+    _add_dlq(commands)
+
+
+def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON for scripts instead of a table"
+    )
+
+
+def _add_jobs(commands: Any) -> None:
+    jobs = _command(commands, "jobs", "find, inspect, cancel and retry jobs")
+    actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = _command(actions, "list", "list jobs, newest first, one page at a time")
+    listing.add_argument("--status", choices=[status.value for status in JobStatus])
+    listing.add_argument("--job-type", metavar="TYPE")
+    listing.add_argument("--key", metavar="KEY", help="the job's Idempotency-Key")
+    listing.add_argument("--created-after", type=timestamp, metavar="ISO")
+    listing.add_argument("--created-before", type=timestamp, metavar="ISO")
+    listing.add_argument("--error", metavar="TEXT", help="text in the last error (any case)")
+    listing.add_argument(
+        "--limit",
+        type=positive_int,
+        default=DEFAULT_LIST_LIMIT,
+        metavar="N",
+        help=f"jobs per page (default {DEFAULT_LIST_LIMIT})",
+    )
+    listing.add_argument(
+        "--cursor", type=cursor, metavar="C", help="where the previous page ended, as printed"
+    )
+    _json_flag(listing)
+
+    show = _command(actions, "show", "show a job and its attempt history")
+    show.add_argument("job_id", type=job_id, metavar="ID")
+    _json_flag(show)
+
+    cancel = _command(
+        actions,
+        "cancel",
+        "cancel a job: a waiting one never runs, a running one is stopped by its worker",
+    )
+    cancel.add_argument("job_id", type=job_id, metavar="ID")
+    _json_flag(cancel)
+
+    retry = _command(actions, "retry", "replay a dead job with a fresh budget of attempts")
+    retry.add_argument("job_id", type=job_id, metavar="ID")
+    retry.add_argument(
+        "--attempts",
+        type=attempts,
+        metavar="N",
+        help=f"fresh attempts, 1 to {MAX_ATTEMPTS} (default SERVICE_MAX_ATTEMPTS)",
+    )
+    _json_flag(retry)
+
+
+def _dead_job_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--job-type", metavar="TYPE")
+    parser.add_argument("--error", metavar="TEXT", help="text in the last error (any case)")
+    parser.add_argument(
+        "--dead-after", type=timestamp, metavar="ISO", help="died at or after this time"
+    )
+    parser.add_argument(
+        "--dead-before", type=timestamp, metavar="ISO", help="died before this time"
+    )
+
+
+def _add_dlq(commands: Any) -> None:
+    dlq = _command(commands, "dlq", "inspect, replay and follow dead jobs")
+    actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = _command(actions, "list", "list dead jobs, newest first")
+    _dead_job_filters(listing)
+    listing.add_argument(
+        "--limit",
+        type=positive_int,
+        default=DEFAULT_LIST_LIMIT,
+        metavar="N",
+        help=f"most jobs to list (default {DEFAULT_LIST_LIMIT})",
+    )
+    _json_flag(listing)
+
+    replay = _command(actions, "replay", "replay the dead jobs the filters select, oldest first")
+    _dead_job_filters(replay)
+    replay.add_argument(
+        "--limit",
+        type=positive_int,
+        default=DEFAULT_REPLAY_LIMIT,
+        metavar="N",
+        help=f"most jobs to replay (default {DEFAULT_REPLAY_LIMIT})",
+    )
+    replay.add_argument(
+        "--rate",
+        type=rate,
+        metavar="PER_SECOND",
+        help="most replays per second (default: no limit)",
+    )
+    replay.add_argument(
+        "--attempts",
+        type=attempts,
+        metavar="N",
+        help=f"fresh attempts per job, 1 to {MAX_ATTEMPTS} (default SERVICE_MAX_ATTEMPTS)",
+    )
+    replay.add_argument("--dry-run", action="store_true", help="only list what would be replayed")
+    replay.add_argument(
+        "--yes", action="store_true", help="replay for real; without it (or --dry-run), refuse"
+    )
+    _json_flag(replay)
+
+    follow = _command(
+        actions,
+        "follow",
+        "print dead letters as they arrive, read through REDIS_DLQ_CONSUMER_GROUP",
+    )
+    follow.add_argument(
+        "--consumer",
+        type=consumer_name,
+        default=DEFAULT_CONSUMER,
+        metavar="NAME",
+        help=(
+            "consumer name in the group; {hostname} and {pid} expand "
+            f"(default {DEFAULT_CONSUMER}); followers with different names share the letters"
+        ),
+    )
+    follow.add_argument(
+        "--count", type=positive_int, metavar="N", help="stop after N letters (default: never)"
+    )
+    follow.add_argument(
+        "--block-timeout",
+        type=block_timeout,
+        default="2s",
+        metavar="DURATION",
+        help="longest wait of one read, like 500ms or 2s; bounds how long stopping takes "
+        "(default 2s)",
+    )
+    _json_flag(follow)

@@ -1,0 +1,87 @@
+"""Run one operator command against PostgreSQL and Redis and turn its outcome into an exit code."""
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from dishka import AsyncContainer
+
+from taskforge_app.job_changes import JobBusy
+from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_domain.errors import JobNotFound
+from taskforge_entrypoints import ioc
+from taskforge_entrypoints.operator_cli import dlq_commands, jobs_commands
+from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
+from taskforge_entrypoints.settings import Settings
+
+Command = Callable[[AsyncContainer, argparse.Namespace], Awaitable[ExitCode]]
+
+COMMANDS: dict[tuple[str, str], Command] = {
+    ("jobs", "list"): jobs_commands.list_jobs,
+    ("jobs", "show"): jobs_commands.show_job,
+    ("jobs", "cancel"): jobs_commands.cancel_job,
+    ("jobs", "retry"): jobs_commands.retry_job,
+    ("dlq", "list"): dlq_commands.list_dead,
+    ("dlq", "replay"): dlq_commands.replay_dead,
+    ("dlq", "follow"): dlq_commands.follow_dead,
+}
+
+# The adapters report a lost service as StoreUnavailable or QueueUnavailable; only
+# the first connection of the PostgreSQL pool fails with the driver's own errors.
+_UNAVAILABLE = (StoreUnavailable, QueueUnavailable)
+_UNREACHABLE = (OSError, TimeoutError)
+_REFUSED_BY_POSTGRES = (
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+)
+
+
+def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
+    command = COMMANDS[(args.command, args.action)]
+    name = f"taskforge {args.command} {args.action}"
+    try:
+        return int(asyncio.run(_run(command, args, settings)))
+    except JobNotFound as exc:
+        return _fail(name, exc, ExitCode.NOT_FOUND)
+    except Refused as exc:
+        return _fail(name, exc, ExitCode.USAGE)
+    except (Conflict, JobBusy) as exc:
+        return _fail(name, exc, ExitCode.CONFLICT)
+    except BrokenPipeError:
+        # Whoever read stdout has gone (`| head`); nothing more can be printed.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+    except _UNAVAILABLE as exc:
+        return _fail(name, exc, ExitCode.UNAVAILABLE)
+    except _UNREACHABLE as exc:
+        return _fail(
+            name, f"PostgreSQL unavailable: {type(exc).__name__}: {exc}", ExitCode.UNAVAILABLE
+        )
+    except _REFUSED_BY_POSTGRES as exc:
+        return _fail(name, f"PostgreSQL refused the connection: {exc}", ExitCode.UNAVAILABLE)
+    except asyncpg.UndefinedTableError as exc:
+        return _fail(
+            name,
+            f"{exc}: the database is not migrated, run `taskforge migrate up`",
+            ExitCode.UNAVAILABLE,
+        )
+
+
+async def _run(command: Command, args: argparse.Namespace, settings: Settings) -> ExitCode:
+    if (block := getattr(args, "block_timeout", None)) is not None:
+        # The Redis client's read timeout is derived from this and must outlast a blocking read.
+        settings = dataclasses.replace(settings, worker_block_timeout=block)
+    container = ioc.make_container(settings)
+    try:
+        return await command(container, args)
+    finally:
+        await container.close()
+
+
+def _fail(name: str, problem: Exception | str, code: ExitCode) -> int:
+    print(f"{name}: {problem}", file=sys.stderr)
+    return code

@@ -1,0 +1,135 @@
+"""Plain-text tables and listings for people reading a terminal."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from taskforge_app.ports import Attempt, DeadLetter
+from taskforge_domain.job import Job
+
+ERROR_WIDTH = 60
+GAP = "  "
+
+
+def one_line(text: str) -> str:
+    """Text safe to print on one table row: line breaks, tabs and control characters
+    (which could move a terminal's cursor) become spaces."""
+    return "".join(char if char.isprintable() else " " for char in text).strip()
+
+
+def truncate(text: str, width: int) -> str:
+    flat = one_line(text)
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns two spaces apart, the header first; no trailing spaces."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    lines = [
+        GAP.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (headers, *rows)
+    ]
+    return "\n".join(lines)
+
+
+def attempts_of(job: Job) -> str:
+    return f"{job.attempt}/{job.max_attempts}"
+
+
+def jobs_table(jobs: Sequence[Job]) -> str:
+    return render_table(
+        ["ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "LAST ERROR"],
+        [
+            [
+                str(job.id),
+                one_line(job.job_type),
+                job.status.value,
+                attempts_of(job),
+                when(job.created_at),
+                truncate(job.last_error or "", ERROR_WIDTH),
+            ]
+            for job in jobs
+        ],
+    )
+
+
+def dead_jobs_table(jobs: Sequence[Job]) -> str:
+    return render_table(
+        ["ID", "TYPE", "ATTEMPT", "DIED", "LAST ERROR"],
+        [
+            [
+                str(job.id),
+                one_line(job.job_type),
+                attempts_of(job),
+                when(job.updated_at),
+                truncate(job.last_error or "", ERROR_WIDTH),
+            ]
+            for job in jobs
+        ],
+    )
+
+
+def attempts_table(attempts: Sequence[Attempt]) -> str:
+    return render_table(
+        ["ATTEMPT", "OUTCOME", "WORKER", "STARTED", "FINISHED", "ERROR"],
+        [
+            [
+                str(attempt.attempt),
+                attempt.outcome,
+                one_line(attempt.worker or "-"),
+                when(attempt.started_at),
+                when(attempt.finished_at),
+                truncate(attempt.error or "", ERROR_WIDTH),
+            ]
+            for attempt in attempts
+        ],
+    )
+
+
+def _json_text(value: Any) -> str:
+    return one_line(msgspec.json.encode(value).decode())
+
+
+def job_details(job: Job) -> str:
+    fields = [
+        ("id", str(job.id)),
+        ("type", one_line(job.job_type)),
+        ("status", job.status.value),
+        ("attempt", f"{job.attempt} of {job.max_attempts}"),
+        ("replays", str(job.replays)),
+        ("idempotency key", one_line(job.idempotency_key or "-")),
+        ("created", when(job.created_at)),
+        ("run at", when(job.run_at)),
+        ("started", when(job.started_at)),
+        ("updated", when(job.updated_at)),
+        ("worker", one_line(job.worker or "-")),
+        ("cancel requested", when(job.cancel_requested_at)),
+        ("last error", one_line(job.last_error or "-")),
+        ("payload", _json_text(dict(job.payload))),
+        ("result", _json_text(job.result)),
+    ]
+    width = max(len(name) for name, _ in fields)
+    return "\n".join(f"{name.ljust(width)}{GAP}{value}" for name, value in fields)
+
+
+def job_with_attempts(job: Job, attempts: Sequence[Attempt]) -> str:
+    history = attempts_table(attempts) if attempts else "no finished attempts"
+    return f"{job_details(job)}\n\n{history}"
+
+
+def dead_letter_line(letter: DeadLetter) -> str:
+    return GAP.join(
+        [
+            when(letter.dead_at),
+            str(letter.job_id),
+            one_line(letter.job_type),
+            f"attempt {letter.attempt}",
+            one_line(letter.last_error) or "-",
+        ]
+    )

@@ -1,0 +1,71 @@
+"""The backlog a metrics scrape reads: one statement on PostgreSQL, one XPENDING on Redis."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import asyncpg
+import pytest_asyncio
+import redis.asyncio as aioredis
+
+from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
+from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
+from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
+from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
+from taskforge_domain.job import Job
+from tests.conftest import Services
+
+NOW = datetime.now(UTC)
+
+
+@pytest_asyncio.fixture
+async def own_pool(own_migrated_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pg_pool(own_migrated_database_url, max_size=2)
+    yield pool
+    await pool.close()
+
+
+def new_job(created: datetime, run_at: datetime | None = None) -> Job:
+    return Job.submit(
+        job_id=uuid4(), job_type="ping", payload={}, max_attempts=3, now=created, run_at=run_at
+    )
+
+
+async def test_waiting_jobs_are_the_pending_and_queued_ones_with_the_earliest_run_at(
+    own_pool: asyncpg.Pool,
+) -> None:
+    repository, backlog = PgJobRepository(own_pool), PgStoreBacklog(own_pool)
+    assert (await backlog.waiting_jobs()).count == 0
+
+    oldest, queued, running = (new_job(NOW - timedelta(seconds=s)) for s in (60, 30, 90))
+    scheduled = new_job(NOW, run_at=NOW + timedelta(hours=1))
+    await repository.insert_many([oldest, queued, running, scheduled])
+    await repository.mark_queued([queued.id, running.id], NOW)
+    await repository.claim([running.id], NOW, timedelta(seconds=30), "worker-1")
+
+    waiting = await backlog.waiting_jobs()
+
+    assert waiting.count == 2
+    assert waiting.oldest_run_at == oldest.run_at
+
+
+async def test_pending_entries_are_messages_delivered_and_not_yet_acknowledged(
+    redis_client: aioredis.Redis, test_services: Services
+) -> None:
+    base = f"{test_services.key_prefix}:backlog-{uuid4().hex[:12]}"
+    queue = RedisStreamQueue(
+        redis_client, stream=f"{base}:jobs", group="w", dlq_stream=f"{base}:dlq", dlq_group="d"
+    )
+    backlog = RedisStreamBacklog(redis_client, stream=f"{base}:jobs", group="w")
+    assert await backlog.pending_entries() == 0
+
+    await queue.ensure_groups()
+    await queue.publish([new_job(NOW) for _ in range(3)])
+    delivered = await queue.receive("worker-1", count=2, block_ms=100)
+    before_ack = await backlog.pending_entries()
+    await queue.ack([delivered[0].message_id])
+
+    assert backlog.stream == f"{base}:jobs"
+    assert before_ack == 2
+    assert await backlog.pending_entries() == 1
