@@ -1,5 +1,5 @@
 DROP INDEX IF EXISTS jobs_dead_error_trgm_idx;
-DROP INDEX IF EXISTS jobs_status_updated_idx;
+CREATE INDEX IF NOT EXISTS jobs_status_idx ON jobs (status);
 DROP INDEX IF EXISTS jobs_type_created_idx;
 DROP INDEX IF EXISTS jobs_status_created_idx;
 DROP INDEX IF EXISTS jobs_created_idx;

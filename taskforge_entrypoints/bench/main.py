@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listing-rows", type=int, default=1_000_000, help="jobs in the table for (f); 0 skips"
     )
-    parser.add_argument("--concurrency", type=int, default=100, help="WORKER_CONCURRENCY")
-    parser.add_argument("--batch-size", type=int, default=100, help="WORKER_BATCH_SIZE")
+    parser.add_argument("--concurrency", type=int, default=200, help="WORKER_CONCURRENCY")
+    parser.add_argument("--batch-size", type=int, default=200, help="WORKER_BATCH_SIZE")
     parser.add_argument(
         "--postgres",
         default=os.environ.get(

@@ -35,13 +35,15 @@ SCHEMA_AT_VERSION: dict[int | None, set[str]] = {
     },
 }
 SCHEMA_AT_VERSION[4] = SCHEMA_AT_VERSION[3]
-SCHEMA_AT_VERSION[5] = SCHEMA_AT_VERSION[4] | {
-    "jobs_created_idx",
-    "jobs_status_created_idx",
-    "jobs_type_created_idx",
-    "jobs_dead_error_trgm_idx",
-    "jobs_status_updated_idx",
-}
+SCHEMA_AT_VERSION[5] = (
+    SCHEMA_AT_VERSION[4]
+    | {
+        "jobs_created_idx",
+        "jobs_status_created_idx",
+        "jobs_type_created_idx",
+        "jobs_dead_error_trgm_idx",
+    }
+) - {"jobs_status_idx"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
