@@ -124,7 +124,7 @@ async def main(seed: int, rounds: int, jobs: int) -> int:
         tally = tallies[name]
         tally.runs += 1
         tally.jobs += report.jobs
-        tally.lost += report.jobs - report.completed - report.dead
+        tally.lost += report.jobs - report.completed - report.dead - report.cancelled
         tally.overlapping += len(report.overlaps) + len(report.attempts_run_twice)
         tally.paused_overlaps += report.paused_overlaps
         tally.stuck += sum(report.stuck.values())

@@ -22,7 +22,7 @@ from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
 from tests.faults.attempt_log import Execution, executions, overlapping, runs_per_attempt
 from tests.faults.private_services import PrivateRedis
 
-TERMINAL = ("completed", "dead")
+TERMINAL = ("completed", "dead", "cancelled")
 
 FAST_RECOVERY = {
     "SERVICE_MAX_ATTEMPTS": "5",
@@ -47,6 +47,7 @@ class Report:
     jobs: int
     completed: int
     dead: int
+    cancelled: int
     stuck: dict[str, int]
     overlaps: list[tuple[Execution, Execution]]
     attempts_run_twice: list[tuple[str, int]]
@@ -55,7 +56,7 @@ class Report:
     paused_overlaps: int = 0
 
     def assert_invariant(self) -> None:
-        assert self.jobs == self.completed + self.dead, self
+        assert self.jobs == self.completed + self.dead + self.cancelled, self
         assert not self.stuck, f"jobs left non-terminal: {self.stuck}"
         assert not self.attempts_run_twice, f"attempts run twice: {self.attempts_run_twice[:5]}"
         assert not self.overlaps, f"attempts of one job ran at once: {self.overlaps[:3]}"
@@ -227,6 +228,13 @@ class FaultStack:
             await asyncio.sleep(0.02)
         raise AssertionError(f"attempt {attempt} of {job_id} never started\n{self.logs()}")
 
+    async def wait_for_status_count(self, status: str, at_least: int, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        while (await self.counts()).get(status, 0) < at_least:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {at_least} {status} jobs\n{self.logs()}")
+            await asyncio.sleep(0.1)
+
     async def settle(self, within: float = 60) -> dict[str, int]:
         """Wait until every stored job is terminal; fail with the logs if it never happens."""
         deadline = time.monotonic() + within
@@ -249,6 +257,7 @@ class FaultStack:
             jobs=sum(counts.values()),
             completed=counts.get("completed", 0),
             dead=counts.get("dead", 0),
+            cancelled=counts.get("cancelled", 0),
             stuck={s: n for s, n in counts.items() if s not in TERMINAL},
             overlaps=[pair for pair in pairs if pair not in paused],
             paused_overlaps=len(paused),
