@@ -22,6 +22,7 @@ class NewJob:
     max_attempts: int | None = None
     run_at: datetime | None = None
     delay: timedelta | None = None
+    queue: str = "normal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class SubmitJobs:
             now=now,
             idempotency_key=request.idempotency_key,
             run_at=now + request.delay if request.delay is not None else request.run_at,
+            queue=request.queue,
         )
 
     async def _handed_to_queue(self, new: list[Job], now: Any) -> bool:

@@ -51,6 +51,7 @@ class Job:
     worker: str | None = None
     cancel_requested_at: datetime | None = None
     replays: int = 0
+    queue: str = "normal"
 
     @classmethod
     def submit(
@@ -63,6 +64,7 @@ class Job:
         now: datetime,
         idempotency_key: str | None = None,
         run_at: datetime | None = None,
+        queue: str = "normal",
     ) -> "Job":
         """A new job: `pending`, or `scheduled` when it may only run at a later run_at."""
         if not job_type:
@@ -80,6 +82,7 @@ class Job:
             created_at=now,
             updated_at=now,
             idempotency_key=idempotency_key,
+            queue=queue,
         )
 
     @property

@@ -93,6 +93,8 @@ class InfrastructureProvider(Provider):
             group=settings.redis_consumer_group,
             dlq_stream=settings.redis_stream_dlq,
             dlq_group=settings.redis_dlq_consumer_group,
+            queues=settings.queues,
+            weights=settings.worker_queues,
         )
         if settings.test_crash_before_publish:
             return CrashBeforePublishQueue(queue)

@@ -1,6 +1,7 @@
 """Every setting Taskforge reads from the environment, checked once at start."""
 
 import os
+import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class Settings:
     redis_consumer_group: str
     redis_stream_dlq: str
     redis_dlq_consumer_group: str
+    queues: tuple[str, ...]
+    worker_queues: dict[str, int]
     worker_consumer_name: str
     worker_block_timeout: timedelta
     worker_concurrency: int
@@ -161,6 +164,29 @@ def _optional_listen_address(text: str) -> tuple[str, int] | None:
     return _listen_address(text) if text.strip() else None
 
 
+_QUEUE_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def _queue_names(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    bad = [name for name in names if not _QUEUE_NAME.match(name)]
+    if bad or "normal" not in names:
+        raise ValueError("must list queue names (a-z, 0-9, _ and -), `normal` among them")
+    return names
+
+
+def _queue_weights(text: str) -> dict[str, int]:
+    weights: dict[str, int] = {}
+    for part in (part.strip() for part in text.split(",") if part.strip()):
+        name, _, weight = part.partition(":")
+        if not _QUEUE_NAME.match(name):
+            raise ValueError(f"{name!r} is not a queue name")
+        weights[name] = _positive_int(weight or "1")
+    if not weights:
+        raise ValueError("must name at least one queue, like high:6,normal:3,low:1")
+    return weights
+
+
 def _module_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -196,6 +222,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_consumer_group=env.text("REDIS_CONSUMER_GROUP", "taskforge-workers"),
         redis_stream_dlq=env.text("REDIS_STREAM_DLQ", "taskforge:dlq"),
         redis_dlq_consumer_group=env.text("REDIS_DLQ_CONSUMER_GROUP", "taskforge-dlq"),
+        queues=env.get("QUEUES", "high,normal,low", _queue_names),
+        worker_queues=env.get("WORKER_QUEUES", "high:6,normal:3,low:1", _queue_weights),
         worker_consumer_name=_consumer_name(env.text("WORKER_CONSUMER_NAME", "worker-1")),
         worker_block_timeout=env.get("WORKER_BLOCK_TIMEOUT", "2s", _positive_duration),
         worker_concurrency=env.get("WORKER_CONCURRENCY", "200", _positive_int),
@@ -218,6 +246,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         test_crash_before_publish=env.get("TASKFORGE_TEST_CRASH_BEFORE_PUBLISH", "false", _boolean),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
+    unknown = sorted(set(settings.worker_queues) - set(settings.queues))
+    if unknown:
+        raise ConfigError(f"WORKER_QUEUES names queues not in QUEUES: {', '.join(unknown)}")
     return settings
 
 

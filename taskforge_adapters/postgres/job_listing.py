@@ -19,6 +19,8 @@ def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
         where("status = {}", query.status.value)
     if query.job_type is not None:
         where("job_type = {}", query.job_type)
+    if query.queue is not None:
+        where("queue = {}", query.queue)
     if query.idempotency_key is not None:
         where("idempotency_key = {}", query.idempotency_key)
     if query.created_after is not None:

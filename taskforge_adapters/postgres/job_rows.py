@@ -9,7 +9,7 @@ from taskforge_domain.job_status import JobStatus
 COLUMNS = (
     "id, job_type, payload, status, attempt, max_attempts, last_error, result, "
     "idempotency_key, run_at, lease_expires_at, started_at, created_at, updated_at, "
-    "worker, cancel_requested_at, replays"
+    "worker, cancel_requested_at, replays, queue"
 )
 
 
@@ -30,6 +30,7 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         worker=row["worker"],
         cancel_requested_at=row["cancel_requested_at"],
         replays=row["replays"],
+        queue=row["queue"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

@@ -1,5 +1,6 @@
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +27,27 @@ async def queue_errors() -> AsyncIterator[None]:
         raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
 
 
-def _delivery(message_id: bytes, fields: dict[bytes, bytes]) -> Delivery:
+NORMAL = "normal"
+_EMPTY_QUEUE_RECHECK = 0.05
+
+
+def _delivery(message_id: bytes, fields: dict[bytes, bytes], queue: str = NORMAL) -> Delivery:
     try:
         job_id: UUID | None = UUID(fields[b"job_id"].decode())
     except (KeyError, ValueError, UnicodeDecodeError):
         job_id = None
-    return Delivery(message_id.decode(), job_id)
+    return Delivery(_receipt(queue, message_id.decode()), job_id)
+
+
+def _receipt(queue: str, message_id: str) -> str:
+    """The opaque message id the application acks with: it names the queue's stream too
+    (a Redis entry id never holds a slash)."""
+    return message_id if queue == NORMAL else f"{queue}/{message_id}"
+
+
+def _from_receipt(receipt: str) -> tuple[str, str]:
+    queue, _, message_id = receipt.rpartition("/")
+    return queue or NORMAL, message_id
 
 
 def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
@@ -49,20 +65,52 @@ def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
 
 
 class RedisStreamQueue(JobQueue):
+    """One stream per queue: `normal` is `stream`, another queue q is the same name with
+    its last `:normal` replaced by `:q` (`taskforge:queue:high`). Receiving serves the
+    queues in `weights` by smooth weighted round robin: each read starts at the queue
+    whose turn it is and tops up from the others, so a saturated queue never starves a
+    lighter one of its share."""
+
     def __init__(
-        self, client: Redis, *, stream: str, group: str, dlq_stream: str, dlq_group: str
+        self,
+        client: Redis,
+        *,
+        stream: str,
+        group: str,
+        dlq_stream: str,
+        dlq_group: str,
+        queues: Sequence[str] = (NORMAL,),
+        weights: Mapping[str, int] | None = None,
     ) -> None:
         self._redis = client
         self._stream = stream
+        self._prefix = stream.removesuffix(f":{NORMAL}")
         self._group = group
         self._dlq_stream = dlq_stream
         self._dlq_group = dlq_group
+        self._queues = list(dict.fromkeys([NORMAL, *queues]))
+        self._weights = dict(weights or {NORMAL: 1})
+        self._credit = dict.fromkeys(self._weights, 0)
+        self._found_empty_at: dict[str, float] = {}
+
+    def stream_of(self, queue: str) -> str:
+        return self._stream if queue == NORMAL else f"{self._prefix}:{queue}"
+
+    def _turn(self) -> list[str]:
+        total = sum(self._weights.values())
+        for queue, weight in self._weights.items():
+            self._credit[queue] += weight
+        first = max(self._credit, key=self._credit.__getitem__)
+        self._credit[first] -= total
+        others = sorted(self._weights, key=self._weights.__getitem__, reverse=True)
+        return [first, *(queue for queue in others if queue != first)]
 
     async def publish(self, jobs: Sequence[Job]) -> None:
         async with queue_errors():
             pipe = self._redis.pipeline(transaction=False)
             for job in jobs:
-                pipe.xadd(self._stream, {"job_id": str(job.id), "job_type": job.job_type})
+                fields = {"job_id": str(job.id), "job_type": job.job_type}
+                pipe.xadd(self.stream_of(job.queue), fields)  # type: ignore[arg-type]
             await pipe.execute()
 
     async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
@@ -83,7 +131,8 @@ class RedisStreamQueue(JobQueue):
 
     async def ensure_groups(self) -> None:
         async with queue_errors():
-            for stream, group in ((self._stream, self._group), (self._dlq_stream, self._dlq_group)):
+            groups = [(self.stream_of(queue), self._group) for queue in self._weights]
+            for stream, group in [*groups, (self._dlq_stream, self._dlq_group)]:
                 try:
                     await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
                 except ResponseError as exc:
@@ -92,29 +141,78 @@ class RedisStreamQueue(JobQueue):
 
     async def receive(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
         async with queue_errors(), self._recreating_lost_groups():
-            reply: Any = await self._redis.xreadgroup(
-                self._group, consumer, {self._stream: ">"}, count=count, block=block_ms
-            )
-            if reply:
-                return [_delivery(message_id, fields) for message_id, fields in reply[0][1]]
+            order = self._turn()
+            deliveries: list[Delivery] = []
+            if len(order) > 1:
+                for queue in self._worth_reading(order):
+                    found = await self._read(consumer, [queue], count - len(deliveries))
+                    self._note(queue, found)
+                    deliveries += found
+                    if len(deliveries) >= count:
+                        break
+            # Nothing waiting anywhere: one read blocks on every stream at once.
+            return deliveries or await self._read(consumer, order, count, block_ms)
         return []
 
+    def _worth_reading(self, order: list[str]) -> list[str]:
+        # A queue found empty is skipped for a moment: while another queue is busy,
+        # re-reading empty ones would cost a round trip each per batch.
+        now = time.monotonic()
+        return [
+            queue
+            for queue in order
+            if now - self._found_empty_at.get(queue, -_EMPTY_QUEUE_RECHECK) >= _EMPTY_QUEUE_RECHECK
+        ]
+
+    def _note(self, queue: str, found: list[Delivery]) -> None:
+        if found:
+            self._found_empty_at.pop(queue, None)
+        else:
+            self._found_empty_at[queue] = time.monotonic()
+
+    async def _read(
+        self, consumer: str, queues: list[str], count: int, block_ms: int | None = None
+    ) -> list[Delivery]:
+        streams = {self.stream_of(queue): queue for queue in queues}
+        reply: Any = await self._redis.xreadgroup(
+            self._group, consumer, dict.fromkeys(streams, ">"), count=count, block=block_ms
+        )
+        return [
+            _delivery(message_id, fields, streams[stream.decode()])
+            for stream, entries in reply or []
+            for message_id, fields in entries
+        ]
+
     async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        taken: list[Delivery] = []
         async with queue_errors(), self._recreating_lost_groups():
-            reply: Any = await self._redis.xautoclaim(
-                self._stream, self._group, consumer, min_idle_ms, "0-0", count=count
-            )
-            # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
-            return [_delivery(message_id, fields) for message_id, fields in reply[1]]
-        return []
+            for queue in self._weights:
+                reply: Any = await self._redis.xautoclaim(
+                    self.stream_of(queue),
+                    self._group,
+                    consumer,
+                    min_idle_ms,
+                    "0-0",
+                    count=count - len(taken),
+                )
+                # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
+                taken += [_delivery(message_id, fields, queue) for message_id, fields in reply[1]]
+                if len(taken) >= count:
+                    break
+        return taken
 
     async def ack(self, message_ids: Sequence[str]) -> None:
         if not message_ids:
             return
+        by_stream: dict[str, list[str]] = {}
+        for receipt in message_ids:
+            queue, message_id = _from_receipt(receipt)
+            by_stream.setdefault(self.stream_of(queue), []).append(message_id)
         async with queue_errors():
             pipe = self._redis.pipeline(transaction=False)
-            pipe.xack(self._stream, self._group, *message_ids)
-            pipe.xdel(self._stream, *message_ids)
+            for stream, ids in by_stream.items():
+                pipe.xack(stream, self._group, *ids)
+                pipe.xdel(stream, *ids)
             await pipe.execute()
 
     async def receive_dead(
@@ -149,17 +247,23 @@ class RedisStreamQueue(JobQueue):
 
     async def job_ids_on_stream(self) -> set[UUID]:
         found: set[UUID] = set()
-        start = "-"
         async with queue_errors():
-            while True:
-                entries: Any = await self._redis.xrange(self._stream, start, "+", count=1000)
-                for message_id, fields in entries:
-                    delivery = _delivery(message_id, fields)
-                    if delivery.job_id is not None:
-                        found.add(delivery.job_id)
-                if len(entries) < 1000:
-                    return found
-                start = "(" + entries[-1][0].decode()
+            for queue in self._queues:
+                found |= await self._job_ids_in(self.stream_of(queue))
+        return found
+
+    async def _job_ids_in(self, stream: str) -> set[UUID]:
+        found: set[UUID] = set()
+        start = "-"
+        while True:
+            entries: Any = await self._redis.xrange(stream, start, "+", count=1000)
+            for message_id, fields in entries:
+                delivery = _delivery(message_id, fields)
+                if delivery.job_id is not None:
+                    found.add(delivery.job_id)
+            if len(entries) < 1000:
+                return found
+            start = "(" + entries[-1][0].decode()
 
     @asynccontextmanager
     async def _recreating_lost_groups(self) -> AsyncIterator[None]:

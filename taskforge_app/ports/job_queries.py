@@ -12,6 +12,7 @@ class JobQuery:
     limit: int
     status: JobStatus | None = None
     job_type: str | None = None
+    queue: str | None = None
     idempotency_key: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None

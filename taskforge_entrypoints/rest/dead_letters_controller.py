@@ -7,9 +7,12 @@ from litestar import Controller, post
 
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
-from taskforge_entrypoints.rest.errors import problem_spec
+from taskforge_entrypoints.rest.errors import InvalidJob, problem_spec
 from taskforge_entrypoints.rest.jobs_controller import require_json_body
 from taskforge_entrypoints.rest.schemas import JobType, MaxAttempts, ReplayOut
+
+# A request paced for longer than this would outlive clients' and proxies' timeouts.
+MAX_REQUEST_SECONDS = 60
 
 
 class ReplayRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -35,8 +38,8 @@ class DeadLettersController(Controller):
         description=(
             "Selects dead jobs by job_type, error text and when they died, up to `limit`, "
             "and replays each with a fresh attempt budget, at most `rate_per_second` per "
-            "second. With `dry_run` nothing changes and the answer lists what would be "
-            "replayed."
+            "second (a request may be paced for at most 60 s). With `dry_run` nothing "
+            "changes and the answer lists what would be replayed."
         ),
         responses={
             400: problem_spec("Malformed JSON or empty body"),
@@ -48,6 +51,13 @@ class DeadLettersController(Controller):
     async def replay(
         self, data: ReplayRequest, replay_dead_jobs: FromDishka[ReplayDeadJobs]
     ) -> ReplayOut:
+        if data.rate_per_second and data.limit / data.rate_per_second > MAX_REQUEST_SECONDS:
+            raise InvalidJob(
+                detail=(
+                    f"limit / rate_per_second may take at most {MAX_REQUEST_SECONDS} s in one "
+                    "request; replay slower with `taskforge dlq replay --rate`"
+                )
+            )
         query = JobQuery(
             limit=data.limit,
             job_type=data.job_type,

@@ -20,10 +20,10 @@ from taskforge_entrypoints.settings import Settings
 _NUL = b"\\u0000"
 
 
-def _checked(index: int, raw: Any) -> NewJob | BatchItemResult:
+def _checked(index: int, raw: Any, queues: tuple[str, ...]) -> NewJob | BatchItemResult:
     try:
         item = msgspec.convert(raw, JobBatchItem)
-        request = new_job(item, item.idempotency_key, where=f"jobs[{index}]: ")
+        request = new_job(item, item.idempotency_key, queues, where=f"jobs[{index}]: ")
     except msgspec.ValidationError as exc:
         error = problem_body(422, "validation-failed", f"jobs[{index}]: {exc}")
         return BatchItemResult(index=index, status=422, error=error)
@@ -67,7 +67,7 @@ class JobBatchController(Controller):
         submit_jobs: FromDishka[SubmitJobs],
         settings: FromDishka[Settings],
     ) -> JobBatchOut:
-        checked = [_checked(index, raw) for index, raw in enumerate(data.jobs)]
+        checked = [_checked(index, raw, settings.queues) for index, raw in enumerate(data.jobs)]
         valid = [(i, item) for i, item in enumerate(checked) if isinstance(item, NewJob)]
         answers = await submit_jobs([item for _, item in valid])
         results = [item for item in checked if isinstance(item, BatchItemResult)]

@@ -46,6 +46,7 @@ class JobOperationsController(Controller):
         settings: FromDishka[Settings],
         status: JobStatus | None = None,
         job_type: str | None = None,
+        queue: str | None = None,
         idempotency_key: str | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
@@ -57,6 +58,7 @@ class JobOperationsController(Controller):
     ) -> JobPage:
         for name, text in (
             ("job_type", job_type),
+            ("queue", queue),
             ("idempotency_key", idempotency_key),
             ("error", error),
         ):
@@ -66,6 +68,7 @@ class JobOperationsController(Controller):
             limit=limit,
             status=status,
             job_type=job_type,
+            queue=queue,
             idempotency_key=idempotency_key,
             created_after=created_after,
             created_before=created_before,
@@ -78,6 +81,7 @@ class JobOperationsController(Controller):
         filters = {
             "status": status.value if status else None,
             "job_type": job_type,
+            "queue": queue,
             "idempotency_key": idempotency_key,
             "created_after": created_after,
             "created_before": created_before,

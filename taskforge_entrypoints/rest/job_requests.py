@@ -8,8 +8,13 @@ from taskforge_entrypoints.rest.schemas import JobBatchItem, JobCreate
 
 
 def new_job(
-    fields: JobCreate | JobBatchItem, idempotency_key: str | None, where: str = ""
+    fields: JobCreate | JobBatchItem,
+    idempotency_key: str | None,
+    queues: tuple[str, ...],
+    where: str = "",
 ) -> NewJob:
+    if fields.queue not in queues:
+        raise InvalidJob(detail=f"{where}queue must be one of {', '.join(queues)}")
     if fields.run_at is not None and fields.run_at.tzinfo is None:
         raise InvalidJob(detail=f"{where}run_at needs a UTC offset, like 2026-12-01T09:00:00Z")
     if fields.run_at is not None and fields.delay_seconds is not None:
@@ -22,4 +27,5 @@ def new_job(
         fields.max_attempts,
         run_at=fields.run_at,
         delay=delay,
+        queue=fields.queue,
     )

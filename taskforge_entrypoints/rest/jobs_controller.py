@@ -72,7 +72,7 @@ class JobsController(Controller):
             str | None, Parameter(header="Idempotency-Key", required=False)
         ] = None,
     ) -> Response[JobOut]:
-        request = new_job(data, _checked_key(idempotency_key))
+        request = new_job(data, _checked_key(idempotency_key), settings.queues)
         submitted = await submit_job(request)
         body = JobOut.of(submitted.job, settings.http_base_url)
         if submitted.created:

@@ -33,6 +33,14 @@ MAX_BATCH_SIZE = 1000
 
 DelaySeconds = Annotated[float, msgspec.Meta(ge=0, le=366 * 24 * 3600)]
 
+QueueName = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z0-9_-]{1,32}$",
+        description="One of the queues in QUEUES (by default high, normal, low).",
+    ),
+]
+
 
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     job_type: JobType
@@ -40,6 +48,7 @@ class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_attempts: MaxAttempts | None = None
     run_at: datetime | None = None
     delay_seconds: DelaySeconds | None = None
+    queue: QueueName = "normal"
 
 
 class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -49,6 +58,7 @@ class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     idempotency_key: IdempotencyKey | None = None
     run_at: datetime | None = None
     delay_seconds: DelaySeconds | None = None
+    queue: QueueName = "normal"
 
 
 class JobBatchCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -72,6 +82,7 @@ class JobLinks(msgspec.Struct, frozen=True):
 class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     job_type: str
+    queue: str
     payload: dict[str, Any]
     status: str
     attempt: int
@@ -93,6 +104,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             id=job.id,
             job_type=job.job_type,
+            queue=job.queue,
             payload=dict(job.payload),
             status=job.status.value,
             attempt=job.attempt,

@@ -121,3 +121,28 @@ async def test_dead_jobs_are_found_by_error_text(client: httpx.AsyncClient) -> N
     ).json()
 
     assert [listed["id"] for listed in found["jobs"]] == [job["id"]]
+
+
+async def test_a_job_on_the_high_queue_runs_and_an_unknown_queue_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    job = await submit(client, {"job_type": "ping", "queue": "high"})
+    unknown = await client.post("/v1/jobs", json={"job_type": "ping", "queue": "urgent"})
+
+    done = await wait_for_status(client, str(job["id"]))
+    listed = (await client.get("/v1/jobs", params={"queue": "high", "limit": 500})).json()
+
+    assert job["queue"] == "high"
+    assert done["status"] == "completed"
+    assert job["id"] in [listed_job["id"] for listed_job in listed["jobs"]]
+    assert unknown.status_code == 422
+    assert "high, normal, low" in unknown.json()["detail"]
+
+
+async def test_a_replay_paced_beyond_a_minute_is_refused_over_http(
+    client: httpx.AsyncClient,
+) -> None:
+    slow = await client.post("/v1/dead-letters/replay", json={"limit": 1000, "rate_per_second": 1})
+
+    assert slow.status_code == 422
+    assert "taskforge dlq replay" in slow.json()["detail"]

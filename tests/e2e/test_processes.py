@@ -49,10 +49,10 @@ async def test_migrate_down_rolls_back_newest_first_and_up_reapplies(
     again = taskforge("migrate", "up", env=env)
 
     assert up.returncode == 0, up.stderr
-    assert "applied: 1, 2, 3, 4, 5" in up.stdout
-    assert "rolled back: 5, 4, 3, 2, 1" in down.stdout
+    assert "applied: 1, 2, 3, 4, 5, 6" in up.stdout
+    assert "rolled back: 6, 5, 4, 3, 2, 1" in down.stdout
     assert "version: none" in version.stdout
-    assert "applied: 1, 2, 3, 4, 5" in again.stdout
+    assert "applied: 1, 2, 3, 4, 5, 6" in again.stdout
 
 
 async def test_ready_is_503_naming_redis_when_redis_is_unreachable_and_jobs_still_accepted(

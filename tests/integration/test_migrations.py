@@ -44,6 +44,7 @@ SCHEMA_AT_VERSION[5] = (
         "jobs_dead_error_trgm_idx",
     }
 ) - {"jobs_status_idx"}
+SCHEMA_AT_VERSION[6] = SCHEMA_AT_VERSION[5]
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]

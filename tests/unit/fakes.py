@@ -285,6 +285,7 @@ class InMemoryJobRepository:
             return (
                 (query.status is None or job.status is query.status)
                 and (query.job_type is None or job.job_type == query.job_type)
+                and (query.queue is None or job.queue == query.queue)
                 and (query.idempotency_key is None or job.idempotency_key == query.idempotency_key)
                 and (query.created_after is None or job.created_at >= query.created_after)
                 and (query.created_before is None or job.created_at < query.created_before)
