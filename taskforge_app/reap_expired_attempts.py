@@ -1,9 +1,9 @@
 import logging
 
+from taskforge_app.dead_letters import send_dead_letters
 from taskforge_app.execution_policy import ExecutionPolicy
-from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
+from taskforge_app.ports import Clock, JobQueue, JobRepository
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
-from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,9 @@ class ReapExpiredAttempts:
         ]
         written = await self._jobs.record_outcomes(outcomes, lease_expired_before=now)
         self._events.finished([job for job in outcomes if job.id in written])
-        dead = [job for job in outcomes if job.id in written and job.status is JobStatus.DEAD]
-        if dead:
-            await self._queue.publish_dead([DeadLetter.of(job) for job in dead])
-            await self._jobs.mark_dead_lettered([job.id for job in dead], now)
+        await send_dead_letters(
+            self._jobs, self._queue, [job for job in outcomes if job.id in written], now
+        )
         if written:
             log.warning("recovered %d attempts whose lease expired", len(written))
         return len(written)

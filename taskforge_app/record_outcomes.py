@@ -2,11 +2,11 @@ import logging
 from collections.abc import Sequence
 
 from taskforge_app.claim_jobs import Claimed
+from taskforge_app.dead_letters import send_dead_letters
 from taskforge_app.job_log_context import job_context
-from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
+from taskforge_app.ports import Clock, JobQueue, JobRepository
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.job import Job
-from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,5 @@ class RecordOutcomes:
                     job.attempt,
                     extra=job_context(job),
                 )
-        letters = [DeadLetter.of(job) for job in done if job.status is JobStatus.DEAD]
-        if letters:
-            await self._queue.publish_dead(letters)
-            await self._jobs.mark_dead_lettered(
-                [letter.job_id for letter in letters], self._clock.now()
-            )
+        await send_dead_letters(self._jobs, self._queue, done, self._clock.now())
         await self._queue.ack([item.message_id for item in finished])

@@ -2,7 +2,8 @@ import logging
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from taskforge_app.ports import Clock, DeadLetter, JobQueue, JobRepository
+from taskforge_app.dead_letters import send_dead_letters
+from taskforge_app.ports import Clock, JobQueue, JobRepository
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
@@ -75,7 +76,6 @@ class RepairDelivery:
         dead = await self._jobs.find_dead_not_lettered(now - self._grace, self._batch_size)
         if not dead:
             return 0
-        await self._queue.publish_dead([DeadLetter.of(job) for job in dead])
-        await self._jobs.mark_dead_lettered([job.id for job in dead], now)
+        await send_dead_letters(self._jobs, self._queue, dead, now)
         log.warning("published %d missing dead letters", len(dead))
         return len(dead)

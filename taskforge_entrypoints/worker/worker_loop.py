@@ -61,7 +61,6 @@ class WorkerLoop:
         self._queue = queue
         self._claim = claim
         self._run = run
-        self._record = record
         self._extend_leases = extend_leases
         self._options = options
         self._outcomes = OutcomeBatcher(record, max_batch=max(options.batch_size, 100))
