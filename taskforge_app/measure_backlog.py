@@ -1,17 +1,16 @@
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from taskforge_app.ports import Clock, QueueUnavailable, StoreUnavailable
-from taskforge_app.ports.backlog import StoreBacklog, StreamBacklog
+from taskforge_app.ports.backlog import StoreBacklog, StreamBacklog, WaitingJobs
 
 log = logging.getLogger(__name__)
-
-DEFAULT_QUEUE = "normal"
 
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
-    """The backlog at one moment; a part whose source did not answer is None."""
+    """One queue's backlog at one moment; a part whose source did not answer is None."""
 
     queue: str
     stream: str
@@ -21,36 +20,51 @@ class Backlog:
 
 
 class MeasureBacklog:
-    """How much work waits, for a metrics scrape: one statement and one Redis command.
+    """How much work waits in each queue, for a metrics scrape: one statement and one
+    Redis round trip, whatever the number of queues.
 
-    The age of the oldest ready job is 0 while nothing waits; a job that is ready
-    since before now (a retry that became due, a submission) ages from its run_at.
-    A source that does not answer leaves its part out rather than failing the scrape.
+    Every configured queue is reported, at 0 while nothing waits, so a graph shows a
+    drained queue rather than a gap; a queue no longer configured is reported while jobs
+    still wait in it. The age of the oldest ready job is 0 while nothing waits; a job
+    that is ready since before now (a retry that became due, a submission) ages from its
+    run_at. A source that does not answer leaves its part out rather than failing the
+    scrape.
     """
 
     def __init__(
-        self, store: StoreBacklog, stream: StreamBacklog, clock: Clock, queue: str = DEFAULT_QUEUE
+        self, store: StoreBacklog, streams: StreamBacklog, clock: Clock, queues: Sequence[str]
     ) -> None:
         self._store = store
-        self._stream = stream
+        self._streams = streams
         self._clock = clock
-        self._queue = queue
+        self._queues = tuple(queues)
 
-    async def __call__(self) -> Backlog:
-        depth: int | None = None
-        age: float | None = None
-        pending: int | None = None
+    async def __call__(self) -> list[Backlog]:
+        waiting: Mapping[str, WaitingJobs] | None = None
+        pending: dict[str, int] | None = None
         try:
             waiting = await self._store.waiting_jobs()
         except StoreUnavailable as exc:
             log.debug("backlog: the store did not answer: %s", exc)
-        else:
-            depth = waiting.count
-            age = 0.0
-            if waiting.oldest_run_at is not None:
-                age = max(0.0, (self._clock.now() - waiting.oldest_run_at).total_seconds())
         try:
-            pending = await self._stream.pending_entries()
+            pending = await self._streams.pending_entries(self._queues)
         except QueueUnavailable as exc:
-            log.debug("backlog: the stream did not answer: %s", exc)
-        return Backlog(self._queue, self._stream.stream, depth, age, pending)
+            log.debug("backlog: the streams did not answer: %s", exc)
+        queues = list(dict.fromkeys([*self._queues, *sorted(waiting or {})]))
+        return [self._backlog(queue, waiting, pending) for queue in queues]
+
+    def _backlog(
+        self,
+        queue: str,
+        waiting: Mapping[str, WaitingJobs] | None,
+        pending: dict[str, int] | None,
+    ) -> Backlog:
+        depth: int | None = None
+        age: float | None = None
+        if waiting is not None:
+            jobs = waiting.get(queue, WaitingJobs(0, None))
+            depth, age = jobs.count, 0.0
+            if jobs.oldest_run_at is not None:
+                age = max(0.0, (self._clock.now() - jobs.oldest_run_at).total_seconds())
+        entries = None if pending is None else pending.get(queue)
+        return Backlog(queue, self._streams.stream_of(queue), depth, age, entries)

@@ -163,9 +163,9 @@ class MetricsProvider(Provider):
 
     @provide
     def measure_backlog(
-        self, store: StoreBacklog, stream: StreamBacklog, clock: Clock
+        self, store: StoreBacklog, stream: StreamBacklog, clock: Clock, settings: Settings
     ) -> MeasureBacklog:
-        return MeasureBacklog(store, stream, clock)
+        return MeasureBacklog(store, stream, clock, settings.queues)
 
     @provide
     def job_events(self, registry: CollectorRegistry) -> JobEvents:

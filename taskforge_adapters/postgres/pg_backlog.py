@@ -1,24 +1,25 @@
+from collections.abc import Mapping
 from typing import Any
 
 from taskforge_adapters.postgres.pg_errors import store_errors
 from taskforge_app.ports.backlog import StoreBacklog, WaitingJobs
 
-# The count walks the waiting jobs (about 10 ms for 100,000 of them); each min() is
-# a walk of the (status, run_at) index that stops at the first job of the queue.
+# One pass over the waiting jobs (jobs_waiting_idx finds them; 25 ms for 100,000 here)
+# answers every queue at once. A min(run_at) per queue from the (status, run_at) index
+# would be cheaper for a busy queue but walk every waiting job for an idle one.
 _WAITING = """
-SELECT (SELECT count(*) FROM jobs WHERE status IN ('pending', 'queued') AND queue = $1) AS count,
-       LEAST((SELECT min(run_at) FROM jobs WHERE status = 'pending' AND queue = $1),
-             (SELECT min(run_at) FROM jobs WHERE status = 'queued' AND queue = $1))
-           AS oldest_run_at
+SELECT queue, count(*) AS count, min(run_at) AS oldest_run_at
+FROM jobs
+WHERE status IN ('pending', 'queued')
+GROUP BY queue
 """
 
 
 class PgStoreBacklog(StoreBacklog):
-    def __init__(self, pool: Any, queue: str = "normal") -> None:
+    def __init__(self, pool: Any) -> None:
         self._pool = pool
-        self._queue = queue
 
-    async def waiting_jobs(self) -> WaitingJobs:
+    async def waiting_jobs(self) -> Mapping[str, WaitingJobs]:
         async with store_errors():
-            row = await self._pool.fetchrow(_WAITING, self._queue)
-        return WaitingJobs(count=row["count"], oldest_run_at=row["oldest_run_at"])
+            rows = await self._pool.fetch(_WAITING)
+        return {row["queue"]: WaitingJobs(row["count"], row["oldest_run_at"]) for row in rows}

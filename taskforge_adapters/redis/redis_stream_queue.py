@@ -31,6 +31,14 @@ NORMAL = "normal"
 _EMPTY_QUEUE_RECHECK = 0.05
 
 
+def queue_stream(normal_stream: str, queue: str) -> str:
+    """The stream of `queue`: `normal_stream` itself for `normal`, else the same name
+    with its last `:normal` replaced by `:<queue>` (`taskforge:queue:high`)."""
+    if queue == NORMAL:
+        return normal_stream
+    return f"{normal_stream.removesuffix(f':{NORMAL}')}:{queue}"
+
+
 def _delivery(message_id: bytes, fields: dict[bytes, bytes], queue: str = NORMAL) -> Delivery:
     try:
         job_id: UUID | None = UUID(fields[b"job_id"].decode())
@@ -84,7 +92,6 @@ class RedisStreamQueue(JobQueue):
     ) -> None:
         self._redis = client
         self._stream = stream
-        self._prefix = stream.removesuffix(f":{NORMAL}")
         self._group = group
         self._dlq_stream = dlq_stream
         self._dlq_group = dlq_group
@@ -94,7 +101,7 @@ class RedisStreamQueue(JobQueue):
         self._found_empty_at: dict[str, float] = {}
 
     def stream_of(self, queue: str) -> str:
-        return self._stream if queue == NORMAL else f"{self._prefix}:{queue}"
+        return queue_stream(self._stream, queue)
 
     def _turn(self) -> list[str]:
         total = sum(self._weights.values())

@@ -1,3 +1,4 @@
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -5,7 +6,8 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class WaitingJobs:
-    """Jobs that wait for a worker (pending or queued): how many, and the earliest run_at."""
+    """Jobs of one queue that wait for a worker (pending or queued): how many, and the
+    earliest run_at."""
 
     count: int
     oldest_run_at: datetime | None
@@ -17,20 +19,22 @@ class StoreBacklog(Protocol):
     Raises StoreUnavailable when the store cannot be reached.
     """
 
-    async def waiting_jobs(self) -> WaitingJobs: ...
+    async def waiting_jobs(self) -> Mapping[str, WaitingJobs]:
+        """Waiting jobs by queue; a queue with none waiting is left out."""
+        ...
 
 
 class StreamBacklog(Protocol):
-    """The work stream's view of the backlog.
+    """The work streams' view of the backlog.
 
     Raises QueueUnavailable when the channel cannot be reached.
     """
 
-    @property
-    def stream(self) -> str:
-        """The name of the work stream."""
+    def stream_of(self, queue: str) -> str:
+        """The name of the queue's work stream."""
         ...
 
-    async def pending_entries(self) -> int:
-        """Messages delivered to a consumer of the group and not yet acknowledged."""
+    async def pending_entries(self, queues: Sequence[str]) -> dict[str, int]:
+        """By queue: messages delivered to a consumer of the group and not yet
+        acknowledged."""
         ...

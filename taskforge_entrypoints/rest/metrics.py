@@ -88,8 +88,8 @@ class MetricsController(Controller):
     async def metrics(
         self, registry: FromDishka[CollectorRegistry], measure_backlog: FromDishka[MeasureBacklog]
     ) -> Response[bytes]:
-        backlog = await measure_backlog()
-        body = generate_latest(_Scrape(registry, backlog_metrics(backlog)))
+        backlogs = await measure_backlog()
+        body = generate_latest(_Scrape(registry, backlog_metrics(backlogs)))
         return Response(body, media_type=CONTENT_TYPE)
 
 
@@ -105,31 +105,29 @@ class _Scrape:
         yield from self._measured
 
 
-def backlog_metrics(backlog: Backlog) -> list[Metric]:
-    """The backlog as gauges; a part that could not be measured is left out, not zero."""
-    families: list[Metric] = []
-    if backlog.depth is not None:
-        depth = GaugeMetricFamily(
-            "taskforge_queue_depth",
-            "Jobs waiting for a worker (pending or queued), by queue.",
-            labels=["queue"],
-        )
-        depth.add_metric([backlog.queue], backlog.depth)
-        families.append(depth)
-    if backlog.oldest_ready_age_seconds is not None:
-        age = GaugeMetricFamily(
-            "taskforge_oldest_ready_job_age_seconds",
-            "How long the oldest waiting job has been ready to run (0 when none waits), by queue.",
-            labels=["queue"],
-        )
-        age.add_metric([backlog.queue], backlog.oldest_ready_age_seconds)
-        families.append(age)
-    if backlog.stream_pending_entries is not None:
-        pending = GaugeMetricFamily(
-            "taskforge_stream_pending_entries",
-            "Messages delivered to a worker and not yet acknowledged (XPENDING), by stream.",
-            labels=["stream"],
-        )
-        pending.add_metric([backlog.stream], backlog.stream_pending_entries)
-        families.append(pending)
-    return families
+def backlog_metrics(backlogs: list[Backlog]) -> list[Metric]:
+    """Each queue's backlog as gauges; a part that could not be measured is left out,
+    not reported as zero."""
+    depth = GaugeMetricFamily(
+        "taskforge_queue_depth",
+        "Jobs waiting for a worker (pending or queued), by queue.",
+        labels=["queue"],
+    )
+    age = GaugeMetricFamily(
+        "taskforge_oldest_ready_job_age_seconds",
+        "How long the oldest waiting job has been ready to run (0 when none waits), by queue.",
+        labels=["queue"],
+    )
+    pending = GaugeMetricFamily(
+        "taskforge_stream_pending_entries",
+        "Messages delivered to a worker and not yet acknowledged (XPENDING), by queue and stream.",
+        labels=["queue", "stream"],
+    )
+    for backlog in backlogs:
+        if backlog.depth is not None:
+            depth.add_metric([backlog.queue], backlog.depth)
+        if backlog.oldest_ready_age_seconds is not None:
+            age.add_metric([backlog.queue], backlog.oldest_ready_age_seconds)
+        if backlog.stream_pending_entries is not None:
+            pending.add_metric([backlog.queue, backlog.stream], backlog.stream_pending_entries)
+    return [family for family in (depth, age, pending) if family.samples]

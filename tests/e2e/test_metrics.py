@@ -16,7 +16,8 @@ from tests.e2e.processes import TaskforgeProcess, free_port, wait_for_status, wa
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
-WAITING_PINGS = 5
+WAITING_BY_QUEUE = {"high": 3, "normal": 5, "low": 1}
+WAITING_PINGS = sum(WAITING_BY_QUEUE.values())
 WORKER_NAME = "metrics-worker"
 
 
@@ -65,7 +66,7 @@ async def test_api_metrics_count_submissions_by_job_type_and_requests_by_route(
     assert not any(pings[0]["id"] in (route or "") for route in routes), routes
     assert ("taskforge_queue_depth", frozenset({("queue", "normal")})) in after
     assert ("taskforge_oldest_ready_job_age_seconds", frozenset({("queue", "normal")})) in after
-    stream = frozenset({("stream", stack.env["REDIS_STREAM"])})
+    stream = frozenset({("queue", "normal"), ("stream", stack.env["REDIS_STREAM"])})
     assert ("taskforge_stream_pending_entries", stream) in after
 
 
@@ -86,6 +87,7 @@ class MetricsRun:
     worker: Samples
     worker_log: str
     fail_job_id: str
+    normal_stream: str
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -107,8 +109,11 @@ async def metrics_run(test_services: Services) -> AsyncIterator[MetricsRun]:
         wait_until_ready(base_url, api)
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
             ids = [
-                (await client.post("/v1/jobs", json={"job_type": "ping"})).json()["id"]
-                for _ in range(WAITING_PINGS)
+                (await client.post("/v1/jobs", json={"job_type": "ping", "queue": queue})).json()[
+                    "id"
+                ]
+                for queue, count in WAITING_BY_QUEUE.items()
+                for _ in range(count)
             ]
             await asyncio.sleep(0.3)
             api_while_waiting = await scrape(client)
@@ -135,7 +140,9 @@ async def metrics_run(test_services: Services) -> AsyncIterator[MetricsRun]:
             )
             api_after = await scrape(client)
         assert worker.stop() == 0, worker.log
-        yield MetricsRun(api_while_waiting, api_after, worker_samples, worker.log, fail_id)
+        yield MetricsRun(
+            api_while_waiting, api_after, worker_samples, worker.log, fail_id, env["REDIS_STREAM"]
+        )
     finally:
         if worker is not None:
             worker.stop()
@@ -162,10 +169,23 @@ def test_queue_depth_and_oldest_age_show_jobs_waiting_for_a_worker(
 ) -> None:
     waiting, after = metrics_run.api_while_waiting, metrics_run.api_after
 
-    assert value(waiting, "taskforge_queue_depth", queue="normal") == WAITING_PINGS
-    assert value(waiting, "taskforge_oldest_ready_job_age_seconds", queue="normal") >= 0.3
-    assert value(after, "taskforge_queue_depth", queue="normal") == 0
-    assert value(after, "taskforge_oldest_ready_job_age_seconds", queue="normal") == 0
+    for queue, count in WAITING_BY_QUEUE.items():
+        assert value(waiting, "taskforge_queue_depth", queue=queue) == count
+        assert value(waiting, "taskforge_oldest_ready_job_age_seconds", queue=queue) >= 0.3
+        assert ("taskforge_queue_depth", frozenset({("queue", queue)})) in after
+        assert value(after, "taskforge_queue_depth", queue=queue) == 0
+        assert value(after, "taskforge_oldest_ready_job_age_seconds", queue=queue) == 0
+
+
+def test_pending_entries_are_reported_for_every_queue_stream(metrics_run: MetricsRun) -> None:
+    pending = {
+        dict(labels)["queue"]: (dict(labels)["stream"], sample)
+        for (name, labels), sample in metrics_run.api_after.items()
+        if name == "taskforge_stream_pending_entries"
+    }
+
+    prefix = metrics_run.normal_stream.removesuffix(":normal")
+    assert pending == {queue: (f"{prefix}:{queue}", 0) for queue in WAITING_BY_QUEUE}
 
 
 def test_worker_metrics_count_outcomes_by_job_type(metrics_run: MetricsRun) -> None:

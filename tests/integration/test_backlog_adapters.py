@@ -13,6 +13,7 @@ from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
+from taskforge_app.ports.backlog import WaitingJobs
 from taskforge_domain.job import Job
 from tests.conftest import Services
 
@@ -26,9 +27,15 @@ async def own_pool(own_migrated_database_url: str) -> AsyncIterator[asyncpg.Pool
     await pool.close()
 
 
-def new_job(created: datetime, run_at: datetime | None = None) -> Job:
+def new_job(created: datetime, run_at: datetime | None = None, queue: str = "normal") -> Job:
     return Job.submit(
-        job_id=uuid4(), job_type="ping", payload={}, max_attempts=3, now=created, run_at=run_at
+        job_id=uuid4(),
+        job_type="ping",
+        payload={},
+        max_attempts=3,
+        now=created,
+        run_at=run_at,
+        queue=queue,
     )
 
 
@@ -36,7 +43,7 @@ async def test_waiting_jobs_are_the_pending_and_queued_ones_with_the_earliest_ru
     own_pool: asyncpg.Pool,
 ) -> None:
     repository, backlog = PgJobRepository(own_pool), PgStoreBacklog(own_pool)
-    assert (await backlog.waiting_jobs()).count == 0
+    assert await backlog.waiting_jobs() == {}
 
     oldest, queued, running = (new_job(NOW - timedelta(seconds=s)) for s in (60, 30, 90))
     scheduled = new_job(NOW, run_at=NOW + timedelta(hours=1))
@@ -46,26 +53,50 @@ async def test_waiting_jobs_are_the_pending_and_queued_ones_with_the_earliest_ru
 
     waiting = await backlog.waiting_jobs()
 
-    assert waiting.count == 2
-    assert waiting.oldest_run_at == oldest.run_at
+    assert waiting == {"normal": WaitingJobs(2, oldest.run_at)}
 
 
-async def test_pending_entries_are_messages_delivered_and_not_yet_acknowledged(
+async def test_waiting_jobs_are_counted_per_queue_in_one_statement(
+    own_pool: asyncpg.Pool,
+) -> None:
+    repository, backlog = PgJobRepository(own_pool), PgStoreBacklog(own_pool)
+    high = [new_job(NOW - timedelta(seconds=s), queue="high") for s in (5, 1)]
+    low = new_job(NOW - timedelta(seconds=300), queue="low")
+    await repository.insert_many([*high, low, new_job(NOW)])
+
+    waiting = await backlog.waiting_jobs()
+
+    assert waiting == {
+        "high": WaitingJobs(2, high[0].run_at),
+        "normal": WaitingJobs(1, NOW),
+        "low": WaitingJobs(1, low.run_at),
+    }
+
+
+async def test_pending_entries_are_messages_delivered_and_not_yet_acknowledged_per_queue(
     redis_client: aioredis.Redis, test_services: Services
 ) -> None:
     base = f"{test_services.key_prefix}:backlog-{uuid4().hex[:12]}"
     queue = RedisStreamQueue(
-        redis_client, stream=f"{base}:jobs", group="w", dlq_stream=f"{base}:dlq", dlq_group="d"
+        redis_client,
+        stream=f"{base}:normal",
+        group="w",
+        dlq_stream=f"{base}:dlq",
+        dlq_group="d",
+        queues=["high", "normal", "low"],
+        weights={"high": 1, "normal": 1},
     )
-    backlog = RedisStreamBacklog(redis_client, stream=f"{base}:jobs", group="w")
-    assert await backlog.pending_entries() == 0
+    backlog = RedisStreamBacklog(redis_client, stream=f"{base}:normal", group="w")
+    queues = ["high", "normal", "low"]
+    assert await backlog.pending_entries(queues) == {"high": 0, "normal": 0, "low": 0}
 
     await queue.ensure_groups()
-    await queue.publish([new_job(NOW) for _ in range(3)])
-    delivered = await queue.receive("worker-1", count=2, block_ms=100)
-    before_ack = await backlog.pending_entries()
-    await queue.ack([delivered[0].message_id])
+    normal = [new_job(NOW) for _ in range(3)]
+    await queue.publish([*normal, new_job(NOW, queue="high")])
+    delivered = await queue.receive("worker-1", count=4, block_ms=100)
+    before_ack = await backlog.pending_entries(queues)
+    await queue.ack([next(d.message_id for d in delivered if d.job_id == normal[0].id)])
 
-    assert backlog.stream == f"{base}:jobs"
-    assert before_ack == 2
-    assert await backlog.pending_entries() == 1
+    assert [backlog.stream_of(q) for q in queues] == [f"{base}:{q}" for q in queues]
+    assert before_ack == {"high": 1, "normal": 3, "low": 0}
+    assert await backlog.pending_entries(queues) == {"high": 1, "normal": 2, "low": 0}

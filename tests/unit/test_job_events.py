@@ -149,25 +149,29 @@ async def test_cancelling_a_waiting_job_finishes_it_and_asking_a_running_one_doe
 
 
 class FakeStoreBacklog:
-    def __init__(self, waiting: WaitingJobs | None) -> None:
+    def __init__(self, waiting: dict[str, WaitingJobs] | None) -> None:
         self._waiting = waiting
 
-    async def waiting_jobs(self) -> WaitingJobs:
+    async def waiting_jobs(self) -> dict[str, WaitingJobs]:
         if self._waiting is None:
             raise StoreUnavailable("down")
         return self._waiting
 
 
 class FakeStreamBacklog:
-    stream = "taskforge:queue:normal"
-
-    def __init__(self, pending: int | None) -> None:
+    def __init__(self, pending: dict[str, int] | None) -> None:
         self._pending = pending
 
-    async def pending_entries(self) -> int:
+    def stream_of(self, queue: str) -> str:
+        return f"taskforge:queue:{queue}"
+
+    async def pending_entries(self, queues: Sequence[str]) -> dict[str, int]:
         if self._pending is None:
             raise QueueUnavailable("down")
-        return self._pending
+        return {queue: self._pending[queue] for queue in queues}
+
+
+QUEUES = ("high", "normal", "low")
 
 
 @pytest.mark.parametrize(
@@ -178,28 +182,67 @@ class FakeStreamBacklog:
 async def test_the_backlog_is_the_waiting_count_the_oldest_ready_age_and_the_pending_entries(
     clock: FixedClock, oldest_run_at: datetime | None, age: float
 ) -> None:
-    count = 0 if oldest_run_at is None else 7
+    waiting = {} if oldest_run_at is None else {"normal": WaitingJobs(7, oldest_run_at)}
     measure = MeasureBacklog(
-        FakeStoreBacklog(WaitingJobs(count, oldest_run_at)), FakeStreamBacklog(3), clock
+        FakeStoreBacklog(waiting), FakeStreamBacklog({"normal": 3}), clock, ["normal"]
     )
 
-    backlog = await measure()
+    [backlog] = await measure()
 
     assert (backlog.queue, backlog.stream) == ("normal", "taskforge:queue:normal")
-    assert (backlog.depth, backlog.oldest_ready_age_seconds) == (count, age)
+    assert (backlog.depth, backlog.oldest_ready_age_seconds) == (len(waiting) * 7, age)
     assert backlog.stream_pending_entries == 3
+
+
+async def test_every_configured_queue_is_measured_apart_and_an_idle_one_reads_zero(
+    clock: FixedClock,
+) -> None:
+    waiting = {
+        "high": WaitingJobs(40, START - timedelta(seconds=2)),
+        "low": WaitingJobs(5, START - timedelta(seconds=600)),
+    }
+    pending = {"high": 12, "normal": 0, "low": 1}
+    measure = MeasureBacklog(FakeStoreBacklog(waiting), FakeStreamBacklog(pending), clock, QUEUES)
+
+    backlogs = {backlog.queue: backlog for backlog in await measure()}
+
+    assert list(backlogs) == list(QUEUES)
+    assert (backlogs["high"].depth, backlogs["high"].oldest_ready_age_seconds) == (40, 2.0)
+    assert (backlogs["normal"].depth, backlogs["normal"].oldest_ready_age_seconds) == (0, 0.0)
+    assert (backlogs["low"].depth, backlogs["low"].oldest_ready_age_seconds) == (5, 600.0)
+    assert {q: b.stream_pending_entries for q, b in backlogs.items()} == pending
+    assert backlogs["low"].stream == "taskforge:queue:low"
+
+
+async def test_jobs_left_in_a_queue_no_longer_configured_are_still_reported(
+    clock: FixedClock,
+) -> None:
+    waiting = {"normal": WaitingJobs(1, START), "retired": WaitingJobs(9, START)}
+    measure = MeasureBacklog(
+        FakeStoreBacklog(waiting), FakeStreamBacklog({"normal": 0}), clock, ["normal"]
+    )
+
+    backlogs = {backlog.queue: backlog for backlog in await measure()}
+
+    assert backlogs["retired"].depth == 9
+    assert backlogs["retired"].stream_pending_entries is None
 
 
 async def test_a_source_that_does_not_answer_leaves_only_its_part_of_the_backlog_out(
     clock: FixedClock,
 ) -> None:
-    store_down = MeasureBacklog(FakeStoreBacklog(None), FakeStreamBacklog(3), clock)
+    pending = {"high": 0, "normal": 3, "low": 0}
+    store_down = MeasureBacklog(FakeStoreBacklog(None), FakeStreamBacklog(pending), clock, QUEUES)
     redis_down = MeasureBacklog(
-        FakeStoreBacklog(WaitingJobs(2, START)), FakeStreamBacklog(None), clock
+        FakeStoreBacklog({"normal": WaitingJobs(2, START)}), FakeStreamBacklog(None), clock, QUEUES
     )
 
     without_store, without_redis = await store_down(), await redis_down()
 
-    assert (without_store.depth, without_store.oldest_ready_age_seconds) == (None, None)
-    assert without_store.stream_pending_entries == 3
-    assert (without_redis.depth, without_redis.stream_pending_entries) == (2, None)
+    assert [(b.depth, b.oldest_ready_age_seconds) for b in without_store] == [(None, None)] * 3
+    assert [b.stream_pending_entries for b in without_store] == [0, 3, 0]
+    assert [(b.depth, b.stream_pending_entries) for b in without_redis] == [
+        (0, None),
+        (2, None),
+        (0, None),
+    ]
