@@ -118,6 +118,7 @@ def _add_jobs(commands: Any) -> None:
     listing = _command(actions, "list", "list jobs, newest first, one page at a time")
     listing.add_argument("--status", choices=[status.value for status in JobStatus])
     listing.add_argument("--job-type", metavar="TYPE")
+    listing.add_argument("--queue", metavar="NAME", help="one of QUEUES, like high or low")
     listing.add_argument("--key", metavar="KEY", help="the job's Idempotency-Key")
     listing.add_argument("--created-after", type=timestamp, metavar="ISO")
     listing.add_argument("--created-before", type=timestamp, metavar="ISO")

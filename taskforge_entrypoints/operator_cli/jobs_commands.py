@@ -30,6 +30,7 @@ async def list_jobs(container: AsyncContainer, args: argparse.Namespace) -> Exit
         limit=args.limit,
         status=JobStatus(args.status) if args.status else None,
         job_type=args.job_type,
+        queue=args.queue,
         idempotency_key=args.key,
         created_after=args.created_after,
         created_before=args.created_before,

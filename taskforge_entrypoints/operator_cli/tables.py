@@ -44,11 +44,12 @@ def attempts_of(job: Job) -> str:
 
 def jobs_table(jobs: Sequence[Job]) -> str:
     return render_table(
-        ["ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "LAST ERROR"],
+        ["ID", "TYPE", "QUEUE", "STATUS", "ATTEMPT", "CREATED", "LAST ERROR"],
         [
             [
                 str(job.id),
                 one_line(job.job_type),
+                job.queue,
                 job.status.value,
                 attempts_of(job),
                 when(job.created_at),
@@ -100,6 +101,7 @@ def job_details(job: Job) -> str:
     fields = [
         ("id", str(job.id)),
         ("type", one_line(job.job_type)),
+        ("queue", job.queue),
         ("status", job.status.value),
         ("attempt", f"{job.attempt} of {job.max_attempts}"),
         ("replays", str(job.replays)),

@@ -89,16 +89,48 @@ async def test_jobs_list_prints_a_table_and_pages_with_the_printed_cursor(
     )
 
     assert first.returncode == 0, first.stderr
-    assert lines[0].split() == ["ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "LAST", "ERROR"]
+    assert lines[0].split() == [
+        "ID", "TYPE", "QUEUE", "STATUS", "ATTEMPT", "CREATED", "LAST", "ERROR"
+    ]  # fmt: skip
     rows = [line.split() for line in lines[1:3]]
-    assert [row[1:4] for row in rows] == [[job_type, "dead", f"1/{MAX_ATTEMPTS}"]] * 2
-    assert all(RFC3339_UTC.match(row[4]) for row in rows)
+    assert [row[1:5] for row in rows] == [[job_type, "normal", "dead", f"1/{MAX_ATTEMPTS}"]] * 2
+    assert all(RFC3339_UTC.match(row[5]) for row in rows)
     assert all(f"unknown job_type '{job_type}'" in line for line in lines[1:3])
     assert lines[-1].startswith("next page: --cursor ")
     assert rest["next_cursor"] is None
     assert sorted([row[0] for row in rows] + [j["id"] for j in rest["jobs"]]) == sorted(ids)
     assert RFC3339_UTC.match(rest["jobs"][0]["created_at"])
     assert none_completed == {"jobs": [], "next_cursor": None}
+
+
+async def test_jobs_list_filters_by_queue(
+    client: httpx.AsyncClient, stack_env: dict[str, str]
+) -> None:
+    job_type = unknown_type()
+    by_queue = {
+        queue_name: [
+            await submit(client, {"job_type": job_type, "queue": queue_name, "delay_seconds": 600})
+            for _ in range(count)
+        ]
+        for queue_name, count in {"high": 2, "normal": 1, "low": 3}.items()
+    }
+
+    def listed(queue_name: str) -> list[dict[str, Any]]:
+        found = json_of(
+            taskforge(
+                "jobs", "list", "--job-type", job_type, "--queue", queue_name, "--json",
+                env=stack_env,
+            )
+        )  # fmt: skip
+        return list(found["jobs"])
+
+    for queue_name, ids in by_queue.items():
+        jobs = listed(queue_name)
+        assert sorted(j["id"] for j in jobs) == sorted(ids)
+        assert {j["queue"] for j in jobs} == {queue_name}
+    assert listed("bulk") == []
+    table = taskforge("jobs", "list", "--job-type", job_type, "--queue", "low", env=stack_env)
+    assert [line.split()[2] for line in table.stdout.splitlines()[1:]] == ["low"] * 3
 
 
 async def test_jobs_show_prints_the_job_and_its_attempt_history(
@@ -112,6 +144,7 @@ async def test_jobs_show_prints_the_job_and_its_attempt_history(
 
     assert table.returncode == 0, table.stderr
     assert f"id                {job_id}" in table.stdout
+    assert "queue             normal" in table.stdout
     assert "status            dead" in table.stdout
     assert "attempt           2 of 2" in table.stdout
     history = table.stdout.split("\n\n")[1].splitlines()

@@ -76,8 +76,12 @@ def test_jobs_table_shows_attempts_of_max_and_the_error_truncated() -> None:
 
     header, row = jobs_table([job]).splitlines()
 
-    assert header.split() == ["ID", "TYPE", "STATUS", "ATTEMPT", "CREATED", "LAST", "ERROR"]
-    assert row.split()[:5] == [str(job.id), "resize", "dead", "1/3", "2026-01-01T12:00:00Z"]
+    assert header.split() == [
+        "ID", "TYPE", "QUEUE", "STATUS", "ATTEMPT", "CREATED", "LAST", "ERROR"
+    ]  # fmt: skip
+    assert row.split()[:6] == [
+        str(job.id), "resize", "normal", "dead", "1/3", "2026-01-01T12:00:00Z"
+    ]  # fmt: skip
     assert row.endswith("…")
 
 
