@@ -151,13 +151,15 @@ class FaultStack:
         payload: Callable[[int], dict[str, Any]],
         key: Callable[[int], str | None] = lambda _: None,
         concurrency: int = 32,
+        fields: Callable[[int], dict[str, Any]] = lambda _: {},
     ) -> list[httpx.Response]:
+        """POST `count` record jobs; `fields` adds to a job's body (delay_seconds, queue)."""
         limit = asyncio.Semaphore(concurrency)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
 
             async def one(index: int) -> httpx.Response:
                 headers = {"Idempotency-Key": k} if (k := key(index)) else {}
-                body = {"job_type": "record", "payload": payload(index)}
+                body = {"job_type": "record", "payload": payload(index), **fields(index)}
                 async with limit:
                     return await client.post("/v1/jobs", json=body, headers=headers)
 
