@@ -57,7 +57,7 @@ build:
 migrate: ## apply the SQL migrations to the compose database
 	$(COMPOSE) run --rm migrate migrate up
 
-migrate-down: ## roll back 002, then 001 (drops the jobs table)
+migrate-down: ## roll back every migration, newest first (001 drops the jobs table)
 	$(COMPOSE) run --rm migrate migrate down
 
 test-job: ## POST a sample ping job to $(API)

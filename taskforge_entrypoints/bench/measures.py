@@ -166,16 +166,19 @@ async def worker_memory(env: Environment, backlog: int) -> Memory:
         return Memory(before, peak, rss_mib(worker.pid))
 
 
-# A table of finished and waiting jobs of 50 types, one created per second going back.
+# A table of finished and waiting jobs of 50 common types and one rare one (a job in
+# 10,000), in queues normal, high (2 %) and low (0.1 %), one created per second going back.
 SYNTHETIC_JOBS = """
 INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, last_error,
-                  idempotency_key, run_at, created_at, updated_at)
-SELECT gen_random_uuid(), 'type_' || (n % 50), '{}'::jsonb,
+                  idempotency_key, run_at, created_at, updated_at, queue)
+SELECT gen_random_uuid(),
+       CASE WHEN n % 10000 = 3 THEN 'type_rare' ELSE 'type_' || (n % 50) END, '{}'::jsonb,
        (ARRAY['completed', 'completed', 'completed', 'dead', 'queued', 'retrying'])[n % 6 + 1],
        1, 5,
        CASE WHEN n % 6 = 3 THEN 'RetryableError: upstream ' || (n % 97) || ' refused' END,
        'key-' || n, $2::timestamptz, $2::timestamptz - n * interval '1 second',
-       $2::timestamptz - n * interval '1 second'
+       $2::timestamptz - n * interval '1 second',
+       CASE WHEN n % 50 = 0 THEN 'high' WHEN n % 1000 = 1 THEN 'low' ELSE 'normal' END
 FROM generate_series(1, $1) AS n
 """
 
@@ -183,6 +186,8 @@ LISTING_FILTERS = {
     "newest": "",
     "status": "status=dead",
     "job_type": "job_type=type_7",
+    "rare job_type": "job_type=type_rare",
+    "queue": "queue=low",
     "key": "idempotency_key=key-12345",
     "created": "created_after={after}&created_before={before}",
     "error": "status=dead&error=upstream%2042",
@@ -194,7 +199,7 @@ async def listing(env: Environment, rows: int, requests: int) -> dict[str, float
     async with env.stack() as stack:
         stack.start_api()
         await stack.fetch(SYNTHETIC_JOBS, rows, datetime.datetime.now(datetime.UTC))
-        await stack.fetch("ANALYZE jobs")
+        await stack.fetch("ANALYZE jobs, job_listing_keys")
         after = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=3)).isoformat()
         before = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)).isoformat()
         result: dict[str, float] = {}

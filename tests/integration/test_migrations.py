@@ -38,6 +38,8 @@ SCHEMA_AT_VERSION[4] = SCHEMA_AT_VERSION[3]
 SCHEMA_AT_VERSION[5] = (
     SCHEMA_AT_VERSION[4]
     | {
+        "job_attempts",
+        "job_attempts_pkey",
         "jobs_created_idx",
         "jobs_status_created_idx",
         "jobs_type_created_idx",
@@ -45,6 +47,10 @@ SCHEMA_AT_VERSION[5] = (
     }
 ) - {"jobs_status_idx"}
 SCHEMA_AT_VERSION[6] = SCHEMA_AT_VERSION[5]
+SCHEMA_AT_VERSION[7] = (
+    SCHEMA_AT_VERSION[6]
+    | {"job_listing_keys", "job_listing_keys_type_idx", "job_listing_keys_queue_idx"}
+) - {"jobs_type_created_idx"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -77,7 +83,7 @@ async def inspector(fresh_database_url: str) -> AsyncIterator[Any]:
 async def jobs_relations(conn: Any) -> set[str]:
     rows = await conn.fetch(
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relname LIKE 'jobs%'"""
+           WHERE n.nspname = 'public' AND c.relname LIKE 'job%'"""
     )
     return {row["relname"] for row in rows}
 
