@@ -1,5 +1,6 @@
 """The SELECT behind GET /v1/jobs: keyset pagination, newest first, every filter indexed."""
 
+from datetime import timedelta
 from typing import Any
 
 from taskforge_adapters.postgres.job_rows import COLUMNS
@@ -12,6 +13,12 @@ _JOB_COLUMNS = ", ".join(f"j.{column}" for column in COLUMNS.split(", "))
 # the matching jobs by primary key. Joined on id alone: every further equality makes
 # the planner underestimate the join and sort what it should walk in order.
 _BY_TYPE_OR_QUEUE = f"SELECT {_JOB_COLUMNS} FROM job_listing_keys k JOIN jobs j ON j.id = k.id"
+
+
+# A job is created before it is last updated, so updated_at < t bounds created_at too
+# and the newest-first walk can start at t instead of passing every newer job. The
+# allowance keeps a job whose timestamps came from hosts with skewed clocks.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
 
 
 def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
@@ -42,6 +49,7 @@ def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
         where("updated_at >= {}", query.updated_after)
     if query.updated_before is not None:
         where("updated_at < {}", query.updated_before)
+        where(keyed + "created_at < {}", query.updated_before + CLOCK_SKEW_ALLOWANCE)
     if query.error_contains is not None:
         # With status = 'dead' this uses the trigram index on last_error.
         where("last_error ILIKE {}", f"%{_escape_like(query.error_contains)}%")

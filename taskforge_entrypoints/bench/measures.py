@@ -191,6 +191,8 @@ LISTING_FILTERS = {
     "key": "idempotency_key=key-12345",
     "created": "created_after={after}&created_before={before}",
     "error": "status=dead&error=upstream%2042",
+    "dead last minute": "status=dead&updated_after={minute_ago}",
+    "dead before": "status=dead&updated_before={long_ago}",
 }
 
 
@@ -200,11 +202,19 @@ async def listing(env: Environment, rows: int, requests: int) -> dict[str, float
         stack.start_api()
         await stack.fetch(SYNTHETIC_JOBS, rows, datetime.datetime.now(datetime.UTC))
         await stack.fetch("ANALYZE jobs, job_listing_keys")
-        after = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=3)).isoformat()
-        before = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)).isoformat()
+        now = datetime.datetime.now(datetime.UTC)
+        after = (now - datetime.timedelta(hours=3)).isoformat()
+        before = (now - datetime.timedelta(hours=2)).isoformat()
+        minute_ago = (now - datetime.timedelta(minutes=1)).isoformat()
+        long_ago = (now - datetime.timedelta(hours=200)).isoformat()
         result: dict[str, float] = {}
         for name, template in LISTING_FILTERS.items():
-            query = template.format(after=quote(after), before=quote(before))
+            query = template.format(
+                after=quote(after),
+                before=quote(before),
+                minute_ago=quote(minute_ago),
+                long_ago=quote(long_ago),
+            )
             latencies = await get_latencies(stack.port, f"/v1/jobs?limit=50&{query}", requests)
             result[name] = statistics.quantiles(latencies, n=100, method="inclusive")[98] * 1000
         return result

@@ -59,6 +59,19 @@ QUERIES = {
         created_before=NOW - timedelta(hours=2),
     ),
     "dead by error text": JobQuery(limit=50, status=JobStatus.DEAD, error_contains="upstream 42"),
+    "dead in the last minute": JobQuery(
+        limit=50, status=JobStatus.DEAD, updated_after=NOW - timedelta(minutes=1)
+    ),
+    "dead long ago": JobQuery(
+        limit=50, status=JobStatus.DEAD, updated_before=NOW - timedelta(hours=6)
+    ),
+    "dead in a window": JobQuery(
+        limit=50,
+        status=JobStatus.DEAD,
+        updated_after=NOW - timedelta(hours=7),
+        updated_before=NOW - timedelta(hours=6, minutes=50),
+    ),
+    "updated long ago": JobQuery(limit=50, updated_before=NOW - timedelta(hours=6)),
     "next page": JobQuery(limit=50, before=(NOW - timedelta(hours=3), UUID(int=0))),
     "next page of a job_type": JobQuery(
         limit=50, job_type="type_rare", before=(NOW - timedelta(hours=3), UUID(int=0))
@@ -91,11 +104,16 @@ async def test_every_documented_filter_is_answered_from_an_index(many_jobs: Any,
         assert rows_discarded(plan["Plan"]) <= MAX_ROWS_DISCARDED, text
 
 
-async def test_filters_by_job_type_and_queue_find_every_matching_job(many_jobs: Any) -> None:
+async def test_filters_served_by_their_own_indexes_find_every_matching_job(many_jobs: Any) -> None:
     def ids(rows: list[Any]) -> set[UUID]:
         return {row["id"] for row in rows}
 
+    six_hours_ago = "'2026-06-01T00:00:00Z'::timestamptz - interval '6 hours'"
     expected = {
+        "dead long ago": "SELECT id FROM jobs WHERE status = 'dead' AND updated_at < "
+        f"{six_hours_ago} ORDER BY created_at DESC, id DESC LIMIT 50",
+        "dead in the last minute": "SELECT id FROM jobs WHERE status = 'dead' AND updated_at >= "
+        "'2026-06-01T00:00:00Z'::timestamptz - interval '1 minute'",
         "by a rare job_type": "SELECT id FROM jobs WHERE job_type = 'type_rare'",
         "by a rare queue": "SELECT id FROM jobs WHERE queue = 'low'",
         "by queue and job_type": "SELECT id FROM jobs WHERE queue = 'low' AND job_type = 'type_1'",

@@ -51,6 +51,7 @@ SCHEMA_AT_VERSION[7] = (
     SCHEMA_AT_VERSION[6]
     | {"job_listing_keys", "job_listing_keys_type_idx", "job_listing_keys_queue_idx"}
 ) - {"jobs_type_created_idx"}
+SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
