@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
 from taskforge_entrypoints.ioc import MigrationError
+from taskforge_entrypoints.lifecycle import run_event_loop
 from taskforge_entrypoints.logging_setup import configure_logging
 from taskforge_entrypoints.settings import ConfigError, Settings, load_settings
 from taskforge_entrypoints.worker.handler_modules import HandlerModuleError
@@ -75,11 +76,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from taskforge_entrypoints.worker.main import run_worker
 
         with_scheduler = settings.worker_run_scheduler and not args.no_scheduler
-        asyncio.run(run_worker(settings, with_scheduler=with_scheduler))
+        run_event_loop(run_worker(settings, with_scheduler=with_scheduler))
     elif args.command == "scheduler":
         from taskforge_entrypoints.scheduler.main import main as run_scheduler
 
-        asyncio.run(run_scheduler(settings))
+        run_event_loop(run_scheduler(settings))
     elif args.command == "run":
         from taskforge_entrypoints.run_all import run_all
 

@@ -3,8 +3,8 @@
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
 
@@ -12,6 +12,20 @@ T = TypeVar("T")
 log = logging.getLogger("taskforge")
 
 OUTAGES: tuple[type[Exception], ...] = (StoreUnavailable, QueueUnavailable, OSError, TimeoutError)
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived process's main coroutine on uvloop where it is installed.
+
+    A draining worker spends about a third of its time in the event loop's own
+    Python code (transports, timers, task steps); uvloop does that in C, which gave
+    the one-worker drain about 12 % more jobs/s in paired runs (BENCHMARKS.md).
+    """
+    try:
+        import uvloop
+    except ImportError:  # not built for this platform (Windows)
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def stop_on_signals() -> asyncio.Event:
