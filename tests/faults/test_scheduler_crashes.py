@@ -142,6 +142,10 @@ async def test_retention_killed_mid_purge_deletes_only_expired_finished_jobs_and
         kept_attempts = await conn.fetchval(
             "SELECT count(*) FROM job_attempts WHERE finished_at <= $1", now
         )
+        listing_keys_unlike_jobs = await conn.fetchval(
+            "SELECT count(*) FROM job_listing_keys k FULL JOIN jobs j ON j.id = k.id"
+            " WHERE j.id IS NULL OR k.id IS NULL"
+        )
     finally:
         await conn.close()
 
@@ -150,6 +154,7 @@ async def test_retention_killed_mid_purge_deletes_only_expired_finished_jobs_and
     assert counts == {"completed": RECENT_COMPLETED + LIVE_JOBS, "dead": EXPIRED_DEAD}
     assert attempts_without_job == 0
     assert kept_attempts == EXPIRED_DEAD + RECENT_COMPLETED
+    assert listing_keys_unlike_jobs == 0
     report = await stack.report(letters_since=letters_since)
     report.assert_invariant()
 

@@ -240,3 +240,32 @@ def test_migrations_dir_reads_relative_and_absolute_file_urls(source_url, direct
 def test_migrations_dir_refuses_a_source_that_is_not_a_file_url(source_url):
     with pytest.raises(MigrationError, match="not a file:// URL"):
         migrations_dir(source_url)
+
+
+async def test_listing_keys_cover_jobs_stored_before_007_and_follow_every_later_write(
+    fresh_database_url, inspector
+):
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        migrations = all_migrations()
+        before_007 = Migrator(conn, [m for m in migrations if m.version < 7])
+        await before_007.up()
+        insert = """INSERT INTO jobs (id, job_type, status, max_attempts, queue)
+                    SELECT gen_random_uuid(), $1, 'completed', 1, $2 FROM generate_series(1, $3)"""
+        await conn.execute(insert, "old", "low", 3)
+        await Migrator(conn, migrations).up()
+
+        backfilled = await conn.fetch("SELECT job_type, queue FROM job_listing_keys")
+        await conn.execute(insert, "new", "high", 2)
+        after_insert = await conn.fetchval("SELECT count(*) FROM job_listing_keys")
+        await conn.execute("DELETE FROM jobs WHERE job_type = 'old'")
+        left = await conn.fetch("SELECT job_type, queue FROM job_listing_keys")
+        await conn.execute("TRUNCATE jobs CASCADE")
+        after_truncate = await conn.fetchval("SELECT count(*) FROM job_listing_keys")
+    finally:
+        await conn.close()
+
+    assert [tuple(row) for row in backfilled] == [("old", "low")] * 3
+    assert after_insert == 5
+    assert [tuple(row) for row in left] == [("new", "high")] * 2
+    assert after_truncate == 0
