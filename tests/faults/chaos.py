@@ -3,8 +3,10 @@
     python -m tests.faults.chaos [--seed N] [--rounds N] [--jobs N]
 
 Each round starts a fresh deployment on a private PostgreSQL and Redis, submits
-jobs, injects one randomly chosen fault at a random moment, lets the system
-settle, and counts. The run fails (exit 1) on any lost, stuck or overlapping job.
+jobs (half on the high or low queue, a fifth delayed by up to 1.5 s, so each
+fault also meets weighted reads and delayed promotion), injects one randomly
+chosen fault at a random moment, lets the system settle, and counts. The run
+fails (exit 1) on any lost, stuck or overlapping job.
 """
 
 import argparse
@@ -31,6 +33,14 @@ async def kill_workers(stack: FaultStack, chance: random.Random, _: PrivatePostg
         victim = chance.choice(["worker1", "worker2"])
         stack.kill(victim)
         stack.start(victim, "worker")
+    return 0.0
+
+
+async def kill_scheduler(stack: FaultStack, chance: random.Random, _: PrivatePostgres) -> float:
+    for _ in range(chance.randint(1, 3)):
+        await asyncio.sleep(chance.uniform(0.1, 1.0))
+        stack.kill("scheduler")
+        stack.start("scheduler", "scheduler")
     return 0.0
 
 
@@ -73,6 +83,7 @@ async def freeze_worker(stack: FaultStack, chance: random.Random, _: PrivatePost
 
 FAULTS: dict[str, Fault] = {
     "SIGKILL workers mid-batch": kill_workers,
+    "SIGKILL the scheduler": kill_scheduler,
     "Redis FLUSHALL": flush_redis,
     "Redis restart": restart_redis,
     "PostgreSQL restart": restart_postgres,
@@ -91,13 +102,22 @@ class Tally:
     stuck: int = 0
 
 
+def job_fields(chance: random.Random) -> dict[str, object]:
+    fields: dict[str, object] = {"queue": chance.choice(["high", "normal", "normal", "low"])}
+    if chance.random() < 0.2:
+        fields["delay_seconds"] = round(chance.uniform(0.1, 1.5), 3)
+    return fields
+
+
 async def one_round(name: str, jobs: int, chance: random.Random, workdir: Path) -> Report:
     postgres, redis = PrivatePostgres(), PrivateRedis()
     stack = FaultStack(await create_database(postgres.admin_url), redis, workdir)
     try:
         stack.start_default(workers=2)
+        payloads = [{"ms": chance.randint(5, 200)} for _ in range(jobs)]
+        fields = [job_fields(chance) for _ in range(jobs)]
         submitting = asyncio.create_task(
-            stack.submit(jobs, lambda _: {"ms": chance.randint(5, 200)}, concurrency=16)
+            stack.submit(jobs, payloads.__getitem__, concurrency=16, fields=fields.__getitem__)
         )
         letters_since = await FAULTS[name](stack, chance, postgres)
         responses = await submitting
