@@ -1,7 +1,7 @@
 from uuid import UUID
 
 from taskforge_app.job_changes import change_job
-from taskforge_app.ports import Clock, JobRepository
+from taskforge_app.ports import Clock, JobRevisions
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
@@ -12,9 +12,7 @@ class CancelJob:
     cancelled by its worker at the next lease renewal, and that attempt ends cancelled.
     A finished job refuses (InvalidTransition)."""
 
-    def __init__(
-        self, jobs: JobRepository, clock: Clock, events: JobEvents = NO_JOB_EVENTS
-    ) -> None:
+    def __init__(self, jobs: JobRevisions, clock: Clock, events: JobEvents = NO_JOB_EVENTS) -> None:
         self._jobs = jobs
         self._clock = clock
         self._events = events

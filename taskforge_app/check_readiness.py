@@ -1,6 +1,7 @@
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from taskforge_app.ports import JobQueue, JobRepository
+from taskforge_app.ports import Probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,16 +14,16 @@ class Readiness:
 
 
 class CheckReadiness:
-    """Ask the store and the queue whether they answer; name the ones that do not."""
+    """Ask each backing service whether it answers; name the ones that do not."""
 
-    def __init__(self, jobs: JobRepository, queue: JobQueue) -> None:
-        self._checks = {"postgres": jobs.ping, "redis": queue.ping}
+    def __init__(self, probes: Mapping[str, Probe]) -> None:
+        self._probes = dict(probes)
 
     async def __call__(self) -> Readiness:
         failures: dict[str, str] = {}
-        for name, ping in self._checks.items():
+        for name, probe in self._probes.items():
             try:
-                await ping()
+                await probe.ping()
             except Exception as exc:
                 failures[name] = str(exc) or type(exc).__name__
         return Readiness(failures)

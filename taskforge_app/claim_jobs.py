@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from taskforge_app.execution_policy import ExecutionPolicy
-from taskforge_app.ports import Clock, Delivery, JobQueue, JobRepository
+from taskforge_app.ports import AttemptLedger, Clock, Delivery, WorkConsumer
 from taskforge_domain.job import Job
 
 
@@ -20,17 +20,17 @@ class ClaimJobs:
     """
 
     def __init__(
-        self, jobs: JobRepository, queue: JobQueue, clock: Clock, policy: ExecutionPolicy
+        self, ledger: AttemptLedger, consumer: WorkConsumer, clock: Clock, policy: ExecutionPolicy
     ) -> None:
-        self._jobs = jobs
-        self._queue = queue
+        self._ledger = ledger
+        self._consumer = consumer
         self._clock = clock
         self._lease = policy.lease
 
     async def __call__(self, deliveries: Sequence[Delivery], worker: str) -> list[Claimed]:
         wanted = list(dict.fromkeys(d.job_id for d in deliveries if d.job_id is not None))
         now = self._clock.now()
-        started = await self._jobs.claim(wanted, now, self._lease, worker) if wanted else []
+        started = await self._ledger.claim(wanted, now, self._lease, worker) if wanted else []
         by_id = {job.id: job for job in started}
         claimed: list[Claimed] = []
         stale: list[str] = []
@@ -41,5 +41,5 @@ class ClaimJobs:
             else:
                 claimed.append(Claimed(delivery.message_id, job))
         if stale:
-            await self._queue.ack(stale)
+            await self._consumer.ack(stale)
         return claimed

@@ -8,14 +8,10 @@ from taskforge_domain.backoff import FullJitterBackoff
 class ExecutionPolicy:
     """How long an attempt may run, how long a claim lasts unrenewed, when a failure retries.
 
-    A live worker renews its leases every third of the lease, so an attempt may
-    run far longer than the lease; only a worker that stops renewing loses it.
+    A live worker renews its leases, so an attempt may run far longer than the lease;
+    only a worker that stops renewing loses it.
     """
 
     timeout: timedelta
     lease: timedelta
     backoff: FullJitterBackoff
-
-    @property
-    def heartbeat(self) -> timedelta:
-        return self.lease / 3

@@ -1,6 +1,6 @@
 from collections.abc import Callable
 
-from taskforge_app.ports import DeadLetter, JobQueue
+from taskforge_app.ports import DeadLetter, DeadLetterFollower
 
 _BATCH = 100
 
@@ -13,7 +13,7 @@ class FollowDeadLetters:
     block_ms, which bounds how long stopping takes. Returns how many letters were shown.
     """
 
-    def __init__(self, queue: JobQueue) -> None:
+    def __init__(self, queue: DeadLetterFollower) -> None:
         self._queue = queue
 
     async def __call__(

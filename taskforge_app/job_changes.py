@@ -1,14 +1,14 @@
 from collections.abc import Callable
 from uuid import UUID
 
-from taskforge_app.ports import JobRepository
+from taskforge_app.ports import JobRevisions
 from taskforge_domain.errors import JobNotFound
 from taskforge_domain.job import Job
 
 _TRIES = 5
 
 
-async def change_job(jobs: JobRepository, job_id: UUID, change: Callable[[Job], Job]) -> Job:
+async def change_job(jobs: JobRevisions, job_id: UUID, change: Callable[[Job], Job]) -> Job:
     """Apply an operator's change with compare-and-set, retrying when a worker or the
     scheduler moved the job in between; the domain refuses what is not legal."""
     for _ in range(_TRIES):

@@ -1,6 +1,6 @@
 from uuid import UUID
 
-from taskforge_app.ports import Attempt, JobQuery, JobRepository
+from taskforge_app.ports import Attempt, JobLookup, JobQuery
 from taskforge_domain.errors import JobNotFound
 from taskforge_domain.job import Job
 
@@ -8,7 +8,7 @@ from taskforge_domain.job import Job
 class ListJobs:
     """Jobs matching a query, newest first, one page at a time."""
 
-    def __init__(self, jobs: JobRepository) -> None:
+    def __init__(self, jobs: JobLookup) -> None:
         self._jobs = jobs
 
     async def __call__(self, query: JobQuery) -> list[Job]:
@@ -18,10 +18,16 @@ class ListJobs:
 class GetAttempts:
     """The finished attempts of one job, first to last."""
 
-    def __init__(self, jobs: JobRepository) -> None:
+    def __init__(self, jobs: JobLookup) -> None:
         self._jobs = jobs
 
     async def __call__(self, job_id: UUID) -> list[Attempt]:
-        if await self._jobs.get(job_id) is None:
+        job = await self._jobs.get(job_id)
+        if job is None:
             raise JobNotFound(job_id)
-        return await self._jobs.attempts(job_id)
+        history = await self._jobs.attempts(job_id)
+        if job.attempt_recorded_in_row:
+            history.append(
+                Attempt(job.attempt, job.worker, job.started_at, job.updated_at, "completed", None)
+            )
+        return history

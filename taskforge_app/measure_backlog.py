@@ -3,7 +3,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from taskforge_app.ports import Clock, QueueUnavailable, StoreUnavailable
-from taskforge_app.ports.backlog import StoreBacklog, StreamBacklog, WaitingJobs
+from taskforge_app.ports.backlog import ChannelBacklog, InFlight, StoreBacklog, WaitingJobs
 
 log = logging.getLogger(__name__)
 
@@ -13,10 +13,9 @@ class Backlog:
     """One queue's backlog at one moment; a part whose source did not answer is None."""
 
     queue: str
-    stream: str
     depth: int | None
     oldest_ready_age_seconds: float | None
-    stream_pending_entries: int | None
+    in_flight: InFlight | None
 
 
 class MeasureBacklog:
@@ -32,32 +31,32 @@ class MeasureBacklog:
     """
 
     def __init__(
-        self, store: StoreBacklog, streams: StreamBacklog, clock: Clock, queues: Sequence[str]
+        self, store: StoreBacklog, channel: ChannelBacklog, clock: Clock, queues: Sequence[str]
     ) -> None:
         self._store = store
-        self._streams = streams
+        self._channel = channel
         self._clock = clock
         self._queues = tuple(queues)
 
     async def __call__(self) -> list[Backlog]:
         waiting: Mapping[str, WaitingJobs] | None = None
-        pending: dict[str, int] | None = None
+        in_flight: dict[str, InFlight] | None = None
         try:
             waiting = await self._store.waiting_jobs()
         except StoreUnavailable as exc:
             log.debug("backlog: the store did not answer: %s", exc)
         try:
-            pending = await self._streams.pending_entries(self._queues)
+            in_flight = await self._channel.in_flight(self._queues)
         except QueueUnavailable as exc:
-            log.debug("backlog: the streams did not answer: %s", exc)
+            log.debug("backlog: the delivery channel did not answer: %s", exc)
         queues = list(dict.fromkeys([*self._queues, *sorted(waiting or {})]))
-        return [self._backlog(queue, waiting, pending) for queue in queues]
+        return [self._backlog(queue, waiting, in_flight) for queue in queues]
 
     def _backlog(
         self,
         queue: str,
         waiting: Mapping[str, WaitingJobs] | None,
-        pending: dict[str, int] | None,
+        in_flight: dict[str, InFlight] | None,
     ) -> Backlog:
         depth: int | None = None
         age: float | None = None
@@ -66,5 +65,4 @@ class MeasureBacklog:
             depth, age = jobs.count, 0.0
             if jobs.oldest_run_at is not None:
                 age = max(0.0, (self._clock.now() - jobs.oldest_run_at).total_seconds())
-        entries = None if pending is None else pending.get(queue)
-        return Backlog(queue, self._streams.stream_of(queue), depth, age, entries)
+        return Backlog(queue, depth, age, None if in_flight is None else in_flight.get(queue))

@@ -1,13 +1,15 @@
-from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app.ports import Clock, DeliveryRecords, WorkPublisher
 
 
 class PromoteDueRetries:
     """Move retrying jobs whose backoff has passed, and scheduled jobs now due, onto the
     work stream."""
 
-    def __init__(self, jobs: JobRepository, queue: JobQueue, clock: Clock, batch_size: int) -> None:
-        self._jobs = jobs
-        self._queue = queue
+    def __init__(
+        self, records: DeliveryRecords, publisher: WorkPublisher, clock: Clock, batch_size: int
+    ) -> None:
+        self._records = records
+        self._publisher = publisher
         self._clock = clock
         self._batch_size = batch_size
 
@@ -15,9 +17,9 @@ class PromoteDueRetries:
         """Promote every due job, a batch at a time; return how many."""
         total = 0
         while True:
-            promoted = await self._jobs.promote_due(self._clock.now(), self._batch_size)
+            promoted = await self._records.promote_due(self._clock.now(), self._batch_size)
             if promoted:
-                await self._queue.publish(promoted)
+                await self._publisher.publish(promoted)
             total += len(promoted)
             if len(promoted) < self._batch_size:
                 return total

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from taskforge_app.ports import Clock, JobRepository
+from taskforge_app.ports import Clock, FinishedJobs
 from taskforge_domain.job_status import JobStatus
 
 _BATCH = 500
@@ -29,7 +29,7 @@ class PurgeFinishedJobs:
     """Delete finished jobs past their retention, in small batches so no statement holds
     many row locks for long; a pass stops after a bounded number of batches."""
 
-    def __init__(self, jobs: JobRepository, clock: Clock, retention: Retention) -> None:
+    def __init__(self, jobs: FinishedJobs, clock: Clock, retention: Retention) -> None:
         self._jobs = jobs
         self._clock = clock
         self._retention = retention

@@ -2,7 +2,8 @@ import logging
 
 from taskforge_app.dead_letters import send_dead_letters
 from taskforge_app.execution_policy import ExecutionPolicy
-from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app.finish_attempts import finish_attempts
+from taskforge_app.ports import AttemptLedger, Clock, DeadLetterPublisher, DeadLetterRecords
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 
 log = logging.getLogger(__name__)
@@ -19,21 +20,23 @@ class ReapExpiredAttempts:
 
     def __init__(
         self,
-        jobs: JobRepository,
-        queue: JobQueue,
+        ledger: AttemptLedger,
+        dead_letter_records: DeadLetterRecords,
+        dead_letters: DeadLetterPublisher,
         clock: Clock,
         policy: ExecutionPolicy,
         events: JobEvents = NO_JOB_EVENTS,
     ) -> None:
-        self._jobs = jobs
-        self._queue = queue
+        self._ledger = ledger
+        self._dead_letter_records = dead_letter_records
+        self._dead_letters = dead_letters
         self._clock = clock
         self._policy = policy
         self._events = events
 
     async def __call__(self) -> int:
         now = self._clock.now()
-        expired = await self._jobs.find_expired_leases(now, _BATCH_SIZE)
+        expired = await self._ledger.find_expired_leases(now, _BATCH_SIZE)
         if not expired:
             return 0
         outcomes = [
@@ -45,11 +48,13 @@ class ReapExpiredAttempts:
             )
             for job in expired
         ]
-        written = await self._jobs.record_outcomes(outcomes, lease_expired_before=now)
-        self._events.finished([job for job in outcomes if job.id in written])
-        await send_dead_letters(
-            self._jobs, self._queue, [job for job in outcomes if job.id in written], now
+        finished = await finish_attempts(
+            self._ledger, outcomes, now, self._policy.backoff, lease_expired_before=now
         )
-        if written:
-            log.warning("recovered %d attempts whose lease expired", len(written))
-        return len(written)
+        self._events.finished(finished.written)
+        await send_dead_letters(
+            self._dead_letter_records, self._dead_letters, finished.written, now
+        )
+        if finished.written:
+            log.warning("recovered %d attempts whose lease expired", len(finished.written))
+        return len(finished.written)

@@ -3,10 +3,17 @@ from collections.abc import Sequence
 
 from taskforge_app.claim_jobs import Claimed
 from taskforge_app.dead_letters import send_dead_letters
+from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.finish_attempts import finish_attempts
 from taskforge_app.job_log_context import job_context
-from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app.ports import (
+    AttemptLedger,
+    Clock,
+    DeadLetterPublisher,
+    DeadLetterRecords,
+    WorkConsumer,
+)
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
-from taskforge_domain.job import Job
 
 log = logging.getLogger(__name__)
 
@@ -20,35 +27,38 @@ class RecordOutcomes:
 
     def __init__(
         self,
-        jobs: JobRepository,
-        queue: JobQueue,
+        ledger: AttemptLedger,
+        dead_letter_records: DeadLetterRecords,
+        dead_letters: DeadLetterPublisher,
+        consumer: WorkConsumer,
         clock: Clock,
+        policy: ExecutionPolicy,
         events: JobEvents = NO_JOB_EVENTS,
     ) -> None:
-        self._jobs = jobs
-        self._queue = queue
+        self._ledger = ledger
+        self._dead_letter_records = dead_letter_records
+        self._dead_letters = dead_letters
+        self._consumer = consumer
         self._clock = clock
+        self._backoff = policy.backoff
         self._events = events
-        self.fenced_total = 0
 
     async def __call__(self, finished: Sequence[Claimed]) -> None:
         if not finished:
             return
-        written = await self._jobs.record_outcomes([item.job for item in finished])
-        done: list[Job] = []
-        fenced: list[Job] = []
-        for item in finished:
-            (done if item.job.id in written else fenced).append(item.job)
-        self._events.finished(done)
-        if fenced:
-            self.fenced_total += len(fenced)
-            self._events.fenced(fenced)
-            for job in fenced:
+        now = self._clock.now()
+        outcome = await finish_attempts(
+            self._ledger, [item.job for item in finished], now, self._backoff
+        )
+        self._events.finished(outcome.written)
+        if outcome.fenced:
+            self._events.fenced(outcome.fenced)
+            for job in outcome.fenced:
                 log.warning(
                     "outcome of job %s attempt %d refused: the attempt is no longer running",
                     job.id,
                     job.attempt,
                     extra=job_context(job),
                 )
-        await send_dead_letters(self._jobs, self._queue, done, self._clock.now())
-        await self._queue.ack([item.message_id for item in finished])
+        await send_dead_letters(self._dead_letter_records, self._dead_letters, outcome.written, now)
+        await self._consumer.ack([item.message_id for item in finished])

@@ -3,7 +3,14 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from taskforge_app.dead_letters import send_dead_letters
-from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app.ports import (
+    Clock,
+    DeadLetterPublisher,
+    DeadLetterRecords,
+    DeliveryRecords,
+    MessagesInTransit,
+    WorkPublisher,
+)
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
@@ -22,14 +29,20 @@ class RepairDelivery:
 
     def __init__(
         self,
-        jobs: JobRepository,
-        queue: JobQueue,
+        records: DeliveryRecords,
+        in_transit: MessagesInTransit,
+        publisher: WorkPublisher,
+        dead_letter_records: DeadLetterRecords,
+        dead_letters: DeadLetterPublisher,
         clock: Clock,
         grace: timedelta,
         batch_size: int = 1000,
     ) -> None:
-        self._jobs = jobs
-        self._queue = queue
+        self._records = records
+        self._in_transit = in_transit
+        self._publisher = publisher
+        self._dead_letter_records = dead_letter_records
+        self._dead_letters = dead_letters
         self._clock = clock
         self._grace = grace
         self._batch_size = batch_size
@@ -39,15 +52,15 @@ class RepairDelivery:
 
     async def _republish_waiting(self) -> int:
         now = self._clock.now()
-        if not await self._jobs.find_waiting(now - self._grace, 1):
+        if not await self._records.find_waiting(now - self._grace, 1):
             return 0
         # The stream is read before the store: a message consumed in between belongs
         # to a job that is no longer waiting, so it is not mistaken for a lost one.
-        on_stream = await self._queue.job_ids_on_stream()
+        on_stream = await self._in_transit.job_ids_in_transit()
         checked = repaired = 0
         after: tuple[datetime, UUID] | None = None
         while True:
-            page = await self._jobs.find_waiting(now - self._grace, self._batch_size, after)
+            page = await self._records.find_waiting(now - self._grace, self._batch_size, after)
             checked += len(page)
             repaired += await self._republish([job for job in page if job.id not in on_stream], now)
             if len(page) < self._batch_size:
@@ -64,18 +77,20 @@ class RepairDelivery:
     async def _republish(self, lost: list[Job], now: datetime) -> int:
         if not lost:
             return 0
-        await self._queue.publish(lost)
+        await self._publisher.publish(lost)
         pending = [job.id for job in lost if job.status is JobStatus.PENDING]
         if pending:
-            await self._jobs.mark_queued(pending, now)
+            await self._records.mark_queued(pending, now)
         log.warning("re-published %d waiting jobs that had no message on the stream", len(lost))
         return len(lost)
 
     async def _publish_missing_dead_letters(self) -> int:
         now = self._clock.now()
-        dead = await self._jobs.find_dead_not_lettered(now - self._grace, self._batch_size)
+        dead = await self._dead_letter_records.find_dead_not_lettered(
+            now - self._grace, self._batch_size
+        )
         if not dead:
             return 0
-        await send_dead_letters(self._jobs, self._queue, dead, now)
+        await send_dead_letters(self._dead_letter_records, self._dead_letters, dead, now)
         log.warning("published %d missing dead letters", len(dead))
         return len(dead)

@@ -2,7 +2,7 @@ import contextlib
 from uuid import UUID
 
 from taskforge_app.job_changes import change_job
-from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable
+from taskforge_app.ports import Clock, JobRevisions, QueueUnavailable, WorkPublisher
 from taskforge_app.submit_jobs import SubmitDefaults
 from taskforge_domain.job import Job
 
@@ -12,10 +12,14 @@ class ReplayDeadJob:
     numbering and replay count stay, so where it came from remains visible."""
 
     def __init__(
-        self, jobs: JobRepository, queue: JobQueue, clock: Clock, defaults: SubmitDefaults
+        self,
+        jobs: JobRevisions,
+        publisher: WorkPublisher,
+        clock: Clock,
+        defaults: SubmitDefaults,
     ) -> None:
         self._jobs = jobs
-        self._queue = queue
+        self._publisher = publisher
         self._clock = clock
         self._budget = defaults.max_attempts
 
@@ -26,5 +30,5 @@ class ReplayDeadJob:
         )
         # Should Redis be down, the job waits queued and the repair pass publishes it.
         with contextlib.suppress(QueueUnavailable):
-            await self._queue.publish([replayed])
+            await self._publisher.publish([replayed])
         return replayed

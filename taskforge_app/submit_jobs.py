@@ -5,7 +5,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from taskforge_app.ports import Clock, JobQueue, JobRepository, QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import (
+    Clock,
+    JobIntake,
+    QueueUnavailable,
+    StoreUnavailable,
+    WorkPublisher,
+)
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job import Job
@@ -47,14 +53,14 @@ class SubmitJobs:
 
     def __init__(
         self,
-        jobs: JobRepository,
-        queue: JobQueue,
+        intake: JobIntake,
+        publisher: WorkPublisher,
         clock: Clock,
         defaults: SubmitDefaults,
         events: JobEvents = NO_JOB_EVENTS,
     ) -> None:
-        self._jobs = jobs
-        self._queue = queue
+        self._intake = intake
+        self._publisher = publisher
         self._clock = clock
         self._defaults = defaults
         self._events = events
@@ -62,7 +68,7 @@ class SubmitJobs:
     async def __call__(self, requests: Sequence[NewJob]) -> list[Submitted | IdempotencyKeyReused]:
         now = self._clock.now()
         candidates = [self._job(request, now) for request in requests]
-        stored = await self._jobs.insert_many(candidates)
+        stored = await self._intake.insert_many(candidates)
         self._events.submitted([job for job, created in stored if created])
         answers: list[Submitted | IdempotencyKeyReused] = []
         for request, (job, created) in zip(requests, stored, strict=True):
@@ -100,12 +106,12 @@ class SubmitJobs:
 
     async def _handed_to_queue(self, new: list[Job], now: Any) -> bool:
         try:
-            await self._queue.publish(new)
+            await self._publisher.publish(new)
         except QueueUnavailable as exc:
             log.warning("%d jobs stay pending, queue unavailable: %s", len(new), exc)
             return False
         try:
-            await self._jobs.mark_queued([job.id for job in new], now)
+            await self._intake.mark_queued([job.id for job in new], now)
         except StoreUnavailable as exc:
             # Stored and on the stream: accepted. The worker's claim accepts `pending`.
             log.warning("%d jobs published but left pending: %s", len(new), exc)

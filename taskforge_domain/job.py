@@ -173,6 +173,25 @@ class Job:
             lease_expires_at=None,
         )
 
+    def decided_again(self, stored: "Job", now: datetime, backoff: FullJitterBackoff) -> "Job":
+        """This finished attempt's outcome, decided again against `stored`: the same
+        attempt as the store holds it now, after an operator asked meanwhile to cancel it."""
+        if stored.status is not JobStatus.RUNNING or stored.attempt != self.attempt:
+            raise InvalidTransition(self.id, stored.status.value, self.status.value)
+        if self.status is JobStatus.COMPLETED:
+            return stored.complete(self.result, now)
+        if self.status is JobStatus.CANCELLED:
+            return stored.cancelled_while_running(now)
+        if self.status is JobStatus.RETRYING:
+            return stored.fail(self.last_error or "", now, backoff)
+        return stored.kill(self.last_error or "", now)
+
+    @property
+    def attempt_recorded_in_row(self) -> bool:
+        """A completed job's last attempt is recorded by the job itself; an attempt that
+        failed or was cancelled gets an entry of its own in the attempt history."""
+        return self.status is JobStatus.COMPLETED
+
     def kill(self, error: str, now: datetime) -> "Job":
         """The job can never succeed: dead at once, whatever attempts are left."""
         return self._become(JobStatus.DEAD, now, last_error=error, lease_expires_at=None)

@@ -1,5 +1,5 @@
-"""The statuses of a job and the transitions between them (SPEC §2, plus delays,
-cancellation and dead-letter replay)."""
+"""The statuses of a job, the transitions between them, and the groups of statuses the
+service acts on: every store statement and every fake reads its statuses from here."""
 
 from enum import StrEnum
 
@@ -25,9 +25,9 @@ class JobStatus(StrEnum):
 
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.DEAD, JobStatus.CANCELLED})
 
-# A worker may claim a job that is still `pending`: its message can arrive before
-# the API marks it `queued` (DESIGN.md point 2). Only an operator's replay moves
-# a job out of `dead`.
+# A worker may claim a job that is still `pending`: its message can reach a worker
+# before the API's write of `queued` commits. Only an operator's replay moves a job
+# out of `dead`.
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.PENDING: frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CANCELLED}),
     JobStatus.SCHEDULED: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED}),
@@ -40,3 +40,21 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.DEAD: frozenset({JobStatus.QUEUED}),
     JobStatus.CANCELLED: frozenset(),
 }
+
+
+def sources_of(target: JobStatus) -> frozenset[JobStatus]:
+    """Every status a job may leave for `target`."""
+    return frozenset(s for s, targets in ALLOWED_TRANSITIONS.items() if target in targets)
+
+
+CLAIMABLE_STATUSES = sources_of(JobStatus.RUNNING)
+"""A worker may start an attempt of a job in one of these."""
+
+WAITING_STATUSES = frozenset({JobStatus.PENDING, JobStatus.QUEUED})
+"""Ready to run and waiting for a worker: their message is, or should be, on a stream."""
+
+TIMED_STATUSES = frozenset({JobStatus.RETRYING, JobStatus.SCHEDULED})
+"""Waiting for their run_at: the scheduler queues them once it has come."""
+
+FINISHED_ATTEMPT_STATUSES = frozenset(ALLOWED_TRANSITIONS[JobStatus.RUNNING])
+"""Where an attempt can end."""

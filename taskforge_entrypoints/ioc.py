@@ -4,7 +4,15 @@ import random
 from collections.abc import AsyncIterator
 
 import asyncpg
-from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
+from dishka import (
+    AnyOf,
+    AsyncContainer,
+    Provider,
+    Scope,
+    from_context,
+    make_async_container,
+    provide,
+)
 from prometheus_client import (
     CollectorRegistry,
     GCCollector,
@@ -27,7 +35,7 @@ from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
-from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
+from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
@@ -40,8 +48,22 @@ from taskforge_app.get_job import GetJob
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.measure_backlog import MeasureBacklog
-from taskforge_app.ports import Clock, JobQueue, JobRepository
-from taskforge_app.ports.backlog import StoreBacklog, StreamBacklog
+from taskforge_app.ports import (
+    AttemptLedger,
+    Clock,
+    DeadLetterFollower,
+    DeadLetterPublisher,
+    DeadLetterRecords,
+    DeliveryRecords,
+    FinishedJobs,
+    JobIntake,
+    JobLookup,
+    JobRevisions,
+    MessagesInTransit,
+    WorkConsumer,
+    WorkPublisher,
+)
+from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
@@ -82,23 +104,43 @@ class InfrastructureProvider(Provider):
         await client.aclose()
 
     @provide
-    def job_repository(self, pool: asyncpg.Pool) -> JobRepository:
+    def job_store(
+        self, pool: asyncpg.Pool
+    ) -> AnyOf[
+        PgJobRepository,
+        JobIntake,
+        JobLookup,
+        JobRevisions,
+        AttemptLedger,
+        DeliveryRecords,
+        DeadLetterRecords,
+        FinishedJobs,
+    ]:
         return PgJobRepository(pool)
 
     @provide
-    def job_queue(self, client: Redis, settings: Settings) -> JobQueue:
-        queue = RedisStreamQueue(
+    def stream_channel(self, client: Redis, settings: Settings) -> RedisStreamChannel:
+        return RedisStreamChannel(
             client,
             stream=settings.redis_stream,
             group=settings.redis_consumer_group,
             dlq_stream=settings.redis_stream_dlq,
             dlq_group=settings.redis_dlq_consumer_group,
             queues=settings.queues,
-            weights=settings.worker_queues,
+            served=list(settings.worker_queues),
         )
+
+    @provide
+    def work_publisher(self, channel: RedisStreamChannel, settings: Settings) -> WorkPublisher:
         if settings.test_crash_before_publish:
-            return CrashBeforePublishQueue(queue)
-        return queue
+            return CrashBeforePublishQueue(channel)
+        return channel
+
+    @provide
+    def channel_roles(
+        self, channel: RedisStreamChannel
+    ) -> AnyOf[WorkConsumer, MessagesInTransit, DeadLetterPublisher, DeadLetterFollower]:
+        return channel
 
 
 class UseCaseProvider(Provider):
@@ -106,7 +148,6 @@ class UseCaseProvider(Provider):
     submit_jobs = provide(SubmitJobs)
     submit_job = provide(SubmitJob)
     get_job = provide(GetJob)
-    check_readiness = provide(CheckReadiness)
     claim_jobs = provide(ClaimJobs)
     run_job = provide(RunJob)
     record_outcomes = provide(RecordOutcomes)
@@ -120,8 +161,14 @@ class UseCaseProvider(Provider):
     reap_expired_attempts = provide(ReapExpiredAttempts)
 
     @provide
+    def check_readiness(
+        self, store: PgJobRepository, channel: RedisStreamChannel
+    ) -> CheckReadiness:
+        return CheckReadiness({"postgres": store, "redis": channel})
+
+    @provide
     def purge_finished_jobs(
-        self, jobs: JobRepository, clock: Clock, settings: Settings
+        self, jobs: FinishedJobs, clock: Clock, settings: Settings
     ) -> PurgeFinishedJobs:
         retention = Retention(
             settings.retention_completed, settings.retention_cancelled, settings.retention_dead
@@ -130,9 +177,24 @@ class UseCaseProvider(Provider):
 
     @provide
     def repair_delivery(
-        self, jobs: JobRepository, queue: JobQueue, clock: Clock, settings: Settings
+        self,
+        records: DeliveryRecords,
+        in_transit: MessagesInTransit,
+        publisher: WorkPublisher,
+        dead_letter_records: DeadLetterRecords,
+        dead_letters: DeadLetterPublisher,
+        clock: Clock,
+        settings: Settings,
     ) -> RepairDelivery:
-        return RepairDelivery(jobs, queue, clock, settings.repair_grace)
+        return RepairDelivery(
+            records,
+            in_transit,
+            publisher,
+            dead_letter_records,
+            dead_letters,
+            clock,
+            settings.repair_grace,
+        )
 
     @provide
     def submit_defaults(self, settings: Settings) -> SubmitDefaults:
@@ -150,9 +212,9 @@ class UseCaseProvider(Provider):
 
     @provide
     def promote_due_retries(
-        self, jobs: JobRepository, queue: JobQueue, clock: Clock
+        self, records: DeliveryRecords, publisher: WorkPublisher, clock: Clock
     ) -> PromoteDueRetries:
-        return PromoteDueRetries(jobs, queue, clock, _PROMOTE_BATCH)
+        return PromoteDueRetries(records, publisher, clock, _PROMOTE_BATCH)
 
 
 class MetricsProvider(Provider):
@@ -163,9 +225,9 @@ class MetricsProvider(Provider):
 
     @provide
     def measure_backlog(
-        self, store: StoreBacklog, stream: StreamBacklog, clock: Clock, settings: Settings
+        self, store: StoreBacklog, channel: ChannelBacklog, clock: Clock, settings: Settings
     ) -> MeasureBacklog:
-        return MeasureBacklog(store, stream, clock, settings.queues)
+        return MeasureBacklog(store, channel, clock, settings.queues)
 
     @provide
     def job_events(self, registry: CollectorRegistry) -> JobEvents:
@@ -176,7 +238,7 @@ class MetricsProvider(Provider):
         return PgStoreBacklog(pool)
 
     @provide
-    def stream_backlog(self, client: Redis, settings: Settings) -> StreamBacklog:
+    def channel_backlog(self, client: Redis, settings: Settings) -> ChannelBacklog:
         return RedisStreamBacklog(
             client, stream=settings.redis_stream, group=settings.redis_consumer_group
         )

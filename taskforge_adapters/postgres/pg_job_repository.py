@@ -10,9 +10,27 @@ import msgspec
 from taskforge_adapters.postgres.job_listing import job_listing
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.pg_errors import store_errors
-from taskforge_app.ports import Attempt, JobQuery, JobRepository, LeaseRenewal, UnstorablePayload
+from taskforge_app.ports import (
+    Attempt,
+    AttemptLedger,
+    DeadLetterRecords,
+    DeliveryRecords,
+    FinishedJobs,
+    JobIntake,
+    JobLookup,
+    JobQuery,
+    JobRevisions,
+    LeaseRenewal,
+    Probe,
+    UnstorablePayload,
+)
 from taskforge_domain.job import Job
-from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
+from taskforge_domain.job_status import (
+    CLAIMABLE_STATUSES,
+    TIMED_STATUSES,
+    WAITING_STATUSES,
+    JobStatus,
+)
 
 # A new row holds exactly what was sent, so only ids come back: decoding a thousand
 # full rows was a third of a batch submit's database time.
@@ -32,39 +50,51 @@ _BY_KEYS = f"SELECT {COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])"
 
 _BY_ID = f"SELECT {COLUMNS} FROM jobs WHERE id = $1"
 
-_MARK_QUEUED = """
-UPDATE jobs SET status = 'queued', updated_at = $2
-WHERE id = ANY($1::uuid[]) AND status = 'pending'
+_MARK_QUEUED = f"""
+UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $2
+WHERE id = ANY($1::uuid[]) AND status = '{JobStatus.PENDING.value}'
 """
 
+
+def _sql_list(statuses: frozenset[JobStatus]) -> str:
+    """Statuses as SQL literals, so a statement matches the partial indexes on them."""
+    return ", ".join(sorted(f"'{status.value}'" for status in statuses))
+
+
+_RUNNING = f"'{JobStatus.RUNNING.value}'"
+
+# Applies Job.start to every claimable job of the batch.
 _CLAIM = f"""
 UPDATE jobs
-SET status = 'running', attempt = attempt + 1, lease_expires_at = $2::timestamptz + $3::interval,
-    started_at = $2, updated_at = $2, worker = $5, cancel_requested_at = NULL
-WHERE id = ANY($1::uuid[]) AND status = ANY($4::text[])
+SET status = {_RUNNING}, attempt = attempt + 1,
+    lease_expires_at = $2::timestamptz + $3::interval,
+    started_at = $2, updated_at = $2, worker = $4, cancel_requested_at = NULL
+WHERE id = ANY($1::uuid[]) AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
 RETURNING {COLUMNS}
 """
 
-_RECORD_OUTCOMES = """
+_RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_RUNNING}"
+
+# Writes each outcome as the domain decided it, guarded on the job still being as the
+# decision saw it: running that attempt, with or without a cancel request.
+_RECORD_OUTCOMES = f"""
 WITH finished AS (
     UPDATE jobs AS j
-    -- A cancel requested while the attempt ran wins over a retry.
-    SET status = CASE WHEN o.status = 'retrying' AND j.cancel_requested_at IS NOT NULL
-                      THEN 'cancelled' ELSE o.status END,
-        result = o.result::jsonb, last_error = o.last_error,
+    SET status = o.status, result = o.result::jsonb, last_error = o.last_error,
         run_at = o.run_at, lease_expires_at = NULL, updated_at = o.updated_at
     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-                $7::timestamptz[])
-         AS o(id, attempt, status, result, last_error, run_at, updated_at)
-    WHERE j.id = o.id AND j.status = 'running' AND j.attempt = o.attempt
-      AND ($8::timestamptz IS NULL OR j.lease_expires_at < $8)
-    RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error
+                $7::timestamptz[], $8::bool[], $9::bool[])
+         AS o(id, attempt, status, result, last_error, run_at, updated_at, cancel_requested,
+              keep_history)
+    WHERE j.id = o.id AND j.status = {_RUNNING} AND j.attempt = o.attempt
+      AND (j.cancel_requested_at IS NOT NULL) = o.cancel_requested
+      AND ($10::timestamptz IS NULL OR j.lease_expires_at < $10)
+    RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error,
+              o.keep_history
 ), history AS (
-    -- A completed attempt is the job's last and the row itself records it; only the
-    -- attempts that failed or were cancelled get a history row, off the hot path.
     INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
     SELECT id, attempt, worker, started_at, updated_at, status, last_error FROM finished
-    WHERE status <> 'completed'
+    WHERE keep_history
     ON CONFLICT (job_id, attempt) DO NOTHING
 )
 SELECT id FROM finished
@@ -106,7 +136,7 @@ ORDER BY lease_expires_at LIMIT $2
 
 _FIND_WAITING = f"""
 SELECT {COLUMNS} FROM jobs
-WHERE status IN ('pending', 'queued') AND updated_at < $1
+WHERE status IN ({_sql_list(WAITING_STATUSES)}) AND updated_at < $1
   AND ($3::timestamptz IS NULL OR (updated_at, id) > ($3, $4::uuid))
 ORDER BY updated_at, id LIMIT $2
 """
@@ -125,15 +155,12 @@ UPDATE jobs SET dead_lettered_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'd
 # LIMIT per row, and each re-run skips rows already updated: the limit stops holding.
 _PROMOTE_DUE = f"""
 WITH due AS MATERIALIZED (
-    SELECT id FROM jobs WHERE status IN ('retrying', 'scheduled') AND run_at <= $1
+    SELECT id FROM jobs WHERE status IN ({_sql_list(TIMED_STATUSES)}) AND run_at <= $1
     ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-UPDATE jobs SET status = 'queued', updated_at = $1
-FROM due WHERE jobs.id = due.id AND jobs.status IN ('retrying', 'scheduled')
+UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $1
+FROM due WHERE jobs.id = due.id AND jobs.status IN ({_sql_list(TIMED_STATUSES)})
 RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
 """
-
-# The statuses a claim may start from come from the domain's transition table.
-_CLAIMABLE = [s.value for s, targets in ALLOWED_TRANSITIONS.items() if JobStatus.RUNNING in targets]
 
 _encode_json = msgspec.json.Encoder().encode
 
@@ -148,7 +175,18 @@ async def _payload_errors() -> AsyncIterator[None]:
         raise UnstorablePayload(f"payload is not valid Unicode text: {exc.reason}") from exc
 
 
-class PgJobRepository(JobRepository):
+class PgJobRepository(
+    JobIntake,
+    JobLookup,
+    JobRevisions,
+    AttemptLedger,
+    DeliveryRecords,
+    DeadLetterRecords,
+    FinishedJobs,
+    Probe,
+):
+    """Every role of the system of record, one atomic statement per method."""
+
     def __init__(self, pool: Any) -> None:
         self._pool = pool
 
@@ -194,13 +232,16 @@ class PgJobRepository(JobRepository):
     async def claim(
         self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
     ) -> list[Job]:
-        return await self._fetch_jobs(_CLAIM, job_ids, now, lease, _CLAIMABLE, worker)
+        return await self._fetch_jobs(_CLAIM, job_ids, now, lease, worker)
+
+    async def running(self, job_ids: Sequence[UUID]) -> list[Job]:
+        return await self._fetch_jobs(_RUNNING_BY_IDS, job_ids)
 
     async def record_outcomes(
-        self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
+        self, outcomes: Sequence[Job], *, lease_expired_before: datetime | None = None
     ) -> set[UUID]:
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
-        for job in jobs:
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
+        for job in outcomes:
             result = None if job.result is None else _encode_json(job.result).decode()
             values = (
                 job.id,
@@ -210,6 +251,8 @@ class PgJobRepository(JobRepository):
                 job.last_error,
                 job.run_at,
                 job.updated_at,
+                job.cancel_requested_at is not None,
+                not job.attempt_recorded_in_row,
             )
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
@@ -253,13 +296,7 @@ class PgJobRepository(JobRepository):
     async def attempts(self, job_id: UUID) -> list[Attempt]:
         async with store_errors():
             rows = await self._pool.fetch(_ATTEMPTS, job_id)
-            job = await self.get(job_id)
-        history = [Attempt(**dict(row)) for row in rows]
-        if job is not None and job.status is JobStatus.COMPLETED:
-            history.append(
-                Attempt(job.attempt, job.worker, job.started_at, job.updated_at, "completed", None)
-            )
-        return history
+        return [Attempt(**dict(row)) for row in rows]
 
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_FIND_EXPIRED, now, limit)

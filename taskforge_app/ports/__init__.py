@@ -1,21 +1,49 @@
-"""What the use cases need from the outside world, as Protocols the adapters satisfy."""
+"""What the use cases need from the outside world: small Protocols, one per role, that
+the adapters satisfy (one adapter class may play several roles)."""
 
+from taskforge_app.ports.attempt_ledger import AttemptLedger
 from taskforge_app.ports.clock import Clock
+from taskforge_app.ports.dead_letter_channel import (
+    DeadLetter,
+    DeadLetterFollower,
+    DeadLetterPublisher,
+)
+from taskforge_app.ports.delivery_records import DeadLetterRecords, DeliveryRecords
+from taskforge_app.ports.job_intake import JobIntake, UnstorablePayload
+from taskforge_app.ports.job_lookup import JobLookup
 from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal
-from taskforge_app.ports.job_queue import DeadLetter, Delivery, JobQueue
-from taskforge_app.ports.job_repository import JobRepository, UnstorablePayload
+from taskforge_app.ports.job_retention import FinishedJobs
+from taskforge_app.ports.job_revisions import JobRevisions
+from taskforge_app.ports.probe import Probe
 from taskforge_app.ports.unavailable import QueueUnavailable, StoreUnavailable
+from taskforge_app.ports.work_channel import (
+    Delivery,
+    MessagesInTransit,
+    WorkConsumer,
+    WorkPublisher,
+)
 
 __all__ = [
     "Attempt",
+    "AttemptLedger",
     "Clock",
     "DeadLetter",
+    "DeadLetterFollower",
+    "DeadLetterPublisher",
+    "DeadLetterRecords",
     "Delivery",
+    "DeliveryRecords",
+    "FinishedJobs",
+    "JobIntake",
+    "JobLookup",
     "JobQuery",
-    "JobQueue",
-    "JobRepository",
+    "JobRevisions",
     "LeaseRenewal",
+    "MessagesInTransit",
+    "Probe",
     "QueueUnavailable",
     "StoreUnavailable",
     "UnstorablePayload",
+    "WorkConsumer",
+    "WorkPublisher",
 ]

@@ -13,6 +13,15 @@ class WaitingJobs:
     oldest_run_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """Messages of one queue received by a worker and not yet acknowledged; `where` names
+    the place in the delivery channel that holds them, for people reading metrics."""
+
+    where: str
+    count: int
+
+
 class StoreBacklog(Protocol):
     """The store's view of the backlog, read in one cheap statement.
 
@@ -24,17 +33,12 @@ class StoreBacklog(Protocol):
         ...
 
 
-class StreamBacklog(Protocol):
-    """The work streams' view of the backlog.
+class ChannelBacklog(Protocol):
+    """The delivery channel's view of the backlog.
 
     Raises QueueUnavailable when the channel cannot be reached.
     """
 
-    def stream_of(self, queue: str) -> str:
-        """The name of the queue's work stream."""
-        ...
-
-    async def pending_entries(self, queues: Sequence[str]) -> dict[str, int]:
-        """By queue: messages delivered to a consumer of the group and not yet
-        acknowledged."""
+    async def in_flight(self, queues: Sequence[str]) -> dict[str, InFlight]:
+        """By queue: messages received by a worker and not yet acknowledged."""
         ...

@@ -10,9 +10,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from prometheus_client import CollectorRegistry
 
-from taskforge_app.ports import JobRepository
+from taskforge_app.ports import JobLookup
+from taskforge_app.runtime.outages import until_available
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
+from taskforge_entrypoints.lifecycle import stop_on_signals
 from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
@@ -39,7 +40,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
-            await container.get(JobRepository)
+            await container.get(JobLookup)
             yield
         finally:
             await container.close()

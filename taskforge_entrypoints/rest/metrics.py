@@ -128,6 +128,6 @@ def backlog_metrics(backlogs: list[Backlog]) -> list[Metric]:
             depth.add_metric([backlog.queue], backlog.depth)
         if backlog.oldest_ready_age_seconds is not None:
             age.add_metric([backlog.queue], backlog.oldest_ready_age_seconds)
-        if backlog.stream_pending_entries is not None:
-            pending.add_metric([backlog.queue, backlog.stream], backlog.stream_pending_entries)
+        if backlog.in_flight is not None:
+            pending.add_metric([backlog.queue, backlog.in_flight.where], backlog.in_flight.count)
     return [family for family in (depth, age, pending) if family.samples]

@@ -7,9 +7,10 @@ from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.runtime.outages import until_available
+from taskforge_app.runtime.scheduler_loop import SchedulerTasks, run_scheduler_loop
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
-from taskforge_entrypoints.scheduler.scheduler_loop import SchedulerTasks, run_scheduler_loop
+from taskforge_entrypoints.lifecycle import stop_on_signals
 from taskforge_entrypoints.settings import Settings
 
 log = logging.getLogger("taskforge.scheduler")

@@ -7,16 +7,19 @@ from prometheus_client import CollectorRegistry
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.handler_registry import HandlerRegistry
-from taskforge_app.ports import JobQueue
+from taskforge_app.ports import WorkConsumer
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
+from taskforge_app.runtime.outages import until_available
+from taskforge_app.runtime.queue_choice import WeightedQueueChoice
+from taskforge_app.runtime.queue_reader import QueueReader
+from taskforge_app.runtime.worker_loop import WorkerLoop, WorkerOptions
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
+from taskforge_entrypoints.lifecycle import stop_on_signals
 from taskforge_entrypoints.metrics_server import serving_metrics
 from taskforge_entrypoints.scheduler.main import run_scheduler
 from taskforge_entrypoints.settings import Settings
 from taskforge_entrypoints.worker.handler_modules import import_handler_modules
-from taskforge_entrypoints.worker.worker_loop import WorkerLoop, WorkerOptions
 
 log = logging.getLogger("taskforge.worker")
 
@@ -56,8 +59,10 @@ async def _serve(
 
 
 async def _worker_loop(container: AsyncContainer, settings: Settings) -> WorkerLoop:
+    consumer = await container.get(WorkConsumer)
     return WorkerLoop(
-        await container.get(JobQueue),
+        consumer,
+        QueueReader(consumer, WeightedQueueChoice(settings.worker_queues)),
         await container.get(ClaimJobs),
         await container.get(RunJob),
         await container.get(RecordOutcomes),

@@ -12,7 +12,7 @@ from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
-from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
+from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_app.ports.backlog import WaitingJobs
 from taskforge_domain.job import Job
 from tests.conftest import Services
@@ -73,30 +73,37 @@ async def test_waiting_jobs_are_counted_per_queue_in_one_statement(
     }
 
 
-async def test_pending_entries_are_messages_delivered_and_not_yet_acknowledged_per_queue(
+async def test_in_flight_are_messages_delivered_and_not_yet_acknowledged_per_queue(
     redis_client: aioredis.Redis, test_services: Services
 ) -> None:
     base = f"{test_services.key_prefix}:backlog-{uuid4().hex[:12]}"
-    queue = RedisStreamQueue(
+    queue = RedisStreamChannel(
         redis_client,
         stream=f"{base}:normal",
         group="w",
         dlq_stream=f"{base}:dlq",
         dlq_group="d",
         queues=["high", "normal", "low"],
-        weights={"high": 1, "normal": 1},
+        served=["high", "normal"],
     )
     backlog = RedisStreamBacklog(redis_client, stream=f"{base}:normal", group="w")
     queues = ["high", "normal", "low"]
-    assert await backlog.pending_entries(queues) == {"high": 0, "normal": 0, "low": 0}
 
-    await queue.ensure_groups()
+    async def counts() -> dict[str, int]:
+        return {
+            queue: entries.count for queue, entries in (await backlog.in_flight(queues)).items()
+        }
+
+    assert await counts() == {"high": 0, "normal": 0, "low": 0}
+
+    await queue.prepare()
     normal = [new_job(NOW) for _ in range(3)]
     await queue.publish([*normal, new_job(NOW, queue="high")])
-    delivered = await queue.receive("worker-1", count=4, block_ms=100)
-    before_ack = await backlog.pending_entries(queues)
+    delivered = await queue.receive("worker-1", ["high", "normal"], count=4, block_ms=100)
+    before_ack = await counts()
     await queue.ack([next(d.message_id for d in delivered if d.job_id == normal[0].id)])
 
-    assert [backlog.stream_of(q) for q in queues] == [f"{base}:{q}" for q in queues]
+    places = {queue: entries.where for queue, entries in (await backlog.in_flight(queues)).items()}
+    assert places == {q: f"{base}:{q}" for q in queues}
     assert before_ack == {"high": 1, "normal": 3, "low": 0}
-    assert await backlog.pending_entries(queues) == {"high": 1, "normal": 2, "low": 0}
+    assert await counts() == {"high": 1, "normal": 2, "low": 0}

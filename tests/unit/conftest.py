@@ -6,7 +6,14 @@ from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_domain.backoff import FullJitterBackoff
-from tests.unit.fakes import EventLog, FakeQueue, FixedClock, InMemoryJobRepository, draw_highest
+from tests.unit.fakes import (
+    EventLog,
+    FakeQueue,
+    FixedClock,
+    InMemoryJobRepository,
+    RecordingJobEvents,
+    draw_highest,
+)
 
 
 @pytest.fixture
@@ -48,3 +55,8 @@ def registry() -> HandlerRegistry:
     registry = HandlerRegistry()
     register_builtin_handlers(registry)
     return registry
+
+
+@pytest.fixture
+def recorded() -> RecordingJobEvents:
+    return RecordingJobEvents()

@@ -1,5 +1,6 @@
 """In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,13 +19,14 @@ from taskforge_app.ports import (
     UnstorablePayload,
 )
 from taskforge_domain.job import Job
-from taskforge_domain.job_status import ALLOWED_TRANSITIONS, JobStatus
+from taskforge_domain.job_status import (
+    CLAIMABLE_STATUSES,
+    TIMED_STATUSES,
+    WAITING_STATUSES,
+    JobStatus,
+)
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-CLAIMABLE = frozenset(
-    s for s, targets in ALLOWED_TRANSITIONS.items() if JobStatus.RUNNING in targets
-)
 
 
 @dataclass
@@ -60,7 +62,9 @@ def draw_highest(low: float, high: float) -> float:
 
 
 class InMemoryJobRepository:
-    """A JobRepository in a dict, with the same conditions as PgJobRepository's statements."""
+    """Every store role in a dict. Each write applies the domain's own method (Job.start,
+    Job.enqueue) under the same guard as PgJobRepository's statement; the contract suite
+    runs the same scenarios against both."""
 
     def __init__(self, events: EventLog | None = None) -> None:
         self.jobs: dict[UUID, Job] = {}
@@ -110,7 +114,7 @@ class InMemoryJobRepository:
         self._answer()
         marked = [i for i in job_ids if i in self.jobs and self.jobs[i].status is JobStatus.PENDING]
         for job_id in marked:
-            self.jobs[job_id] = replace(self.jobs[job_id], status=JobStatus.QUEUED, updated_at=now)
+            self.jobs[job_id] = self.jobs[job_id].enqueue(now)
         self.events.record("store.mark_queued", marked)
 
     async def claim(
@@ -120,18 +124,9 @@ class InMemoryJobRepository:
         started: list[Job] = []
         for job_id in dict.fromkeys(job_ids):
             job = self.jobs.get(job_id)
-            if job is None or job.status not in CLAIMABLE:
+            if job is None or job.status not in CLAIMABLE_STATUSES:
                 continue
-            job = replace(
-                job,
-                status=JobStatus.RUNNING,
-                attempt=job.attempt + 1,
-                lease_expires_at=now + lease,
-                started_at=now,
-                updated_at=now,
-                worker=worker,
-                cancel_requested_at=None,
-            )
+            job = job.start(now, lease, worker)
             self.jobs[job_id] = job
             started.append(job)
         self.events.record("store.claim", [job.id for job in started])
@@ -144,25 +139,24 @@ class InMemoryJobRepository:
         )
 
     async def record_outcomes(
-        self, jobs: Sequence[Job], *, lease_expired_before: datetime | None = None
+        self, outcomes: Sequence[Job], *, lease_expired_before: datetime | None = None
     ) -> set[UUID]:
         self._answer()
         written: set[UUID] = set()
-        for outcome in jobs:
+        for outcome in outcomes:
             if not self._holds(outcome.id, outcome.attempt):
                 continue
             stored = self.jobs[outcome.id]
+            if (stored.cancel_requested_at is None) != (outcome.cancel_requested_at is None):
+                continue
             if lease_expired_before is not None and not (
                 stored.lease_expires_at is not None
                 and stored.lease_expires_at < lease_expired_before
             ):
                 continue
-            cancelled_meanwhile = (
-                outcome.status is JobStatus.RETRYING and stored.cancel_requested_at is not None
-            )
             finished = replace(
                 stored,
-                status=JobStatus.CANCELLED if cancelled_meanwhile else outcome.status,
+                status=outcome.status,
                 result=outcome.result,
                 last_error=outcome.last_error,
                 run_at=outcome.run_at,
@@ -170,6 +164,9 @@ class InMemoryJobRepository:
                 updated_at=outcome.updated_at,
             )
             self.jobs[outcome.id] = finished
+            written.add(outcome.id)
+            if finished.attempt_recorded_in_row:
+                continue
             self.history.setdefault(outcome.id, {}).setdefault(
                 finished.attempt,
                 Attempt(
@@ -181,9 +178,13 @@ class InMemoryJobRepository:
                     error=finished.last_error,
                 ),
             )
-            written.add(outcome.id)
         self.events.record("store.record_outcomes", sorted(written, key=str))
         return written
+
+    async def running(self, job_ids: Sequence[UUID]) -> list[Job]:
+        self._answer()
+        found = (self.jobs.get(job_id) for job_id in dict.fromkeys(job_ids))
+        return [job for job in found if job is not None and job.status is JobStatus.RUNNING]
 
     async def extend_leases(
         self, attempts: Sequence[tuple[UUID, int]], now: datetime, lease: timedelta
@@ -215,7 +216,7 @@ class InMemoryJobRepository:
         self._answer()
         return self._select(
             lambda job: (
-                job.status in {JobStatus.PENDING, JobStatus.QUEUED}
+                job.status in WAITING_STATUSES
                 and job.updated_at < updated_before
                 and (after is None or (job.updated_at, job.id) > after)
             ),
@@ -243,12 +244,10 @@ class InMemoryJobRepository:
     async def promote_due(self, now: datetime, limit: int) -> list[Job]:
         self._answer()
         due = self._select(
-            lambda job: (
-                job.status in {JobStatus.RETRYING, JobStatus.SCHEDULED} and job.run_at <= now
-            ),
+            lambda job: job.status in TIMED_STATUSES and job.run_at <= now,
             lambda job: job.run_at,
         )[:limit]
-        promoted = [replace(job, status=JobStatus.QUEUED, updated_at=now) for job in due]
+        promoted = [job.enqueue(now) for job in due]
         self.put(*promoted)
         self.events.record("store.promote_due", [job.id for job in promoted])
         return promoted
@@ -326,7 +325,8 @@ class InMemoryJobRepository:
 
 
 class FakeQueue:
-    """A JobQueue as lists: a work stream with a consumer group, and a dead-letter stream.
+    """The delivery channel's roles as lists: a work stream per queue read by a consumer
+    group, and a dead-letter stream.
 
     Messages wait in `inbox` until received, then stay unacknowledged until acked;
     every unacknowledged message counts as idle for reclaim_idle. Dead letters stay in
@@ -340,6 +340,10 @@ class FakeQueue:
         self.dead_letters: list[DeadLetter] = []
         self.acked: list[str] = []
         self.inbox: list[Delivery] = []
+        self.queue_of: dict[str, str] = {}
+        self.reads: list[list[str]] = []
+        self.arrived = asyncio.Event()
+        self.blocks = False
         self.unacked: dict[str, Delivery] = {}
         self.groups_ensured = False
         self.unavailable = False
@@ -353,13 +357,16 @@ class FakeQueue:
         if self.unavailable:
             raise QueueUnavailable("redis is down")
 
-    def deliver(self, *job_ids: UUID | None) -> list[Delivery]:
-        """Arrange messages on the work stream without logging a write; returns them."""
+    def deliver(self, *job_ids: UUID | None, queue: str = "normal") -> list[Delivery]:
+        """Arrange messages on a queue's stream without logging a write; returns them."""
         deliveries = []
         for job_id in job_ids:
             self._next_message += 1
-            deliveries.append(Delivery(f"{self._next_message}-0", job_id))
+            delivery = Delivery(f"{self._next_message}-0", job_id)
+            self.queue_of[delivery.message_id] = queue
+            deliveries.append(delivery)
         self.inbox.extend(deliveries)
+        self.arrived.set()
         return deliveries
 
     def lose_everything(self) -> None:
@@ -375,7 +382,8 @@ class FakeQueue:
         self._answer()
         self.published.extend(jobs)
         self.publish_calls.append([job.id for job in jobs])
-        self.deliver(*(job.id for job in jobs))
+        for job in jobs:
+            self.deliver(job.id, queue=job.queue)
         self.events.record("queue.publish", [job.id for job in jobs])
 
     async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
@@ -383,13 +391,25 @@ class FakeQueue:
         self.dead_letters.extend(letters)
         self.events.record("queue.publish_dead", [letter.job_id for letter in letters])
 
-    async def ensure_groups(self) -> None:
+    async def prepare(self) -> None:
         self._answer()
         self.groups_ensured = True
 
-    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+    async def receive(
+        self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
+    ) -> list[Delivery]:
         self._answer()
-        taken, self.inbox = self.inbox[:count], self.inbox[count:]
+        self.reads.append(list(queues))
+        if self.blocks and block_ms is not None and not self.inbox:
+            # Like XREADGROUP BLOCK: wait for a message; a test stops the worker to end it.
+            self.arrived.clear()
+            await self.arrived.wait()
+        taken: list[Delivery] = []
+        for queue in queues:
+            taken += [d for d in self.inbox if self.queue_of[d.message_id] == queue][
+                : count - len(taken)
+            ]
+        self.inbox = [d for d in self.inbox if d not in taken]
         self.unacked.update((delivery.message_id, delivery) for delivery in taken)
         return taken
 
@@ -425,7 +445,7 @@ class FakeQueue:
         self.dead_acked.extend(handled)
         self.events.record("queue.ack_dead", handled)
 
-    async def job_ids_on_stream(self) -> set[UUID]:
+    async def job_ids_in_transit(self) -> set[UUID]:
         self._answer()
         on_stream = [*self.inbox, *self.unacked.values()]
         return {delivery.job_id for delivery in on_stream if delivery.job_id is not None}
@@ -466,3 +486,66 @@ class ChurningJobRepository(InMemoryJobRepository):
             self.refusals -= 1
             return None
         return await super().replace(changed, expected)
+
+
+class RecordingJobEvents:
+    def __init__(self) -> None:
+        self.submitted_jobs: list[Job] = []
+        self.handled_types: list[str] = []
+        self.finished_jobs: list[Job] = []
+        self.fenced_jobs: list[Job] = []
+
+    def submitted(self, jobs: Sequence[Job]) -> None:
+        self.submitted_jobs.extend(jobs)
+
+    def handled(self, job_type: str, seconds: float) -> None:
+        assert seconds >= 0
+        self.handled_types.append(job_type)
+
+    def finished(self, jobs: Sequence[Job]) -> None:
+        self.finished_jobs.extend(jobs)
+
+    def fenced(self, jobs: Sequence[Job]) -> None:
+        self.fenced_jobs.extend(jobs)
+
+    @property
+    def outcomes(self) -> list[tuple[str, JobStatus]]:
+        return [(job.job_type, job.status) for job in self.finished_jobs]
+
+
+class ManualTimer:
+    """A Timer that only moves when a test advances it; sleepers wake as their time comes."""
+
+    def __init__(self) -> None:
+        self._now = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def monotonic(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (self._now + seconds, woken)
+        self._sleepers.append(entry)
+        try:
+            await woken
+        finally:
+            self._sleepers.remove(entry)
+
+    @property
+    def sleeping(self) -> int:
+        return len(self._sleepers)
+
+    async def advance(self, seconds: float) -> None:
+        self._now += seconds
+        for due, woken in list(self._sleepers):
+            if due <= self._now and not woken.done():
+                woken.set_result(None)
+        await settle()
+
+
+async def settle() -> None:
+    """Let every task that can run, run, until all wait on something outside the loop's
+    ready queue (a test's event, the timer, a fake's arrival)."""
+    for _ in range(100):
+        await asyncio.sleep(0)

@@ -167,7 +167,9 @@ async def test_a_running_job_asked_to_cancel_ends_cancelled_at_its_next_lease_re
 
     check = await ExtendLeases(jobs, clock, policy)([item.job])
     assert check.cancel_requested == {job.id}
-    await RecordOutcomes(jobs, queue, clock)([Claimed(item.message_id, run.cancelled(item.job))])
+    await RecordOutcomes(jobs, jobs, queue, queue, clock, policy)(
+        [Claimed(item.message_id, run.cancelled(item.job))]
+    )
 
     stored = jobs.jobs[job.id]
     assert (stored.status, stored.lease_expires_at) == (JobStatus.CANCELLED, None)

@@ -6,7 +6,7 @@ from tests.unit.fakes import FakeQueue, InMemoryJobRepository
 
 @pytest.fixture
 def check(jobs: InMemoryJobRepository, queue: FakeQueue) -> CheckReadiness:
-    return CheckReadiness(jobs, queue)
+    return CheckReadiness({"postgres": jobs, "redis": queue})
 
 
 async def test_ready_when_the_store_and_the_queue_answer(check: CheckReadiness) -> None:
@@ -57,6 +57,6 @@ class SilentlyBrokenQueue(FakeQueue):
 async def test_a_failure_without_a_message_is_named_by_its_type(
     jobs: InMemoryJobRepository,
 ) -> None:
-    readiness = await CheckReadiness(jobs, SilentlyBrokenQueue())()
+    readiness = await CheckReadiness({"postgres": jobs, "redis": SilentlyBrokenQueue()})()
 
     assert readiness.failures == {"redis": "ConnectionResetError"}

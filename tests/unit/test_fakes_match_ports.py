@@ -2,8 +2,27 @@ import inspect
 
 import pytest
 
-from taskforge_app.ports import Clock, JobQueue, JobRepository
+from taskforge_app import ports
 from tests.unit.fakes import FakeQueue, FixedClock, InMemoryJobRepository
+
+STORE_ROLES = [
+    ports.JobIntake,
+    ports.JobLookup,
+    ports.JobRevisions,
+    ports.AttemptLedger,
+    ports.DeliveryRecords,
+    ports.DeadLetterRecords,
+    ports.FinishedJobs,
+    ports.Probe,
+]
+CHANNEL_ROLES = [
+    ports.WorkPublisher,
+    ports.WorkConsumer,
+    ports.MessagesInTransit,
+    ports.DeadLetterPublisher,
+    ports.DeadLetterFollower,
+    ports.Probe,
+]
 
 
 def port_methods(port: type) -> list[str]:
@@ -16,8 +35,16 @@ def port_methods(port: type) -> list[str]:
 
 @pytest.mark.parametrize(
     ("port", "fake"),
-    [(JobRepository, InMemoryJobRepository), (JobQueue, FakeQueue), (Clock, FixedClock)],
-    ids=["JobRepository", "JobQueue", "Clock"],
+    [
+        *((role, InMemoryJobRepository) for role in STORE_ROLES),
+        *((role, FakeQueue) for role in CHANNEL_ROLES),
+        (ports.Clock, FixedClock),
+    ],
+    ids=[
+        *(f"store-{role.__name__}" for role in STORE_ROLES),
+        *(f"channel-{role.__name__}" for role in CHANNEL_ROLES),
+        "Clock",
+    ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
     port: type, fake: type
@@ -26,3 +53,12 @@ def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
         expected, offered = getattr(port, name), getattr(fake, name)
         assert inspect.signature(offered) == inspect.signature(expected), name
         assert inspect.iscoroutinefunction(offered) == inspect.iscoroutinefunction(expected), name
+
+
+def test_every_port_of_the_application_has_a_fake_role_here() -> None:
+    protocols = {
+        value
+        for value in vars(ports).values()
+        if isinstance(value, type) and getattr(value, "_is_protocol", False)
+    }
+    assert protocols == {*STORE_ROLES, *CHANNEL_ROLES, ports.Clock}

@@ -10,49 +10,25 @@ from taskforge_app.cancel_job import CancelJob
 from taskforge_app.claim_jobs import Claimed
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
-from taskforge_app.measure_backlog import MeasureBacklog
+from taskforge_app.measure_backlog import Backlog, MeasureBacklog
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
-from taskforge_app.ports.backlog import WaitingJobs
+from taskforge_app.ports.backlog import InFlight, WaitingJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import (
+    START,
+    FakeQueue,
+    FixedClock,
+    InMemoryJobRepository,
+    RecordingJobEvents,
+)
 
 LEASE = timedelta(seconds=30)
 FINISHED_AT = START + timedelta(seconds=2)
-
-
-class RecordingJobEvents:
-    def __init__(self) -> None:
-        self.submitted_jobs: list[Job] = []
-        self.handled_types: list[str] = []
-        self.finished_jobs: list[Job] = []
-        self.fenced_jobs: list[Job] = []
-
-    def submitted(self, jobs: Sequence[Job]) -> None:
-        self.submitted_jobs.extend(jobs)
-
-    def handled(self, job_type: str, seconds: float) -> None:
-        assert seconds >= 0
-        self.handled_types.append(job_type)
-
-    def finished(self, jobs: Sequence[Job]) -> None:
-        self.finished_jobs.extend(jobs)
-
-    def fenced(self, jobs: Sequence[Job]) -> None:
-        self.fenced_jobs.extend(jobs)
-
-    @property
-    def outcomes(self) -> list[tuple[str, JobStatus]]:
-        return [(job.job_type, job.status) for job in self.finished_jobs]
-
-
-@pytest.fixture
-def recorded() -> RecordingJobEvents:
-    return RecordingJobEvents()
 
 
 def running(jobs: InMemoryJobRepository, job_type: str = "ping", max_attempts: int = 3) -> Job:
@@ -100,8 +76,9 @@ async def test_written_outcomes_count_as_finished_and_refused_ones_as_fenced(
     queue: FakeQueue,
     clock: FixedClock,
     recorded: RecordingJobEvents,
+    policy: ExecutionPolicy,
 ) -> None:
-    record = RecordOutcomes(jobs, queue, clock, recorded)
+    record = RecordOutcomes(jobs, jobs, queue, queue, clock, policy, recorded)
     done, doomed, stale = running(jobs), running(jobs, "dead"), running(jobs)
     jobs.put(stale.complete("someone else", START))
 
@@ -115,7 +92,6 @@ async def test_written_outcomes_count_as_finished_and_refused_ones_as_fenced(
 
     assert recorded.outcomes == [("ping", JobStatus.COMPLETED), ("dead", JobStatus.DEAD)]
     assert [job.id for job in recorded.fenced_jobs] == [stale.id]
-    assert record.fenced_total == 1
 
 
 async def test_reaped_attempts_count_as_finished(
@@ -125,7 +101,7 @@ async def test_reaped_attempts_count_as_finished(
     policy: ExecutionPolicy,
     recorded: RecordingJobEvents,
 ) -> None:
-    reap = ReapExpiredAttempts(jobs, queue, clock, policy, recorded)
+    reap = ReapExpiredAttempts(jobs, jobs, queue, clock, policy, recorded)
     running(jobs, max_attempts=2)
     running(jobs, max_attempts=1)
     clock.advance(LEASE + timedelta(seconds=1))
@@ -158,17 +134,20 @@ class FakeStoreBacklog:
         return self._waiting
 
 
-class FakeStreamBacklog:
+class FakeChannelBacklog:
     def __init__(self, pending: dict[str, int] | None) -> None:
         self._pending = pending
 
-    def stream_of(self, queue: str) -> str:
-        return f"taskforge:queue:{queue}"
-
-    async def pending_entries(self, queues: Sequence[str]) -> dict[str, int]:
+    async def in_flight(self, queues: Sequence[str]) -> dict[str, InFlight]:
         if self._pending is None:
             raise QueueUnavailable("down")
-        return {queue: self._pending[queue] for queue in queues}
+        return {
+            queue: InFlight(f"taskforge:queue:{queue}", self._pending[queue]) for queue in queues
+        }
+
+
+def pending_of(backlog: Backlog) -> int | None:
+    return None if backlog.in_flight is None else backlog.in_flight.count
 
 
 QUEUES = ("high", "normal", "low")
@@ -184,14 +163,16 @@ async def test_the_backlog_is_the_waiting_count_the_oldest_ready_age_and_the_pen
 ) -> None:
     waiting = {} if oldest_run_at is None else {"normal": WaitingJobs(7, oldest_run_at)}
     measure = MeasureBacklog(
-        FakeStoreBacklog(waiting), FakeStreamBacklog({"normal": 3}), clock, ["normal"]
+        FakeStoreBacklog(waiting), FakeChannelBacklog({"normal": 3}), clock, ["normal"]
     )
 
     [backlog] = await measure()
 
-    assert (backlog.queue, backlog.stream) == ("normal", "taskforge:queue:normal")
+    assert backlog.queue == "normal"
+    assert backlog.in_flight is not None
+    assert backlog.in_flight.where == "taskforge:queue:normal"
     assert (backlog.depth, backlog.oldest_ready_age_seconds) == (len(waiting) * 7, age)
-    assert backlog.stream_pending_entries == 3
+    assert pending_of(backlog) == 3
 
 
 async def test_every_configured_queue_is_measured_apart_and_an_idle_one_reads_zero(
@@ -202,7 +183,7 @@ async def test_every_configured_queue_is_measured_apart_and_an_idle_one_reads_ze
         "low": WaitingJobs(5, START - timedelta(seconds=600)),
     }
     pending = {"high": 12, "normal": 0, "low": 1}
-    measure = MeasureBacklog(FakeStoreBacklog(waiting), FakeStreamBacklog(pending), clock, QUEUES)
+    measure = MeasureBacklog(FakeStoreBacklog(waiting), FakeChannelBacklog(pending), clock, QUEUES)
 
     backlogs = {backlog.queue: backlog for backlog in await measure()}
 
@@ -210,8 +191,9 @@ async def test_every_configured_queue_is_measured_apart_and_an_idle_one_reads_ze
     assert (backlogs["high"].depth, backlogs["high"].oldest_ready_age_seconds) == (40, 2.0)
     assert (backlogs["normal"].depth, backlogs["normal"].oldest_ready_age_seconds) == (0, 0.0)
     assert (backlogs["low"].depth, backlogs["low"].oldest_ready_age_seconds) == (5, 600.0)
-    assert {q: b.stream_pending_entries for q, b in backlogs.items()} == pending
-    assert backlogs["low"].stream == "taskforge:queue:low"
+    assert {q: pending_of(b) for q, b in backlogs.items()} == pending
+    assert backlogs["low"].in_flight is not None
+    assert backlogs["low"].in_flight.where == "taskforge:queue:low"
 
 
 async def test_jobs_left_in_a_queue_no_longer_configured_are_still_reported(
@@ -219,29 +201,29 @@ async def test_jobs_left_in_a_queue_no_longer_configured_are_still_reported(
 ) -> None:
     waiting = {"normal": WaitingJobs(1, START), "retired": WaitingJobs(9, START)}
     measure = MeasureBacklog(
-        FakeStoreBacklog(waiting), FakeStreamBacklog({"normal": 0}), clock, ["normal"]
+        FakeStoreBacklog(waiting), FakeChannelBacklog({"normal": 0}), clock, ["normal"]
     )
 
     backlogs = {backlog.queue: backlog for backlog in await measure()}
 
     assert backlogs["retired"].depth == 9
-    assert backlogs["retired"].stream_pending_entries is None
+    assert backlogs["retired"].in_flight is None
 
 
 async def test_a_source_that_does_not_answer_leaves_only_its_part_of_the_backlog_out(
     clock: FixedClock,
 ) -> None:
     pending = {"high": 0, "normal": 3, "low": 0}
-    store_down = MeasureBacklog(FakeStoreBacklog(None), FakeStreamBacklog(pending), clock, QUEUES)
+    store_down = MeasureBacklog(FakeStoreBacklog(None), FakeChannelBacklog(pending), clock, QUEUES)
     redis_down = MeasureBacklog(
-        FakeStoreBacklog({"normal": WaitingJobs(2, START)}), FakeStreamBacklog(None), clock, QUEUES
+        FakeStoreBacklog({"normal": WaitingJobs(2, START)}), FakeChannelBacklog(None), clock, QUEUES
     )
 
     without_store, without_redis = await store_down(), await redis_down()
 
     assert [(b.depth, b.oldest_ready_age_seconds) for b in without_store] == [(None, None)] * 3
-    assert [b.stream_pending_entries for b in without_store] == [0, 3, 0]
-    assert [(b.depth, b.stream_pending_entries) for b in without_redis] == [
+    assert [pending_of(b) for b in without_store] == [0, 3, 0]
+    assert [(b.depth, pending_of(b)) for b in without_redis] == [
         (0, None),
         (2, None),
         (0, None),

@@ -1,6 +1,6 @@
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -17,7 +17,14 @@ from hypothesis.stateful import (
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.errors import InvalidTransition
 from taskforge_domain.job import Job
-from taskforge_domain.job_status import ALLOWED_TRANSITIONS, TERMINAL_STATUSES, JobStatus
+from taskforge_domain.job_status import (
+    ALLOWED_TRANSITIONS,
+    CLAIMABLE_STATUSES,
+    TERMINAL_STATUSES,
+    TIMED_STATUSES,
+    WAITING_STATUSES,
+    JobStatus,
+)
 from tests.unit.fakes import START, draw_highest
 
 PENDING, SCHEDULED, QUEUED = JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.QUEUED
@@ -597,3 +604,42 @@ class JobLifecycle(RuleBasedStateMachine):
 
 TestJobLifecycle = JobLifecycle.TestCase
 TestJobLifecycle.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+def test_an_outcome_decided_again_after_a_cancel_request_follows_the_domain() -> None:
+    backoff = FullJitterBackoff(timedelta(seconds=1), timedelta(minutes=1), lambda _, high: high)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    running = (
+        Job.submit(job_id=uuid4(), job_type="t", payload={}, max_attempts=3, now=now)
+        .enqueue(now)
+        .start(now, timedelta(seconds=30))
+    )
+    asked = running.request_cancel(now)
+
+    assert running.fail("e", now, backoff).decided_again(asked, now, backoff).status is (
+        JobStatus.CANCELLED
+    )
+    assert running.complete(1, now).decided_again(asked, now, backoff).status is (
+        JobStatus.COMPLETED
+    )
+    assert running.kill("e", now).decided_again(asked, now, backoff).status is JobStatus.DEAD
+    with pytest.raises(InvalidTransition):
+        running.fail("e", now, backoff).decided_again(asked.complete(1, now), now, backoff)
+
+
+@pytest.mark.parametrize("status", list(JobStatus))
+def test_only_a_completed_job_records_its_last_attempt_in_its_own_row(status: JobStatus) -> None:
+    job = Job.submit(
+        job_id=uuid4(),
+        job_type="t",
+        payload={},
+        max_attempts=3,
+        now=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert replace(job, status=status).attempt_recorded_in_row is (status is JobStatus.COMPLETED)
+
+
+def test_the_status_groups_come_from_the_transition_table() -> None:
+    assert {s for s in JobStatus if s.can_become(JobStatus.RUNNING)} == CLAIMABLE_STATUSES
+    assert WAITING_STATUSES <= CLAIMABLE_STATUSES
+    assert all(status.can_become(JobStatus.QUEUED) for status in TIMED_STATUSES)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taskforge_app.claim_jobs import Claimed
+from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.record_outcomes import RecordOutcomes
@@ -205,9 +206,9 @@ async def test_paging_returns_every_matching_job_once_even_when_created_at_ties(
 
 
 async def test_the_attempts_of_a_job_are_listed_first_to_last(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
-    record = RecordOutcomes(jobs, queue, clock)
+    record = RecordOutcomes(jobs, jobs, queue, queue, clock, policy)
     job = created(0)
     first_started = START + timedelta(seconds=1)
     first = job.enqueue(START).start(first_started, LEASE, "worker-1")

@@ -16,7 +16,7 @@ LEASE = timedelta(seconds=30)
 def reap(
     jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
 ) -> ReapExpiredAttempts:
-    return ReapExpiredAttempts(jobs, queue, clock, policy)
+    return ReapExpiredAttempts(jobs, jobs, queue, clock, policy)
 
 
 def running(jobs: InMemoryJobRepository, max_attempts: int = 3) -> Job:
@@ -110,7 +110,7 @@ async def test_a_lease_renewed_after_the_reaper_looked_keeps_its_attempt(
     job = running(jobs)
     clock.advance(LEASE + timedelta(seconds=1))
 
-    recovered = await ReapExpiredAttempts(jobs, queue, clock, policy)()
+    recovered = await ReapExpiredAttempts(jobs, jobs, queue, clock, policy)()
 
     assert recovered == 0
     assert jobs.jobs[job.id].status is JobStatus.RUNNING

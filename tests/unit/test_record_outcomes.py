@@ -4,12 +4,21 @@ from uuid import uuid4
 import pytest
 
 from taskforge_app.claim_jobs import Claimed
+from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.list_jobs import GetAttempts
 from taskforge_app.ports import Attempt, DeadLetter
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import (
+    START,
+    EventLog,
+    FakeQueue,
+    FixedClock,
+    InMemoryJobRepository,
+    RecordingJobEvents,
+)
 
 LEASE = timedelta(seconds=35)
 FINISHED_AT = START + timedelta(seconds=3)
@@ -17,8 +26,14 @@ WORKER = "worker-1"
 
 
 @pytest.fixture
-def record(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> RecordOutcomes:
-    return RecordOutcomes(jobs, queue, clock)
+def record(
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    policy: ExecutionPolicy,
+    recorded: RecordingJobEvents,
+) -> RecordOutcomes:
+    return RecordOutcomes(jobs, jobs, queue, queue, clock, policy, recorded)
 
 
 def running(jobs: InMemoryJobRepository, max_attempts: int = 3) -> Job:
@@ -106,6 +121,7 @@ async def test_an_outcome_of_an_attempt_that_moved_on_is_fenced(
     queue: FakeQueue,
     events: EventLog,
     backoff: FullJitterBackoff,
+    recorded: RecordingJobEvents,
 ) -> None:
     first_attempt = running(jobs)
     reaped = first_attempt.fail("lease expired", START, backoff)
@@ -117,12 +133,15 @@ async def test_an_outcome_of_an_attempt_that_moved_on_is_fenced(
     assert jobs.jobs[first_attempt.id] == second_attempt
     assert queue.dead_letters == []
     assert queue.acked == ["7-0"]
-    assert record.fenced_total == 1
+    assert len(recorded.fenced_jobs) == 1
     assert events.names == ["store.record_outcomes", "queue.ack"]
 
 
 async def test_an_outcome_for_a_job_already_finished_is_fenced(
-    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue
+    record: RecordOutcomes,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    recorded: RecordingJobEvents,
 ) -> None:
     job = running(jobs)
     completed = job.complete("first", START)
@@ -133,11 +152,14 @@ async def test_an_outcome_for_a_job_already_finished_is_fenced(
     assert jobs.jobs[job.id] == completed
     assert queue.dead_letters == []
     assert queue.acked == ["7-0"]
-    assert record.fenced_total == 1
+    assert len(recorded.fenced_jobs) == 1
 
 
 async def test_a_batch_writes_the_current_attempts_and_counts_only_the_fenced(
-    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue
+    record: RecordOutcomes,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    recorded: RecordingJobEvents,
 ) -> None:
     done, doomed, stale = running(jobs), running(jobs), running(jobs)
     jobs.put(stale.complete("someone else", START))
@@ -152,18 +174,20 @@ async def test_a_batch_writes_the_current_attempts_and_counts_only_the_fenced(
 
     assert [letter.job_id for letter in queue.dead_letters] == [doomed.id]
     assert queue.acked == ["1-0", "2-0", "3-0"]
-    assert record.fenced_total == 1
+    assert len(recorded.fenced_jobs) == 1
 
     await record([Claimed("4-0", stale.kill("again", FINISHED_AT))])
 
-    assert record.fenced_total == 2
+    assert len(recorded.fenced_jobs) == 2
 
 
-async def test_nothing_finished_writes_nothing(record: RecordOutcomes, events: EventLog) -> None:
+async def test_nothing_finished_writes_nothing(
+    record: RecordOutcomes, events: EventLog, recorded: RecordingJobEvents
+) -> None:
     await record([])
 
     assert events.entries == []
-    assert record.fenced_total == 0
+    assert len(recorded.fenced_jobs) == 0
 
 
 async def test_each_written_attempt_joins_the_job_history(
@@ -196,11 +220,13 @@ async def test_the_history_keeps_every_attempt_first_to_last(
 
     await record([Claimed("2-0", second.complete("ok", second_start + timedelta(seconds=1)))])
 
-    history = await jobs.attempts(first.id)
+    history = await GetAttempts(jobs)(first.id)
     assert [(a.attempt, a.worker, a.started_at, a.outcome, a.error) for a in history] == [
         (1, WORKER, START, "retrying", "RetryableError: later"),
         (2, "w-2", second_start, "completed", None),
     ]
+    # The completed attempt is the job's own row; the history stores the failed one only.
+    assert [a.attempt for a in await jobs.attempts(first.id)] == [1]
 
 
 async def test_a_fenced_outcome_leaves_no_trace_in_the_history(
@@ -212,3 +238,39 @@ async def test_a_fenced_outcome_leaves_no_trace_in_the_history(
     await record([Claimed("7-0", job.kill("late", FINISHED_AT))])
 
     assert await jobs.attempts(job.id) == []
+
+
+async def test_a_retry_decided_before_a_cancel_request_is_decided_again_and_ends_cancelled(
+    record: RecordOutcomes,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    backoff: FullJitterBackoff,
+    recorded: RecordingJobEvents,
+) -> None:
+    job = running(jobs)
+    retry = job.fail("RetryableError: later", FINISHED_AT, backoff)
+    # The operator's cancel lands after the worker decided the retry, before its write.
+    jobs.put(jobs.jobs[job.id].request_cancel(FINISHED_AT))
+
+    await record([Claimed("5-0", retry)])
+
+    assert jobs.jobs[job.id].status is JobStatus.CANCELLED
+    assert jobs.jobs[job.id].last_error == "RetryableError: later"
+    assert [j.status for j in recorded.finished_jobs] == [JobStatus.CANCELLED]
+    assert recorded.fenced_jobs == []
+    assert [a.outcome for a in await jobs.attempts(job.id)] == ["cancelled"]
+    assert queue.acked == ["5-0"]
+
+
+async def test_a_completion_decided_before_a_cancel_request_still_completes(
+    record: RecordOutcomes, jobs: InMemoryJobRepository, recorded: RecordingJobEvents
+) -> None:
+    job = running(jobs)
+    done = job.complete({"ok": True}, FINISHED_AT)
+    jobs.put(jobs.jobs[job.id].request_cancel(FINISHED_AT))
+
+    await record([Claimed("6-0", done)])
+
+    assert jobs.jobs[job.id].status is JobStatus.COMPLETED
+    assert jobs.jobs[job.id].result == {"ok": True}
+    assert [j.status for j in recorded.finished_jobs] == [JobStatus.COMPLETED]

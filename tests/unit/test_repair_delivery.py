@@ -14,7 +14,7 @@ LEASE = timedelta(seconds=30)
 
 @pytest.fixture
 def repair(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> RepairDelivery:
-    return RepairDelivery(jobs, queue, clock, GRACE)
+    return RepairDelivery(jobs, queue, queue, jobs, queue, clock, GRACE)
 
 
 def pending(jobs: InMemoryJobRepository) -> Job:
@@ -73,7 +73,7 @@ async def test_a_waiting_job_whose_message_is_on_the_stream_is_not_published_aga
     job = queued(jobs)
     queue.deliver(job.id)
     if received:
-        await queue.receive("worker-1", 10, 0)
+        await queue.receive("worker-1", ["normal"], 10, 0)
     clock.advance(GRACE + timedelta(seconds=1))
 
     assert await repair() == 0

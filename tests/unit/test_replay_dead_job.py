@@ -160,7 +160,7 @@ async def test_with_the_queue_down_the_replay_stays_queued_and_the_repair_pass_p
     queue.unavailable = False
     grace = timedelta(seconds=30)
     clock.advance(grace + timedelta(seconds=1))
-    assert await RepairDelivery(jobs, queue, clock, grace)() == 1
+    assert await RepairDelivery(jobs, queue, queue, jobs, queue, clock, grace)() == 1
     assert queue.published_ids == [dead.id]
 
 
@@ -174,12 +174,12 @@ async def test_a_replayed_job_runs_on_with_its_attempt_numbering_and_history_kep
 ) -> None:
     claim = ClaimJobs(jobs, queue, clock, policy)
     run = RunJob(registry, clock, policy)
-    record = RecordOutcomes(jobs, queue, clock)
+    record = RecordOutcomes(jobs, jobs, queue, queue, clock, policy)
     job = Job.submit(job_id=uuid4(), job_type="dead", payload={}, max_attempts=3, now=START)
     jobs.put(job.enqueue(START))
 
     async def one_attempt() -> None:
-        started = await claim(await queue.receive("worker-1", 10, 0), "worker-1")
+        started = await claim(await queue.receive("worker-1", ["normal"], 10, 0), "worker-1")
         await record([Claimed(item.message_id, await run(item.job)) for item in started])
 
     queue.deliver(job.id)

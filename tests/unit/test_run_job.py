@@ -216,12 +216,12 @@ async def test_a_fail_job_is_dead_after_max_attempts_through_the_whole_cycle(
 ) -> None:
     submit = SubmitJob(SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5)))
     claim = ClaimJobs(jobs, queue, clock, policy)
-    record = RecordOutcomes(jobs, queue, clock)
+    record = RecordOutcomes(jobs, jobs, queue, queue, clock, policy)
     promote = PromoteDueRetries(jobs, queue, clock, batch_size=10)
     job = (await submit(NewJob("fail", {}, max_attempts=3))).job
 
     for _ in range(5):
-        started = await claim(await queue.receive("worker-1", 10, 0), "worker-1")
+        started = await claim(await queue.receive("worker-1", ["normal"], 10, 0), "worker-1")
         await record([Claimed(item.message_id, await run(item.job)) for item in started])
         clock.advance(timedelta(hours=1))
         await promote()

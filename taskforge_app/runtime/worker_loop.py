@@ -1,7 +1,6 @@
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -9,12 +8,14 @@ from uuid import UUID
 from taskforge_app.claim_jobs import Claimed, ClaimJobs
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.job_log_context import current_job, job_context
-from taskforge_app.ports import Delivery, JobQueue
+from taskforge_app.ports import Delivery, WorkConsumer
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
+from taskforge_app.runtime.outages import OUTAGES, sleep_unless_stopped, until_available
+from taskforge_app.runtime.outcome_batcher import OutcomeBatcher
+from taskforge_app.runtime.queue_reader import QueueReader
+from taskforge_app.runtime.timer import REAL_TIME, Timer
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.lifecycle import OUTAGES, sleep_unless_stopped, until_available
-from taskforge_entrypoints.worker.outcome_batcher import OutcomeBatcher
 
 log = logging.getLogger("taskforge.worker")
 
@@ -27,6 +28,12 @@ class WorkerOptions:
     block: timedelta
     lease: timedelta
     shutdown_grace: timedelta
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between lease renewals: a third of the lease, so two renewals can fail
+        before a live attempt loses its lease."""
+        return self.lease.total_seconds() / 3
 
 
 @dataclass(slots=True)
@@ -51,24 +58,33 @@ class WorkerLoop:
 
     def __init__(
         self,
-        queue: JobQueue,
+        consumer: WorkConsumer,
+        reader: QueueReader,
         claim: ClaimJobs,
         run: RunJob,
         record: RecordOutcomes,
         extend_leases: ExtendLeases,
         options: WorkerOptions,
+        timer: Timer = REAL_TIME,
     ) -> None:
-        self._queue = queue
+        self._consumer = consumer
+        self._reader = reader
         self._claim = claim
         self._run = run
         self._extend_leases = extend_leases
         self._options = options
-        self._outcomes = OutcomeBatcher(record, max_batch=max(options.batch_size, 100))
+        self._timer = timer
+        self._outcomes = OutcomeBatcher(record, max_batch=max(options.batch_size, 100), timer=timer)
         self._running: dict[UUID, _Attempt] = {}
         self._next_reclaim = 0.0
 
+    @property
+    def in_flight(self) -> int:
+        """Attempts this worker holds now: running, or writing their outcome."""
+        return len(self._running)
+
     async def run(self, stop: asyncio.Event) -> None:
-        await until_available(self._queue.ensure_groups, stop, "creating consumer groups")
+        await until_available(self._consumer.prepare, stop, "preparing to read", timer=self._timer)
         heartbeat = asyncio.create_task(self._renew_leases(stop))
         writer = asyncio.create_task(self._outcomes.run())
         try:
@@ -96,12 +112,12 @@ class WorkerLoop:
                 )
             except OUTAGES as exc:
                 log.warning("cannot read or claim jobs, retrying: %s", exc)
-                await sleep_unless_stopped(stop, 1.0)
+                await sleep_unless_stopped(stop, 1.0, self._timer)
                 continue
             except Exception:
                 # Whatever it was, the messages stay pending and are taken over later.
                 log.exception("reading or claiming jobs failed unexpectedly, retrying")
-                await sleep_unless_stopped(stop, 1.0)
+                await sleep_unless_stopped(stop, 1.0, self._timer)
                 continue
             for item in claimed:
                 self._start(item)
@@ -109,16 +125,14 @@ class WorkerLoop:
     async def _next_deliveries(
         self, count: int, block_ms: int, stop: asyncio.Event
     ) -> list[Delivery]:
-        if time.monotonic() >= self._next_reclaim:
-            self._next_reclaim = time.monotonic() + self._options.lease.total_seconds()
+        if self._timer.monotonic() >= self._next_reclaim:
+            self._next_reclaim = self._timer.monotonic() + self._options.lease.total_seconds()
             idle_ms = int(self._options.lease.total_seconds() * 1000)
-            reclaimed = await self._queue.reclaim_idle(self._options.consumer, idle_ms, count)
+            reclaimed = await self._consumer.reclaim_idle(self._options.consumer, idle_ms, count)
             if reclaimed:
                 log.info("took over %d messages idle for a whole lease", len(reclaimed))
                 return reclaimed
-        receive = asyncio.ensure_future(
-            self._queue.receive(self._options.consumer, count, block_ms)
-        )
+        receive = asyncio.ensure_future(self._reader.read(self._options.consumer, count, block_ms))
         stopped = asyncio.ensure_future(stop.wait())
         done, _ = await asyncio.wait({receive, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
@@ -180,9 +194,8 @@ class WorkerLoop:
         await self._outcomes.record(Claimed(item.message_id, finished))
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
-        interval = self._options.lease.total_seconds() / 3
         while True:
-            await asyncio.sleep(interval)
+            await self._timer.sleep(self._options.renew_every)
             running = [attempt for attempt in self._running.values() if attempt.in_handler]
             try:
                 check = await self._extend_leases([a.claimed.job for a in running])
@@ -218,7 +231,12 @@ class WorkerLoop:
         grace = self._options.shutdown_grace.total_seconds()
         log.info("stopping: waiting up to %gs for %d attempts", grace, len(self._running))
         tasks = {attempt.task for attempt in self._running.values()}
-        _, unfinished = await asyncio.wait(tasks, timeout=grace)
+        graced = asyncio.ensure_future(self._timer.sleep(grace))
+        all_done = asyncio.ensure_future(asyncio.wait(tasks))
+        await asyncio.wait({graced, all_done}, return_when=asyncio.FIRST_COMPLETED)
+        graced.cancel()
+        all_done.cancel()
+        unfinished = {task for task in tasks if not task.done()}
         if not unfinished:
             return
         interrupted = [a.claimed.job for a in self._running.values() if a.task in unfinished]

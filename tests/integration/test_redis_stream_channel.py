@@ -7,7 +7,7 @@ import pytest
 import pytest_asyncio
 
 from taskforge_adapters.redis.redis_client import create_redis_client
-from taskforge_adapters.redis.redis_stream_queue import RedisStreamQueue
+from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_app.ports import DeadLetter, Delivery, QueueUnavailable
 from taskforge_domain.job import Job
 from tests.conftest import Services
@@ -31,8 +31,8 @@ def names(test_services: Services) -> Names:
 
 
 @pytest.fixture
-def queue(redis_client, names: Names) -> RedisStreamQueue:
-    return RedisStreamQueue(
+def queue(redis_client, names: Names) -> RedisStreamChannel:
+    return RedisStreamChannel(
         redis_client,
         stream=names.stream,
         group=names.group,
@@ -42,8 +42,8 @@ def queue(redis_client, names: Names) -> RedisStreamQueue:
 
 
 @pytest_asyncio.fixture
-async def ready_queue(queue: RedisStreamQueue) -> RedisStreamQueue:
-    await queue.ensure_groups()
+async def ready_queue(queue: RedisStreamChannel) -> RedisStreamChannel:
+    await queue.prepare()
     return queue
 
 
@@ -65,8 +65,8 @@ async def pending_count(redis_client, names: Names) -> int:
 async def test_ensure_groups_creates_both_streams_and_groups_and_is_idempotent(
     queue, redis_client, names
 ):
-    await queue.ensure_groups()
-    await queue.ensure_groups()
+    await queue.prepare()
+    await queue.prepare()
 
     assert await group_names(redis_client, names.stream) == [names.group.encode()]
     assert await group_names(redis_client, names.dlq_stream) == [names.dlq_group.encode()]
@@ -76,7 +76,7 @@ async def test_published_jobs_are_received_in_order(ready_queue):
     jobs = [new_job() for _ in range(5)]
 
     await ready_queue.publish(jobs)
-    deliveries = await ready_queue.receive("consumer-1", count=10, block_ms=BLOCK_MS)
+    deliveries = await ready_queue.receive("consumer-1", ["normal"], count=10, block_ms=BLOCK_MS)
 
     assert [d.job_id for d in deliveries] == [job.id for job in jobs]
     assert len({d.message_id for d in deliveries}) == len(jobs)
@@ -86,9 +86,9 @@ async def test_receive_returns_at_most_count_and_nothing_twice(ready_queue):
     jobs = [new_job() for _ in range(5)]
     await ready_queue.publish(jobs)
 
-    first = await ready_queue.receive("consumer-1", count=3, block_ms=BLOCK_MS)
-    second = await ready_queue.receive("consumer-2", count=3, block_ms=BLOCK_MS)
-    third = await ready_queue.receive("consumer-1", count=3, block_ms=BLOCK_MS)
+    first = await ready_queue.receive("consumer-1", ["normal"], count=3, block_ms=BLOCK_MS)
+    second = await ready_queue.receive("consumer-2", ["normal"], count=3, block_ms=BLOCK_MS)
+    third = await ready_queue.receive("consumer-1", ["normal"], count=3, block_ms=BLOCK_MS)
 
     assert [d.job_id for d in [*first, *second]] == [job.id for job in jobs]
     assert (len(first), len(second), third) == (3, 2, [])
@@ -101,7 +101,7 @@ async def test_message_with_a_malformed_job_id_is_delivered_without_one(
     no_job_id = await redis_client.xadd(names.stream, {"job_type": "echo"})
     invalid_utf8 = await redis_client.xadd(names.stream, {"job_id": b"\xff\xfe"})
 
-    deliveries = await ready_queue.receive("consumer-1", count=10, block_ms=BLOCK_MS)
+    deliveries = await ready_queue.receive("consumer-1", ["normal"], count=10, block_ms=BLOCK_MS)
 
     assert deliveries == [
         Delivery(message_id.decode(), None) for message_id in (not_a_uuid, no_job_id, invalid_utf8)
@@ -110,7 +110,7 @@ async def test_message_with_a_malformed_job_id_is_delivered_without_one(
 
 async def test_ack_removes_messages_from_the_pending_list(ready_queue, redis_client, names):
     await ready_queue.publish([new_job() for _ in range(4)])
-    deliveries = await ready_queue.receive("consumer-1", count=10, block_ms=BLOCK_MS)
+    deliveries = await ready_queue.receive("consumer-1", ["normal"], count=10, block_ms=BLOCK_MS)
     assert await pending_count(redis_client, names) == 4
 
     await ready_queue.ack([d.message_id for d in deliveries[:3]])
@@ -131,18 +131,18 @@ async def test_receive_recreates_the_groups_after_redis_lost_the_streams(
     await ready_queue.publish([new_job()])
     await redis_client.delete(names.stream, names.dlq_stream)
 
-    assert await ready_queue.receive("consumer-1", count=10, block_ms=BLOCK_MS) == []
+    assert await ready_queue.receive("consumer-1", ["normal"], count=10, block_ms=BLOCK_MS) == []
 
     assert await group_names(redis_client, names.stream) == [names.group.encode()]
     assert await group_names(redis_client, names.dlq_stream) == [names.dlq_group.encode()]
     job = new_job()
     await ready_queue.publish([job])
-    deliveries = await ready_queue.receive("consumer-1", count=10, block_ms=BLOCK_MS)
+    deliveries = await ready_queue.receive("consumer-1", ["normal"], count=10, block_ms=BLOCK_MS)
     assert [d.job_id for d in deliveries] == [job.id]
 
 
 async def test_receive_on_an_empty_stream_returns_nothing(ready_queue):
-    assert await ready_queue.receive("consumer-1", count=10, block_ms=BLOCK_MS) == []
+    assert await ready_queue.receive("consumer-1", ["normal"], count=10, block_ms=BLOCK_MS) == []
 
 
 async def test_dead_letters_carry_exactly_the_spec_fields(ready_queue, redis_client, names):
@@ -249,10 +249,10 @@ async def test_ping_answers(queue):
 
 
 @pytest_asyncio.fixture
-async def unreachable_queue(names: Names) -> AsyncIterator[RedisStreamQueue]:
+async def unreachable_queue(names: Names) -> AsyncIterator[RedisStreamChannel]:
     client = create_redis_client("127.0.0.1:1", "", 0, read_timeout=1, connect_timeout=0.5)
     try:
-        yield RedisStreamQueue(
+        yield RedisStreamChannel(
             client,
             stream=names.stream,
             group=names.group,
@@ -272,8 +272,8 @@ async def unreachable_queue(names: Names) -> AsyncIterator[RedisStreamQueue]:
             lambda q: q.publish_dead([DeadLetter(uuid4(), "echo", 1, "x", datetime.now(UTC))]),
             id="publish_dead",
         ),
-        pytest.param(lambda q: q.ensure_groups(), id="ensure_groups"),
-        pytest.param(lambda q: q.receive("consumer-1", 10, BLOCK_MS), id="receive"),
+        pytest.param(lambda q: q.prepare(), id="ensure_groups"),
+        pytest.param(lambda q: q.receive("consumer-1", ["normal"], 10, BLOCK_MS), id="receive"),
         pytest.param(lambda q: q.ack(["0-1"]), id="ack"),
         pytest.param(lambda q: q.receive_dead("cli-1", 10, BLOCK_MS), id="receive_dead"),
         pytest.param(lambda q: q.ack_dead(["0-1"]), id="ack_dead"),

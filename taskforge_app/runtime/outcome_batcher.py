@@ -3,7 +3,8 @@ import logging
 
 from taskforge_app.claim_jobs import Claimed
 from taskforge_app.record_outcomes import RecordOutcomes
-from taskforge_entrypoints.lifecycle import until_available
+from taskforge_app.runtime.outages import until_available
+from taskforge_app.runtime.timer import REAL_TIME, Timer
 
 log = logging.getLogger("taskforge.worker")
 
@@ -16,8 +17,9 @@ class OutcomeBatcher:
     statements. Nothing waits for a batch to fill.
     """
 
-    def __init__(self, record: RecordOutcomes, max_batch: int) -> None:
+    def __init__(self, record: RecordOutcomes, max_batch: int, timer: Timer = REAL_TIME) -> None:
         self._record = record
+        self._timer = timer
         self._max_batch = max_batch
         self._waiting: list[tuple[Claimed, asyncio.Future[None]]] = []
         self._wakeup = asyncio.Event()
@@ -42,7 +44,9 @@ class OutcomeBatcher:
     async def _write(self, batch: list[tuple[Claimed, asyncio.Future[None]]]) -> None:
         outcomes = [finished for finished, _ in batch]
         try:
-            await until_available(lambda: self._record(outcomes), asyncio.Event(), "recording")
+            await until_available(
+                lambda: self._record(outcomes), asyncio.Event(), "recording", timer=self._timer
+            )
         except Exception:
             log.exception(
                 "recording %d outcomes failed; their leases will expire and they will retry",

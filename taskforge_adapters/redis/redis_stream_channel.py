@@ -1,6 +1,5 @@
 import logging
-import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +10,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from taskforge_app.ports import DeadLetter, Delivery, JobQueue, QueueUnavailable
+from taskforge_app.ports import (
+    DeadLetter,
+    DeadLetterFollower,
+    DeadLetterPublisher,
+    Delivery,
+    MessagesInTransit,
+    Probe,
+    QueueUnavailable,
+    WorkConsumer,
+    WorkPublisher,
+)
 from taskforge_domain.job import Job
 
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -20,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def queue_errors() -> AsyncIterator[None]:
+async def channel_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNREACHABLE as exc:
@@ -28,7 +37,6 @@ async def queue_errors() -> AsyncIterator[None]:
 
 
 NORMAL = "normal"
-_EMPTY_QUEUE_RECHECK = 0.05
 
 
 def queue_stream(normal_stream: str, queue: str) -> str:
@@ -72,12 +80,18 @@ def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
         return None
 
 
-class RedisStreamQueue(JobQueue):
-    """One stream per queue: `normal` is `stream`, another queue q is the same name with
-    its last `:normal` replaced by `:q` (`taskforge:queue:high`). Receiving serves the
-    queues in `weights` by smooth weighted round robin: each read starts at the queue
-    whose turn it is and tops up from the others, so a saturated queue never starves a
-    lighter one of its share."""
+class RedisStreamChannel(
+    WorkPublisher,
+    WorkConsumer,
+    MessagesInTransit,
+    DeadLetterPublisher,
+    DeadLetterFollower,
+    Probe,
+):
+    """The delivery channel on Redis Streams: one stream per queue, read by one consumer
+    group, and a dead-letter stream with a group of its own. `normal` is `stream`;
+    another queue q is the same name with its last `:normal` replaced by `:q`
+    (`taskforge:queue:high`). `served` are the queues this process's workers read."""
 
     def __init__(
         self,
@@ -88,7 +102,7 @@ class RedisStreamQueue(JobQueue):
         dlq_stream: str,
         dlq_group: str,
         queues: Sequence[str] = (NORMAL,),
-        weights: Mapping[str, int] | None = None,
+        served: Sequence[str] = (NORMAL,),
     ) -> None:
         self._redis = client
         self._stream = stream
@@ -96,24 +110,13 @@ class RedisStreamQueue(JobQueue):
         self._dlq_stream = dlq_stream
         self._dlq_group = dlq_group
         self._queues = list(dict.fromkeys([NORMAL, *queues]))
-        self._weights = dict(weights or {NORMAL: 1})
-        self._credit = dict.fromkeys(self._weights, 0)
-        self._found_empty_at: dict[str, float] = {}
+        self._served = list(dict.fromkeys(served))
 
     def stream_of(self, queue: str) -> str:
         return queue_stream(self._stream, queue)
 
-    def _turn(self) -> list[str]:
-        total = sum(self._weights.values())
-        for queue, weight in self._weights.items():
-            self._credit[queue] += weight
-        first = max(self._credit, key=self._credit.__getitem__)
-        self._credit[first] -= total
-        others = sorted(self._weights, key=self._weights.__getitem__, reverse=True)
-        return [first, *(queue for queue in others if queue != first)]
-
     async def publish(self, jobs: Sequence[Job]) -> None:
-        async with queue_errors():
+        async with channel_errors():
             pipe = self._redis.pipeline(transaction=False)
             for job in jobs:
                 fields = {"job_id": str(job.id), "job_type": job.job_type}
@@ -121,7 +124,7 @@ class RedisStreamQueue(JobQueue):
             await pipe.execute()
 
     async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
-        async with queue_errors():
+        async with channel_errors():
             pipe = self._redis.pipeline(transaction=False)
             for letter in letters:
                 pipe.xadd(
@@ -136,9 +139,9 @@ class RedisStreamQueue(JobQueue):
                 )
             await pipe.execute()
 
-    async def ensure_groups(self) -> None:
-        async with queue_errors():
-            groups = [(self.stream_of(queue), self._group) for queue in self._weights]
+    async def prepare(self) -> None:
+        async with channel_errors():
+            groups = [(self.stream_of(queue), self._group) for queue in self._served]
             for stream, group in [*groups, (self._dlq_stream, self._dlq_group)]:
                 try:
                     await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
@@ -146,54 +149,25 @@ class RedisStreamQueue(JobQueue):
                     if "BUSYGROUP" not in str(exc):
                         raise
 
-    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
-        async with queue_errors(), self._recreating_lost_groups():
-            order = self._turn()
-            deliveries: list[Delivery] = []
-            if len(order) > 1:
-                for queue in self._worth_reading(order):
-                    found = await self._read(consumer, [queue], count - len(deliveries))
-                    self._note(queue, found)
-                    deliveries += found
-                    if len(deliveries) >= count:
-                        break
-            # Nothing waiting anywhere: one read blocks on every stream at once.
-            return deliveries or await self._read(consumer, order, count, block_ms)
-        return []
-
-    def _worth_reading(self, order: list[str]) -> list[str]:
-        # A queue found empty is skipped for a moment: while another queue is busy,
-        # re-reading empty ones would cost a round trip each per batch.
-        now = time.monotonic()
-        return [
-            queue
-            for queue in order
-            if now - self._found_empty_at.get(queue, -_EMPTY_QUEUE_RECHECK) >= _EMPTY_QUEUE_RECHECK
-        ]
-
-    def _note(self, queue: str, found: list[Delivery]) -> None:
-        if found:
-            self._found_empty_at.pop(queue, None)
-        else:
-            self._found_empty_at[queue] = time.monotonic()
-
-    async def _read(
-        self, consumer: str, queues: list[str], count: int, block_ms: int | None = None
+    async def receive(
+        self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
     ) -> list[Delivery]:
         streams = {self.stream_of(queue): queue for queue in queues}
-        reply: Any = await self._redis.xreadgroup(
-            self._group, consumer, dict.fromkeys(streams, ">"), count=count, block=block_ms
-        )
-        return [
-            _delivery(message_id, fields, streams[stream.decode()])
-            for stream, entries in reply or []
-            for message_id, fields in entries
-        ]
+        async with channel_errors(), self._recreating_lost_groups():
+            reply: Any = await self._redis.xreadgroup(
+                self._group, consumer, dict.fromkeys(streams, ">"), count=count, block=block_ms
+            )
+            return [
+                _delivery(message_id, fields, streams[stream.decode()])
+                for stream, entries in reply or []
+                for message_id, fields in entries
+            ]
+        return []
 
     async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
         taken: list[Delivery] = []
-        async with queue_errors(), self._recreating_lost_groups():
-            for queue in self._weights:
+        async with channel_errors(), self._recreating_lost_groups():
+            for queue in self._served:
                 reply: Any = await self._redis.xautoclaim(
                     self.stream_of(queue),
                     self._group,
@@ -215,7 +189,7 @@ class RedisStreamQueue(JobQueue):
         for receipt in message_ids:
             queue, message_id = _from_receipt(receipt)
             by_stream.setdefault(self.stream_of(queue), []).append(message_id)
-        async with queue_errors():
+        async with channel_errors():
             pipe = self._redis.pipeline(transaction=False)
             for stream, ids in by_stream.items():
                 pipe.xack(stream, self._group, *ids)
@@ -225,7 +199,7 @@ class RedisStreamQueue(JobQueue):
     async def receive_dead(
         self, consumer: str, count: int, block_ms: int
     ) -> list[tuple[str, DeadLetter]]:
-        async with queue_errors(), self._recreating_lost_groups():
+        async with channel_errors(), self._recreating_lost_groups():
             reply: Any = await self._redis.xreadgroup(
                 self._dlq_group, consumer, {self._dlq_stream: ">"}, count=count, block=block_ms
             )
@@ -249,12 +223,12 @@ class RedisStreamQueue(JobQueue):
     async def ack_dead(self, message_ids: Sequence[str]) -> None:
         if not message_ids:
             return
-        async with queue_errors():
+        async with channel_errors():
             await self._redis.xack(self._dlq_stream, self._dlq_group, *message_ids)
 
-    async def job_ids_on_stream(self) -> set[UUID]:
+    async def job_ids_in_transit(self) -> set[UUID]:
         found: set[UUID] = set()
-        async with queue_errors():
+        async with channel_errors():
             for queue in self._queues:
                 found |= await self._job_ids_in(self.stream_of(queue))
         return found
@@ -280,8 +254,8 @@ class RedisStreamQueue(JobQueue):
             if "NOGROUP" not in str(exc):
                 raise
             # Redis lost the stream or the group (restart without persistence, FLUSHALL).
-            await self.ensure_groups()
+            await self.prepare()
 
     async def ping(self) -> None:
-        async with queue_errors():
+        async with channel_errors():
             await self._redis.ping()

@@ -1,6 +1,5 @@
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,7 +8,8 @@ from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.repair_delivery import RepairDelivery
-from taskforge_entrypoints.lifecycle import OUTAGES, sleep_unless_stopped
+from taskforge_app.runtime.outages import OUTAGES, sleep_unless_stopped
+from taskforge_app.runtime.timer import REAL_TIME, Timer
 
 log = logging.getLogger("taskforge.scheduler")
 
@@ -23,20 +23,24 @@ class SchedulerTasks:
 
 
 async def run_scheduler_loop(
-    tasks: SchedulerTasks, interval: timedelta, repair_interval: timedelta, stop: asyncio.Event
+    tasks: SchedulerTasks,
+    interval: timedelta,
+    repair_interval: timedelta,
+    stop: asyncio.Event,
+    timer: Timer = REAL_TIME,
 ) -> None:
     """Every interval promote due jobs and reap expired leases; every repair interval,
     repair what the streams lost and apply retention. Outages are logged and outlived.
     """
-    next_repair = time.monotonic() + repair_interval.total_seconds()
+    next_repair = timer.monotonic() + repair_interval.total_seconds()
     while not stop.is_set():
         await _guarded("promoting due retries", tasks.promote)
         await _guarded("reaping expired leases", tasks.reap)
-        if time.monotonic() >= next_repair:
+        if timer.monotonic() >= next_repair:
             await _guarded("repairing delivery", tasks.repair)
             await _guarded("deleting finished jobs past their retention", tasks.purge)
-            next_repair = time.monotonic() + repair_interval.total_seconds()
-        if await sleep_unless_stopped(stop, interval.total_seconds()):
+            next_repair = timer.monotonic() + repair_interval.total_seconds()
+        if await sleep_unless_stopped(stop, interval.total_seconds(), timer):
             return
 
 

@@ -1,0 +1,285 @@
+"""The worker runtime over in-memory ports and a timer the test moves: slots, leases,
+cancellation and shutdown, with no Redis, no PostgreSQL and no real waiting."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+import pytest_asyncio
+
+from taskforge_app.cancel_job import CancelJob
+from taskforge_app.claim_jobs import ClaimJobs
+from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.extend_leases import ExtendLeases
+from taskforge_app.handler_registry import HandlerRegistry
+from taskforge_app.list_jobs import GetAttempts
+from taskforge_app.record_outcomes import RecordOutcomes
+from taskforge_app.run_job import RunJob
+from taskforge_app.runtime.queue_choice import WeightedQueueChoice
+from taskforge_app.runtime.queue_reader import QueueReader
+from taskforge_app.runtime.worker_loop import WorkerLoop, WorkerOptions
+from taskforge_domain.job import Job
+from taskforge_domain.job_status import JobStatus
+from tests.unit.fakes import (
+    START,
+    FakeQueue,
+    FixedClock,
+    InMemoryJobRepository,
+    ManualTimer,
+    RecordingJobEvents,
+    settle,
+)
+
+LEASE = timedelta(seconds=30)
+GRACE = timedelta(seconds=10)
+
+
+@dataclass
+class Gates:
+    """A handler that runs until the test lets its job finish."""
+
+    started: list[UUID] = field(default_factory=list)
+    running: set[UUID] = field(default_factory=set)
+    most_at_once: int = 0
+    cancelled: list[UUID] = field(default_factory=list)
+    _open: dict[UUID, asyncio.Event] = field(default_factory=dict)
+
+    async def handler(self, job: Any) -> str:
+        self.started.append(job.id)
+        self.running.add(job.id)
+        self.most_at_once = max(self.most_at_once, len(self.running))
+        try:
+            await self._open.setdefault(job.id, asyncio.Event()).wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(job.id)
+            raise
+        finally:
+            self.running.discard(job.id)
+        return "done"
+
+    def finish(self, job_id: UUID) -> None:
+        self._open.setdefault(job_id, asyncio.Event()).set()
+
+
+@dataclass
+class Worker:
+    loop: WorkerLoop
+    stop: asyncio.Event
+    task: "asyncio.Task[None]"
+
+
+@pytest.fixture
+def timer() -> ManualTimer:
+    return ManualTimer()
+
+
+@pytest.fixture
+def gates() -> Gates:
+    return Gates()
+
+
+@pytest.fixture
+def worker_policy(policy: ExecutionPolicy) -> ExecutionPolicy:
+    return ExecutionPolicy(timeout=timedelta(hours=1), lease=LEASE, backoff=policy.backoff)
+
+
+def start_worker(
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    policy: ExecutionPolicy,
+    gates: Gates,
+    timer: ManualTimer,
+    recorded: RecordingJobEvents,
+    concurrency: int = 2,
+) -> Worker:
+    registry = HandlerRegistry()
+    registry.register("gated", gates.handler)
+    queue.blocks = True
+    loop = WorkerLoop(
+        queue,
+        QueueReader(queue, WeightedQueueChoice({"normal": 1}, timer)),
+        ClaimJobs(jobs, queue, clock, policy),
+        RunJob(registry, clock, policy),
+        RecordOutcomes(jobs, jobs, queue, queue, clock, policy, recorded),
+        ExtendLeases(jobs, clock, policy),
+        WorkerOptions(
+            consumer="worker-1",
+            concurrency=concurrency,
+            batch_size=10,
+            block=timedelta(seconds=2),
+            lease=LEASE,
+            shutdown_grace=GRACE,
+        ),
+        timer,
+    )
+    stop = asyncio.Event()
+    return Worker(loop, stop, asyncio.create_task(loop.run(stop)))
+
+
+@pytest_asyncio.fixture
+async def worker(
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    worker_policy: ExecutionPolicy,
+    gates: Gates,
+    timer: ManualTimer,
+    recorded: RecordingJobEvents,
+) -> AsyncIterator[Worker]:
+    running = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+    yield running
+    running.stop.set()
+    for job_id in list(gates.running):
+        gates.finish(job_id)
+    await asyncio.wait_for(running.task, 5)
+
+
+def submit(jobs: InMemoryJobRepository, queue: FakeQueue, count: int) -> list[Job]:
+    submitted = [
+        Job.submit(job_id=uuid4(), job_type="gated", payload={}, max_attempts=3, now=START)
+        for _ in range(count)
+    ]
+    jobs.put(*submitted)
+    queue.deliver(*(job.id for job in submitted))
+    return submitted
+
+
+async def test_a_worker_never_runs_more_attempts_than_its_slots_and_refills_a_freed_one(
+    worker: Worker, jobs: InMemoryJobRepository, queue: FakeQueue, gates: Gates
+) -> None:
+    submitted = submit(jobs, queue, 5)
+    await settle()
+
+    assert len(gates.started) == 2
+    assert worker.loop.in_flight == 2
+    assert len(queue.inbox) == 3, "a full worker reads nothing it cannot start"
+
+    gates.finish(gates.started[0])
+    await settle()
+
+    assert len(gates.started) == 3
+    for job_id in [job.id for job in submitted]:
+        gates.finish(job_id)
+        await settle()
+    assert {jobs.jobs[job.id].status for job in submitted} == {JobStatus.COMPLETED}
+    assert gates.most_at_once == 2
+    assert worker.loop.in_flight == 0
+    assert not queue.unacked
+
+
+async def test_leases_are_renewed_every_third_of_the_lease_while_the_handler_runs(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    timer: ManualTimer,
+    gates: Gates,
+) -> None:
+    [job] = submit(jobs, queue, 1)
+    await settle()
+    first_lease = jobs.jobs[job.id].lease_expires_at
+
+    clock.advance(timedelta(seconds=10))
+    await timer.advance(LEASE.total_seconds() / 3)
+
+    assert jobs.jobs[job.id].lease_expires_at == START + timedelta(seconds=10) + LEASE
+    assert first_lease == START + LEASE
+    assert gates.running == {job.id}
+
+
+async def test_an_attempt_whose_lease_was_taken_is_cancelled_and_writes_nothing(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    timer: ManualTimer,
+    gates: Gates,
+    backoff: Any,
+) -> None:
+    [job] = submit(jobs, queue, 1)
+    await settle()
+    # The reaper decided the attempt was lost and the job already runs again elsewhere.
+    lost = jobs.jobs[job.id].fail("lease expired", START, backoff)
+    elsewhere = lost.enqueue(START).start(START, LEASE, worker="worker-2")
+    jobs.put(elsewhere)
+
+    await timer.advance(LEASE.total_seconds() / 3)
+
+    assert gates.cancelled == [job.id]
+    assert jobs.jobs[job.id] == elsewhere
+    assert worker.loop.in_flight == 0
+
+
+async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    timer: ManualTimer,
+    gates: Gates,
+    recorded: RecordingJobEvents,
+) -> None:
+    [job] = submit(jobs, queue, 1)
+    await settle()
+
+    await CancelJob(jobs, clock)(job.id)
+    await timer.advance(LEASE.total_seconds() / 3)
+
+    assert gates.cancelled == [job.id]
+    assert jobs.jobs[job.id].status is JobStatus.CANCELLED
+    assert [a.outcome for a in await GetAttempts(jobs)(job.id)] == ["cancelled"]
+    assert [j.status for j in recorded.finished_jobs] == [JobStatus.CANCELLED]
+
+
+async def test_on_stop_running_attempts_get_the_grace_then_are_cancelled_and_released(
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    worker_policy: ExecutionPolicy,
+    gates: Gates,
+    timer: ManualTimer,
+    recorded: RecordingJobEvents,
+) -> None:
+    worker = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+    finishing, hanging = submit(jobs, queue, 2)
+    await settle()
+
+    worker.stop.set()
+    await settle()
+    assert not worker.task.done(), "the worker waits for its attempts"
+    gates.finish(finishing.id)
+    await timer.advance(GRACE.total_seconds() - 1)
+    assert not worker.task.done()
+    assert jobs.jobs[finishing.id].status is JobStatus.COMPLETED
+
+    await timer.advance(1)
+    await asyncio.wait_for(worker.task, 5)
+
+    assert gates.cancelled == [hanging.id]
+    released = jobs.jobs[hanging.id]
+    assert released.status is JobStatus.RUNNING
+    assert released.lease_expires_at is not None
+    assert released.lease_expires_at <= clock.now(), "released for the reaper to take at once"
+
+
+async def test_a_stopped_idle_worker_returns_without_waiting_for_a_message(
+    jobs: InMemoryJobRepository,
+    queue: FakeQueue,
+    clock: FixedClock,
+    worker_policy: ExecutionPolicy,
+    gates: Gates,
+    timer: ManualTimer,
+    recorded: RecordingJobEvents,
+) -> None:
+    worker = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+    await settle()
+
+    worker.stop.set()
+
+    await asyncio.wait_for(worker.task, 5)
+    assert queue.groups_ensured
