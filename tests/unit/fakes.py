@@ -1,8 +1,7 @@
 """In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +60,18 @@ def draw_highest(low: float, high: float) -> float:
     return high
 
 
+def _holds_nul(value: object) -> bool:
+    """Whether a JSON value has a NUL character in a key or a string, as jsonb refuses.
+    The six characters `\\u0000` written in a string are storable text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class InMemoryJobRepository:
     """Every store role in a dict. Each write applies the domain's own method (Job.start,
     Job.enqueue) under the same guard as PgJobRepository's statement; the contract suite
@@ -87,7 +98,7 @@ class InMemoryJobRepository:
 
     async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
         self._answer()
-        if any("\\u0000" in json.dumps(job.payload) for job in jobs):
+        if any(_holds_nul(job.payload) for job in jobs):
             raise UnstorablePayload("jsonb cannot hold \\u0000")
         stored: list[tuple[Job, bool]] = []
         for job in jobs:
@@ -273,6 +284,10 @@ class InMemoryJobRepository:
             updated_at=changed.updated_at,
         )
         self.jobs[written.id] = written
+        if written.status is not JobStatus.DEAD:
+            # Like the SQL: a job that leaves `dead` (a replay) needs a new letter if it
+            # dies again.
+            self.dead_lettered.pop(written.id, None)
         self.events.record("store.replace", [written.id])
         return written
 
