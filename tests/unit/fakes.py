@@ -319,6 +319,8 @@ class InMemoryJobRepository:
         self, status: JobStatus, finished_before: datetime, limit: int
     ) -> int:
         self._answer()
+        if not status.is_terminal:
+            raise ValueError(f"only finished jobs are deleted, not {status.value} ones")
         doomed = [
             job.id
             for job in self.jobs.values()
