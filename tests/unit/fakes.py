@@ -1,6 +1,7 @@
 """In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -346,7 +347,8 @@ class FakeQueue:
     group, and a dead-letter stream.
 
     Messages wait in `inbox` until received, then stay unacknowledged until acked;
-    every unacknowledged message counts as idle for reclaim_idle. Dead letters stay in
+    reclaim_idle takes over those received (or last taken over) at least min_idle_ms
+    ago by `monotonic`, as Redis counts a pending entry's idle time. Dead letters stay in
     `dead_letters`; the dead-letter group reads them in order, and each one it handed
     out waits in `dead_unacked` until ack_dead.
     """
@@ -362,6 +364,8 @@ class FakeQueue:
         self.arrived = asyncio.Event()
         self.blocks = False
         self.unacked: dict[str, Delivery] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._received_at: dict[str, float] = {}
         self.groups_ensured = False
         self.unavailable = False
         self.events = events if events is not None else EventLog()
@@ -428,17 +432,27 @@ class FakeQueue:
             ]
         self.inbox = [d for d in self.inbox if d not in taken]
         self.unacked.update((delivery.message_id, delivery) for delivery in taken)
+        self._received_at.update((delivery.message_id, self.monotonic()) for delivery in taken)
         return taken
 
     async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
         self._answer()
-        return list(self.unacked.values())[:count]
+        now = self.monotonic()
+        idle = [
+            delivery
+            for message_id, delivery in self.unacked.items()
+            if (now - self._received_at.get(message_id, now)) * 1000 >= min_idle_ms
+        ][:count]
+        # Taken over: idle again from now, like XAUTOCLAIM.
+        self._received_at.update((delivery.message_id, now) for delivery in idle)
+        return idle
 
     async def ack(self, message_ids: Sequence[str]) -> None:
         self._answer()
         self.acked.extend(message_ids)
         for message_id in message_ids:
             self.unacked.pop(message_id, None)
+            self._received_at.pop(message_id, None)
         self.inbox = [d for d in self.inbox if d.message_id not in set(message_ids)]
         self.events.record("queue.ack", message_ids)
 
