@@ -152,6 +152,21 @@ class RedisStreamChannel(
     async def receive(
         self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
     ) -> list[Delivery]:
+        if len(queues) > 1:
+            # XREADGROUP's COUNT holds per stream: reading several at once could return
+            # up to count from each. Read them one by one, in order, without waiting.
+            found: list[Delivery] = []
+            for queue in queues:
+                found += await self._read(consumer, [queue], count - len(found), None)
+                if len(found) >= count:
+                    return found
+            if found or block_ms is None:
+                return found
+        return await self._read(consumer, queues, count, block_ms)
+
+    async def _read(
+        self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
+    ) -> list[Delivery]:
         streams = {self.stream_of(queue): queue for queue in queues}
         async with channel_errors(), self._recreating_lost_groups():
             reply: Any = await self._redis.xreadgroup(

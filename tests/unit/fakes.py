@@ -1,8 +1,8 @@
 """In-memory stand-ins for the ports: they satisfy the Protocols by shape, not by inheritance."""
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +61,18 @@ def draw_highest(low: float, high: float) -> float:
     return high
 
 
+def _holds_nul(value: object) -> bool:
+    """Whether a JSON value has a NUL character in a key or a string, as jsonb refuses.
+    The six characters `\\u0000` written in a string are storable text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class InMemoryJobRepository:
     """Every store role in a dict. Each write applies the domain's own method (Job.start,
     Job.enqueue) under the same guard as PgJobRepository's statement; the contract suite
@@ -87,7 +99,7 @@ class InMemoryJobRepository:
 
     async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
         self._answer()
-        if any("\\u0000" in json.dumps(job.payload) for job in jobs):
+        if any(_holds_nul(job.payload) for job in jobs):
             raise UnstorablePayload("jsonb cannot hold \\u0000")
         stored: list[tuple[Job, bool]] = []
         for job in jobs:
@@ -273,6 +285,10 @@ class InMemoryJobRepository:
             updated_at=changed.updated_at,
         )
         self.jobs[written.id] = written
+        if written.status is not JobStatus.DEAD:
+            # Like the SQL: a job that leaves `dead` (a replay) needs a new letter if it
+            # dies again.
+            self.dead_lettered.pop(written.id, None)
         self.events.record("store.replace", [written.id])
         return written
 
@@ -304,6 +320,8 @@ class InMemoryJobRepository:
         self, status: JobStatus, finished_before: datetime, limit: int
     ) -> int:
         self._answer()
+        if not status.is_terminal:
+            raise ValueError(f"only finished jobs are deleted, not {status.value} ones")
         doomed = [
             job.id
             for job in self.jobs.values()
@@ -329,7 +347,8 @@ class FakeQueue:
     group, and a dead-letter stream.
 
     Messages wait in `inbox` until received, then stay unacknowledged until acked;
-    every unacknowledged message counts as idle for reclaim_idle. Dead letters stay in
+    reclaim_idle takes over those received (or last taken over) at least min_idle_ms
+    ago by `monotonic`, as Redis counts a pending entry's idle time. Dead letters stay in
     `dead_letters`; the dead-letter group reads them in order, and each one it handed
     out waits in `dead_unacked` until ack_dead.
     """
@@ -345,6 +364,8 @@ class FakeQueue:
         self.arrived = asyncio.Event()
         self.blocks = False
         self.unacked: dict[str, Delivery] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._received_at: dict[str, float] = {}
         self.groups_ensured = False
         self.unavailable = False
         self.events = events if events is not None else EventLog()
@@ -411,17 +432,27 @@ class FakeQueue:
             ]
         self.inbox = [d for d in self.inbox if d not in taken]
         self.unacked.update((delivery.message_id, delivery) for delivery in taken)
+        self._received_at.update((delivery.message_id, self.monotonic()) for delivery in taken)
         return taken
 
     async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
         self._answer()
-        return list(self.unacked.values())[:count]
+        now = self.monotonic()
+        idle = [
+            delivery
+            for message_id, delivery in self.unacked.items()
+            if (now - self._received_at.get(message_id, now)) * 1000 >= min_idle_ms
+        ][:count]
+        # Taken over: idle again from now, like XAUTOCLAIM.
+        self._received_at.update((delivery.message_id, now) for delivery in idle)
+        return idle
 
     async def ack(self, message_ids: Sequence[str]) -> None:
         self._answer()
         self.acked.extend(message_ids)
         for message_id in message_ids:
             self.unacked.pop(message_id, None)
+            self._received_at.pop(message_id, None)
         self.inbox = [d for d in self.inbox if d.message_id not in set(message_ids)]
         self.events.record("queue.ack", message_ids)
 
