@@ -152,25 +152,15 @@ class RedisStreamChannel(
     async def receive(
         self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
     ) -> list[Delivery]:
-        if len(queues) > 1:
-            # XREADGROUP's COUNT holds per stream: reading several at once could return
-            # up to count from each. Read them one by one, in order, without waiting.
-            found: list[Delivery] = []
-            for queue in queues:
-                found += await self._read(consumer, [queue], count - len(found), None)
-                if len(found) >= count:
-                    return found
-            if found or block_ms is None:
-                return found
-        return await self._read(consumer, queues, count, block_ms)
-
-    async def _read(
-        self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
-    ) -> list[Delivery]:
-        streams = {self.stream_of(queue): queue for queue in queues}
+        # XREADGROUP's COUNT holds per stream, so one read of several streams shares count
+        # out between them (the first ones in the order, when there are more streams than
+        # count): never more than count in all, in one round trip.
+        sharing = list(queues)[: max(count, 1)]
+        streams = {self.stream_of(queue): queue for queue in sharing}
+        per_stream = max(count // len(sharing), 1)
         async with channel_errors(), self._recreating_lost_groups():
             reply: Any = await self._redis.xreadgroup(
-                self._group, consumer, dict.fromkeys(streams, ">"), count=count, block=block_ms
+                self._group, consumer, dict.fromkeys(streams, ">"), count=per_stream, block=block_ms
             )
             return [
                 _delivery(message_id, fields, streams[stream.decode()])

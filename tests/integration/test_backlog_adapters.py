@@ -99,7 +99,7 @@ async def test_in_flight_are_messages_delivered_and_not_yet_acknowledged_per_que
     await queue.prepare()
     normal = [new_job(NOW) for _ in range(3)]
     await queue.publish([*normal, new_job(NOW, queue="high")])
-    delivered = await queue.receive("worker-1", ["high", "normal"], count=4, block_ms=100)
+    delivered = await queue.receive("worker-1", ["high", "normal"], count=8, block_ms=100)
     before_ack = await counts()
     await queue.ack([next(d.message_id for d in delivered if d.job_id == normal[0].id)])
 

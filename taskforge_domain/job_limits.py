@@ -1,0 +1,28 @@
+"""What a job's fields may hold. Every way in (REST, the CLI, the settings) reads these
+rules from here, so none of them can drift from the others."""
+
+from typing import Any
+
+JOB_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+JOB_TYPE_MAX_LENGTH = 100
+
+QUEUE_NAME_PATTERN = r"^[a-z0-9_-]{1,32}$"
+
+MAX_ATTEMPTS_LIMIT = 100
+"""The most attempts one job may be given, at submit or by a replay."""
+
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a text, or any string inside a JSON value, holds the NUL character: the
+    store's text and jsonb types cannot keep it, so such a value is refused where it
+    enters rather than failing half-way through a write."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(item) for item in value)
+    return False
