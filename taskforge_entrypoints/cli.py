@@ -6,10 +6,10 @@ import sys
 from collections.abc import Sequence
 
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_entrypoints.config.settings import ConfigError, Settings, load_settings
 from taskforge_entrypoints.ioc import MigrationError
 from taskforge_entrypoints.lifecycle import run_event_loop
 from taskforge_entrypoints.logging_setup import configure_logging
-from taskforge_entrypoints.settings import ConfigError, Settings, load_settings
 from taskforge_entrypoints.worker.handler_modules import HandlerModuleError
 
 # Failures an operator fixes outside Taskforge: one line, no traceback.

@@ -54,7 +54,7 @@ from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_domain.backoff import FullJitterBackoff
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.config.settings import Settings
 
 _PROMOTE_BATCH = 500
 

@@ -1,7 +1,7 @@
 import argparse
 
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.config.settings import Settings
 
 
 async def migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.go_duration import parse_go_duration
+from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.job_cursor import decode_cursor
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
 

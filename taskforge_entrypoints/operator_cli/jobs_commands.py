@@ -12,6 +12,7 @@ from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_domain.errors import InvalidTransition
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.job_cursor import encode_cursor
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode
 from taskforge_entrypoints.operator_cli.json_output import (
@@ -21,7 +22,6 @@ from taskforge_entrypoints.operator_cli.json_output import (
 )
 from taskforge_entrypoints.operator_cli.tables import job_details, job_with_attempts, jobs_table
 from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut
-from taskforge_entrypoints.settings import Settings
 
 
 async def list_jobs(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:

@@ -14,9 +14,9 @@ from taskforge_app.job_changes import JobBusy
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
 from taskforge_domain.errors import JobNotFound
 from taskforge_entrypoints import ioc
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.operator_cli import dlq_commands, jobs_commands
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
-from taskforge_entrypoints.settings import Settings
 
 Command = Callable[[AsyncContainer, argparse.Namespace], Awaitable[ExitCode]]
 

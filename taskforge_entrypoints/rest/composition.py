@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from taskforge_app.ports import JobRepository
 from taskforge_entrypoints import ioc
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
 from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
@@ -20,7 +21,6 @@ from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
-from taskforge_entrypoints.settings import Settings
 
 
 async def wait_for_migrations(settings: Settings) -> bool:

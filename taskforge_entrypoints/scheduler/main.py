@@ -8,9 +8,9 @@ from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_entrypoints import ioc
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
 from taskforge_entrypoints.scheduler.scheduler_loop import SchedulerTasks, run_scheduler_loop
-from taskforge_entrypoints.settings import Settings
 
 log = logging.getLogger("taskforge.scheduler")
 
