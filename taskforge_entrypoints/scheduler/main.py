@@ -9,7 +9,7 @@ from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
+from taskforge_entrypoints.process.lifecycle import stop_on_signals, until_available
 from taskforge_entrypoints.scheduler.scheduler_loop import SchedulerTasks, run_scheduler_loop
 
 log = logging.getLogger("taskforge.scheduler")

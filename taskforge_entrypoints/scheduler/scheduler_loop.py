@@ -9,7 +9,7 @@ from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.repair_delivery import RepairDelivery
-from taskforge_entrypoints.lifecycle import OUTAGES, sleep_unless_stopped
+from taskforge_entrypoints.process.lifecycle import OUTAGES, sleep_unless_stopped
 
 log = logging.getLogger("taskforge.scheduler")
 

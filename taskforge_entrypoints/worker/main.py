@@ -12,8 +12,8 @@ from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.lifecycle import stop_on_signals, until_available
-from taskforge_entrypoints.metrics_server import serving_metrics
+from taskforge_entrypoints.process.lifecycle import stop_on_signals, until_available
+from taskforge_entrypoints.process.metrics_server import serving_metrics
 from taskforge_entrypoints.scheduler.main import run_scheduler
 from taskforge_entrypoints.worker.handler_modules import import_handler_modules
 from taskforge_entrypoints.worker.worker_loop import WorkerLoop, WorkerOptions

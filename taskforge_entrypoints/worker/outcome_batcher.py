@@ -3,7 +3,7 @@ import logging
 
 from taskforge_app.claim_jobs import Claimed
 from taskforge_app.record_outcomes import RecordOutcomes
-from taskforge_entrypoints.lifecycle import until_available
+from taskforge_entrypoints.process.lifecycle import until_available
 
 log = logging.getLogger("taskforge.worker")
 

@@ -13,7 +13,7 @@ from taskforge_app.ports import Delivery, JobQueue
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.lifecycle import OUTAGES, sleep_unless_stopped, until_available
+from taskforge_entrypoints.process.lifecycle import OUTAGES, sleep_unless_stopped, until_available
 from taskforge_entrypoints.worker.outcome_batcher import OutcomeBatcher
 
 log = logging.getLogger("taskforge.worker")
