@@ -10,8 +10,8 @@ from uuid import UUID
 
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.go_duration import parse_go_duration
-from taskforge_entrypoints.job_cursor import decode_cursor
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
+from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
 MAX_ATTEMPTS = 100
 DEFAULT_LIST_LIMIT = 50

@@ -21,7 +21,8 @@ from taskforge_entrypoints.operator_cli.json_output import (
 )
 from taskforge_entrypoints.operator_cli.progress import ProgressBar
 from taskforge_entrypoints.operator_cli.tables import dead_jobs_table, dead_letter_line
-from taskforge_entrypoints.rest.schemas import JobOut, ReplayOut
+from taskforge_entrypoints.presentation.job_json import JobOut
+from taskforge_entrypoints.presentation.replay_json import ReplayOut
 
 
 def _dead_jobs(args: argparse.Namespace) -> JobQuery:

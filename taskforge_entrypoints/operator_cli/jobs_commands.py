@@ -13,7 +13,6 @@ from taskforge_domain.errors import InvalidTransition
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.job_cursor import encode_cursor
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode
 from taskforge_entrypoints.operator_cli.json_output import (
     JobDetailJson,
@@ -21,7 +20,8 @@ from taskforge_entrypoints.operator_cli.json_output import (
     print_json,
 )
 from taskforge_entrypoints.operator_cli.tables import job_details, job_with_attempts, jobs_table
-from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut
+from taskforge_entrypoints.presentation.job_cursor import encode_cursor
+from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 
 
 async def list_jobs(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:

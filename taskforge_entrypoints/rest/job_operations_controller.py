@@ -12,10 +12,11 @@ from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.job_cursor import encode_cursor
+from taskforge_entrypoints.presentation.job_cursor import encode_cursor
+from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 from taskforge_entrypoints.rest.errors import InvalidQuery, problem_spec
 from taskforge_entrypoints.rest.job_pages import decode_cursor, next_link
-from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut, JobPage
+from taskforge_entrypoints.rest.schemas import JobPage
 
 MAX_PAGE = 500
 

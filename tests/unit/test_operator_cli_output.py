@@ -11,7 +11,6 @@ import pytest
 
 from taskforge_app.ports import Attempt
 from taskforge_domain.job import Job
-from taskforge_entrypoints.job_cursor import decode_cursor, encode_cursor
 from taskforge_entrypoints.operator_cli.arguments import add_operator_commands
 from taskforge_entrypoints.operator_cli.json_output import print_json
 from taskforge_entrypoints.operator_cli.progress import ProgressBar, render_bar
@@ -24,7 +23,8 @@ from taskforge_entrypoints.operator_cli.tables import (
     truncate,
     when,
 )
-from taskforge_entrypoints.rest.schemas import JobOut
+from taskforge_entrypoints.presentation.job_cursor import decode_cursor, encode_cursor
+from taskforge_entrypoints.presentation.job_json import JobOut
 from tests.unit.fakes import START
 
 PLUS_TWO = timezone(timedelta(hours=2))
