@@ -90,7 +90,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return bench(args)
     elif args.command == "migrate":
-        from taskforge_entrypoints.migrate_command import migrate
+        from taskforge_entrypoints.operator_cli.migrate_command import migrate
 
         return asyncio.run(migrate(settings, args))
     elif args.command in ("jobs", "dlq"):

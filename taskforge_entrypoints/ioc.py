@@ -2,6 +2,7 @@
 
 import random
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
@@ -58,7 +59,7 @@ from taskforge_entrypoints.config.settings import Settings
 
 _PROMOTE_BATCH = 500
 
-__all__ = ["MigrationError", "Migrator", "apply_migrations", "make_container", "open_migrations"]
+__all__ = ["MigrationError", "Migrator", "apply_migrations", "make_container", "migrations"]
 
 
 class InfrastructureProvider(Provider):
@@ -204,6 +205,11 @@ async def apply_migrations(settings: Settings) -> list[int]:
     return await migrate_up(settings.database_url, settings.postgres_migration_path)
 
 
-async def open_migrations(settings: Settings) -> tuple[asyncpg.Connection, Migrator]:
+@asynccontextmanager
+async def migrations(settings: Settings) -> AsyncIterator[Migrator]:
+    """The migrator of the configured database; its connection closes when the block ends."""
     conn, migrator = await open_migrator(settings.database_url, settings.postgres_migration_path)
-    return conn, migrator
+    try:
+        yield migrator
+    finally:
+        await conn.close()
