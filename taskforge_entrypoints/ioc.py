@@ -59,7 +59,25 @@ from taskforge_entrypoints.config.settings import Settings
 
 _PROMOTE_BATCH = 500
 
-__all__ = ["MigrationError", "Migrator", "apply_migrations", "make_container", "migrations"]
+__all__ = [
+    "STORE_NOT_MIGRATED",
+    "STORE_REFUSED",
+    "MigrationError",
+    "Migrator",
+    "apply_migrations",
+    "make_container",
+    "migrations",
+]
+
+# Driver errors no adapter translates, because they are not outages to wait out: the
+# pool's first connection refused (no such database, authentication failed), and a
+# database that was never migrated. Named here so commands can explain them to an
+# operator without importing the driver themselves.
+STORE_REFUSED: tuple[type[Exception], ...] = (
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+)
+STORE_NOT_MIGRATED: tuple[type[Exception], ...] = (asyncpg.UndefinedTableError,)
 
 
 class InfrastructureProvider(Provider):

@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from dishka import AsyncContainer
 
 from taskforge_app.job_changes import JobBusy
@@ -31,13 +30,10 @@ COMMANDS: dict[tuple[str, str], Command] = {
 }
 
 # The adapters report a lost service as StoreUnavailable or QueueUnavailable; only
-# the first connection of the PostgreSQL pool fails with the driver's own errors.
+# the first connection of the PostgreSQL pool fails with the driver's own errors,
+# which the composition root names (ioc.STORE_REFUSED) so this module needs no driver.
 _UNAVAILABLE = (StoreUnavailable, QueueUnavailable)
 _UNREACHABLE = (OSError, TimeoutError)
-_REFUSED_BY_POSTGRES = (
-    asyncpg.InvalidCatalogNameError,
-    asyncpg.InvalidAuthorizationSpecificationError,
-)
 
 
 def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,9 +57,9 @@ def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(
             name, f"PostgreSQL unavailable: {type(exc).__name__}: {exc}", ExitCode.UNAVAILABLE
         )
-    except _REFUSED_BY_POSTGRES as exc:
+    except ioc.STORE_REFUSED as exc:
         return _fail(name, f"PostgreSQL refused the connection: {exc}", ExitCode.UNAVAILABLE)
-    except asyncpg.UndefinedTableError as exc:
+    except ioc.STORE_NOT_MIGRATED as exc:
         return _fail(
             name,
             f"{exc}: the database is not migrated, run `taskforge migrate up`",

@@ -11,12 +11,13 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
 import redis.asyncio as aioredis
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, Services
 from tests.e2e.conftest import MAX_ATTEMPTS
 from tests.e2e.processes import free_port, taskforge, wait_for_status
 
@@ -352,6 +353,27 @@ async def test_unreachable_postgres_or_redis_exits_4(stack_env: dict[str, str]) 
     assert "PostgreSQL unavailable" in no_postgres.stderr
     assert no_redis.returncode == 4
     assert "Redis unavailable" in no_redis.stderr
+
+
+async def test_a_missing_or_unmigrated_database_exits_4_saying_which(
+    stack_env: dict[str, str], test_services: Services
+) -> None:
+    empty = urlsplit(await test_services.create_database()).path.lstrip("/")
+
+    no_database = taskforge("jobs", "list", env={**stack_env, "POSTGRES_DB": f"{empty}_none"})
+    not_migrated = taskforge(
+        "jobs", "show", str(uuid.uuid4()), env={**stack_env, "POSTGRES_DB": empty}
+    )
+
+    assert no_database.returncode == 4
+    assert one_line_error(no_database).startswith(
+        "taskforge jobs list: PostgreSQL refused the connection: "
+    )
+    assert f"{empty}_none" in no_database.stderr
+    assert not_migrated.returncode == 4
+    assert one_line_error(not_migrated).endswith(
+        ": the database is not migrated, run `taskforge migrate up`"
+    )
 
 
 class Follower:
