@@ -1,4 +1,4 @@
-"""Operator commands of `taskforge`: `jobs list|show|cancel|retry`, `dlq list|replay|follow`
+"""Operator commands of `taskforge`: `jobs list|show|cancel|replay`, `dlq list|replay|follow`
 and `migrate up|down|version|force`.
 
 They call the use cases straight through the composition root, configured by the same

@@ -1,4 +1,4 @@
-"""`taskforge jobs list|show|cancel|retry`."""
+"""`taskforge jobs list|show|cancel|replay`."""
 
 import argparse
 
@@ -81,12 +81,12 @@ async def cancel_job(container: AsyncContainer, args: argparse.Namespace) -> Exi
     return ExitCode.OK
 
 
-async def retry_job(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
+async def replay_job(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
     try:
         job = await (await container.get(ReplayDeadJob))(args.job_id, args.attempts)
     except InvalidTransition as exc:
         raise Conflict(
-            f"job {exc.job_id} is {exc.current}; only a dead job can be retried"
+            f"job {exc.job_id} is {exc.current}; only a dead job can be replayed"
         ) from None
     fresh = job.max_attempts - job.attempt
     await _print_job(container, args, job, f"replayed: queued again with {fresh} fresh attempt(s)")

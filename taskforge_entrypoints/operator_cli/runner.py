@@ -23,7 +23,9 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("jobs", "list"): jobs_commands.list_jobs,
     ("jobs", "show"): jobs_commands.show_job,
     ("jobs", "cancel"): jobs_commands.cancel_job,
-    ("jobs", "retry"): jobs_commands.retry_job,
+    ("jobs", "replay"): jobs_commands.replay_job,
+    # argparse reports an alias under the name typed, so the old name needs its own entry.
+    ("jobs", "retry"): jobs_commands.replay_job,
     ("dlq", "list"): dlq_commands.list_dead,
     ("dlq", "replay"): dlq_commands.replay_dead,
     ("dlq", "follow"): dlq_commands.follow_dead,
