@@ -67,7 +67,7 @@ class Services:
         return services.with_database(self.admin_url, name)
 
     def environment(self, database_url: str, **overrides: str) -> dict[str, str]:
-        """The SPEC environment variables that point a taskforge process at this database.
+        """The environment, as every taskforge process reads it, that points one at this database.
 
         Streams and groups are named after the database, so stacks on different
         databases never read each other's messages.

@@ -1,4 +1,4 @@
-"""The layering of SPEC §7 is a failing check, not a wish: lint-imports catches a breach."""
+"""The hexagon's layering is a failing check, not a wish: lint-imports catches a breach."""
 
 import shutil
 import subprocess
