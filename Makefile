@@ -8,7 +8,7 @@ COMPOSE ?= docker compose
 API ?= http://localhost:8080
 LOCAL_ENV := set -a && . ./local.env && set +a
 
-.PHONY: install services run test lint unit bench chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,18 @@ lint: install ## ruff, mypy --strict and the layering contracts
 test: install services lint ## everything CI runs
 	$(BIN)/pytest
 
-unit: install ## the fast tests that need no services
-	$(BIN)/pytest tests/unit
+# The suites are selected by marker (tests/conftest.py marks each test by its directory).
+unit: install ## the unit tests: seconds, no services
+	$(BIN)/pytest -m unit
+
+test-fast: install services ## the unit tests and the port contract suites
+	$(BIN)/pytest -m "unit or contract"
+
+test-e2e: install services ## real taskforge processes driven over HTTP and the command line
+	$(BIN)/pytest -m e2e
+
+test-faults: install services ## crashes and outages on a private PostgreSQL and Redis
+	$(BIN)/pytest -m faults
 
 bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BENCH_ARGS="--help"
 	$(BIN)/taskforge bench $(BENCH_ARGS)

@@ -6,10 +6,10 @@ import sys
 from collections.abc import Sequence
 
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_entrypoints.config.settings import ConfigError, Settings, load_settings
 from taskforge_entrypoints.ioc import MigrationError
-from taskforge_entrypoints.lifecycle import run_event_loop
-from taskforge_entrypoints.logging_setup import configure_logging
-from taskforge_entrypoints.settings import ConfigError, Settings, load_settings
+from taskforge_entrypoints.process.lifecycle import run_event_loop
+from taskforge_entrypoints.process.logging_setup import configure_logging
 from taskforge_entrypoints.worker.handler_modules import HandlerModuleError
 
 # Failures an operator fixes outside Taskforge: one line, no traceback.
@@ -82,7 +82,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         run_event_loop(run_scheduler(settings))
     elif args.command == "run":
-        from taskforge_entrypoints.run_all import run_all
+        from taskforge_entrypoints.process.run_all import run_all
 
         return run_all()
     elif args.command == "bench":
@@ -90,7 +90,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return bench(args)
     elif args.command == "migrate":
-        from taskforge_entrypoints.migrate_command import migrate
+        from taskforge_entrypoints.operator_cli.migrate_command import migrate
 
         return asyncio.run(migrate(settings, args))
     elif args.command in ("jobs", "dlq"):

@@ -2,6 +2,7 @@
 
 import random
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 from dishka import (
@@ -76,11 +77,29 @@ from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_domain.backoff import FullJitterBackoff
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.config.settings import Settings
 
 _PROMOTE_BATCH = 500
 
-__all__ = ["MigrationError", "Migrator", "apply_migrations", "make_container", "open_migrations"]
+__all__ = [
+    "STORE_NOT_MIGRATED",
+    "STORE_REFUSED",
+    "MigrationError",
+    "Migrator",
+    "apply_migrations",
+    "make_container",
+    "migrations",
+]
+
+# Driver errors no adapter translates, because they are not outages to wait out: the
+# pool's first connection refused (no such database, authentication failed), and a
+# database that was never migrated. Named here so commands can explain them to an
+# operator without importing the driver themselves.
+STORE_REFUSED: tuple[type[Exception], ...] = (
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+)
+STORE_NOT_MIGRATED: tuple[type[Exception], ...] = (asyncpg.UndefinedTableError,)
 
 
 class InfrastructureProvider(Provider):
@@ -266,6 +285,11 @@ async def apply_migrations(settings: Settings) -> list[int]:
     return await migrate_up(settings.database_url, settings.postgres_migration_path)
 
 
-async def open_migrations(settings: Settings) -> tuple[asyncpg.Connection, Migrator]:
+@asynccontextmanager
+async def migrations(settings: Settings) -> AsyncIterator[Migrator]:
+    """The migrator of the configured database; its connection closes when the block ends."""
     conn, migrator = await open_migrator(settings.database_url, settings.postgres_migration_path)
-    return conn, migrator
+    try:
+        yield migrator
+    finally:
+        await conn.close()

@@ -14,6 +14,32 @@ from tests import services
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_URL = f"file://{PROJECT_ROOT / 'migrations'}"
+TESTS_ROOT = PROJECT_ROOT / "tests"
+
+# Each suite's directory names its marker, so `pytest -m unit` runs the tests that need no
+# service in seconds and `-m e2e` or `-m faults` runs a slow suite apart, with no decorator
+# on each test to forget. Tests at the top of tests/ belong to no suite.
+SUITE_MARKERS = {
+    "unit": "unit",
+    "contracts": "contract",
+    "integration": "integration",
+    "e2e": "e2e",
+    "faults": "faults",
+}
+
+
+def suite_marker(path: Path) -> str | None:
+    """The marker of the suite whose directory holds this test file, if any."""
+    if not path.is_relative_to(TESTS_ROOT):
+        return None
+    parts = path.relative_to(TESTS_ROOT).parts
+    return SUITE_MARKERS.get(parts[0]) if len(parts) > 1 else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if marker := suite_marker(item.path):
+            item.add_marker(marker)
 
 
 @dataclass(frozen=True)
@@ -41,7 +67,7 @@ class Services:
         return services.with_database(self.admin_url, name)
 
     def environment(self, database_url: str, **overrides: str) -> dict[str, str]:
-        """The SPEC environment variables that point a taskforge process at this database.
+        """The environment, as every taskforge process reads it, that points one at this database.
 
         Streams and groups are named after the database, so stacks on different
         databases never read each other's messages.

@@ -1,4 +1,4 @@
-"""The layering of SPEC §7 is a failing check, not a wish: lint-imports catches a breach."""
+"""The hexagon's layering is a failing check, not a wish: lint-imports catches a breach."""
 
 import shutil
 import subprocess
@@ -51,6 +51,31 @@ def test_the_project_keeps_every_contract() -> None:
             "taskforge_entrypoints/rest/health_controller.py",
             "from taskforge_adapters.system_clock import SystemClock",
             "REST never touches infrastructure",
+        ),
+        (
+            "taskforge_entrypoints/operator_cli/runner.py",
+            "import asyncpg",
+            "The operator CLI never touches infrastructure",
+        ),
+        (
+            "taskforge_entrypoints/operator_cli/dlq_commands.py",
+            "from taskforge_adapters.system_clock import SystemClock",
+            "The operator CLI never touches infrastructure",
+        ),
+        (
+            "taskforge_entrypoints/operator_cli/json_output.py",
+            "from taskforge_entrypoints.rest.schemas import JobPage",
+            "The operator CLI and REST do not import each other",
+        ),
+        (
+            "taskforge_entrypoints/rest/jobs_controller.py",
+            "from taskforge_entrypoints.operator_cli.tables import jobs_table",
+            "The operator CLI and REST do not import each other",
+        ),
+        (
+            "taskforge_entrypoints/presentation/job_json.py",
+            "import litestar",
+            "Presentation knows neither REST nor the CLI",
         ),
         ("taskforge_domain/job.py", "import redis", "Domain and use cases import no framework"),
         (

@@ -4,14 +4,15 @@ import argparse
 import math
 import os
 import socket
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.go_duration import parse_go_duration
-from taskforge_entrypoints.job_cursor import decode_cursor
+from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
+from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
 MAX_ATTEMPTS = 100
 DEFAULT_LIST_LIMIT = 50
@@ -94,9 +95,12 @@ def add_operator_commands(commands: Any) -> None:
     _add_dlq(commands)
 
 
-def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+def _command(
+    commands: Any, name: str, help_text: str, *, aliases: Sequence[str] = ()
+) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
+        aliases=list(aliases),
         help=help_text,
         description=help_text[0].upper() + help_text[1:] + ".",
         epilog=EPILOG,
@@ -112,7 +116,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_jobs(commands: Any) -> None:
-    jobs = _command(commands, "jobs", "find, inspect, cancel and retry jobs")
+    jobs = _command(commands, "jobs", "find, inspect and cancel jobs, replay dead ones")
     actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = _command(actions, "list", "list jobs, newest first, one page at a time")
@@ -147,15 +151,21 @@ def _add_jobs(commands: Any) -> None:
     cancel.add_argument("job_id", type=job_id, metavar="ID")
     _json_flag(cancel)
 
-    retry = _command(actions, "retry", "replay a dead job with a fresh budget of attempts")
-    retry.add_argument("job_id", type=job_id, metavar="ID")
-    retry.add_argument(
+    # `retry`, the command's first name, stays as an alias for the scripts that use it.
+    replay = _command(
+        actions,
+        "replay",
+        "replay a dead job with a fresh budget of attempts",
+        aliases=["retry"],
+    )
+    replay.add_argument("job_id", type=job_id, metavar="ID")
+    replay.add_argument(
         "--attempts",
         type=attempts,
         metavar="N",
         help=f"fresh attempts, 1 to {MAX_ATTEMPTS} (default SERVICE_MAX_ATTEMPTS)",
     )
-    _json_flag(retry)
+    _json_flag(replay)
 
 
 def _dead_job_filters(parser: argparse.ArgumentParser) -> None:

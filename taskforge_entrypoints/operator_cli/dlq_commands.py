@@ -12,6 +12,7 @@ from taskforge_app.list_jobs import ListJobs
 from taskforge_app.ports import DeadLetter, JobQuery
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_domain.job_status import JobStatus
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.operator_cli.exit_codes import ExitCode, Refused
 from taskforge_entrypoints.operator_cli.json_output import (
     DeadJobsJson,
@@ -20,8 +21,8 @@ from taskforge_entrypoints.operator_cli.json_output import (
 )
 from taskforge_entrypoints.operator_cli.progress import ProgressBar
 from taskforge_entrypoints.operator_cli.tables import dead_jobs_table, dead_letter_line
-from taskforge_entrypoints.rest.schemas import JobOut, ReplayOut
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.presentation.job_json import JobOut
+from taskforge_entrypoints.presentation.replay_json import ReplayOut
 
 
 def _dead_jobs(args: argparse.Namespace) -> JobQuery:

@@ -18,7 +18,7 @@ exit codes:
   2  usage error or refused: a bad option, date or cursor, a bad setting,
      or `dlq replay` without --yes or --dry-run
   3  conflict: the job's status does not allow it (cancel a finished job,
-     retry a job that is not dead)
+     replay a job that is not dead)
   4  PostgreSQL or Redis unavailable
 """
 

@@ -1,4 +1,4 @@
-"""`taskforge jobs list|show|cancel|retry`."""
+"""`taskforge jobs list|show|cancel|replay`."""
 
 import argparse
 
@@ -12,7 +12,7 @@ from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_domain.errors import InvalidTransition
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.job_cursor import encode_cursor
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode
 from taskforge_entrypoints.operator_cli.json_output import (
     JobDetailJson,
@@ -20,8 +20,8 @@ from taskforge_entrypoints.operator_cli.json_output import (
     print_json,
 )
 from taskforge_entrypoints.operator_cli.tables import job_details, job_with_attempts, jobs_table
-from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.presentation.job_cursor import encode_cursor
+from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 
 
 async def list_jobs(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
@@ -81,12 +81,12 @@ async def cancel_job(container: AsyncContainer, args: argparse.Namespace) -> Exi
     return ExitCode.OK
 
 
-async def retry_job(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
+async def replay_job(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
     try:
         job = await (await container.get(ReplayDeadJob))(args.job_id, args.attempts)
     except InvalidTransition as exc:
         raise Conflict(
-            f"job {exc.job_id} is {exc.current}; only a dead job can be retried"
+            f"job {exc.job_id} is {exc.current}; only a dead job can be replayed"
         ) from None
     fresh = job.max_attempts - job.attempt
     await _print_job(container, args, job, f"replayed: queued again with {fresh} fresh attempt(s)")

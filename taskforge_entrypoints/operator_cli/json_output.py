@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from taskforge_app.ports import DeadLetter
-from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut
+from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 
 _encoder = msgspec.json.Encoder()
 

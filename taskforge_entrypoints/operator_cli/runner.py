@@ -7,16 +7,15 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from dishka import AsyncContainer
 
 from taskforge_app.job_changes import JobBusy
 from taskforge_app.ports import QueueUnavailable, StoreUnavailable
 from taskforge_domain.errors import JobNotFound
 from taskforge_entrypoints import ioc
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.operator_cli import dlq_commands, jobs_commands
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
-from taskforge_entrypoints.settings import Settings
 
 Command = Callable[[AsyncContainer, argparse.Namespace], Awaitable[ExitCode]]
 
@@ -24,20 +23,19 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("jobs", "list"): jobs_commands.list_jobs,
     ("jobs", "show"): jobs_commands.show_job,
     ("jobs", "cancel"): jobs_commands.cancel_job,
-    ("jobs", "retry"): jobs_commands.retry_job,
+    ("jobs", "replay"): jobs_commands.replay_job,
+    # argparse reports an alias under the name typed, so the old name needs its own entry.
+    ("jobs", "retry"): jobs_commands.replay_job,
     ("dlq", "list"): dlq_commands.list_dead,
     ("dlq", "replay"): dlq_commands.replay_dead,
     ("dlq", "follow"): dlq_commands.follow_dead,
 }
 
 # The adapters report a lost service as StoreUnavailable or QueueUnavailable; only
-# the first connection of the PostgreSQL pool fails with the driver's own errors.
+# the first connection of the PostgreSQL pool fails with the driver's own errors,
+# which the composition root names (ioc.STORE_REFUSED) so this module needs no driver.
 _UNAVAILABLE = (StoreUnavailable, QueueUnavailable)
 _UNREACHABLE = (OSError, TimeoutError)
-_REFUSED_BY_POSTGRES = (
-    asyncpg.InvalidCatalogNameError,
-    asyncpg.InvalidAuthorizationSpecificationError,
-)
 
 
 def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,9 +59,9 @@ def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(
             name, f"PostgreSQL unavailable: {type(exc).__name__}: {exc}", ExitCode.UNAVAILABLE
         )
-    except _REFUSED_BY_POSTGRES as exc:
+    except ioc.STORE_REFUSED as exc:
         return _fail(name, f"PostgreSQL refused the connection: {exc}", ExitCode.UNAVAILABLE)
-    except asyncpg.UndefinedTableError as exc:
+    except ioc.STORE_NOT_MIGRATED as exc:
         return _fail(
             name,
             f"{exc}: the database is not migrated, run `taskforge migrate up`",

@@ -13,7 +13,8 @@ from prometheus_client import CollectorRegistry
 from taskforge_app.ports import JobLookup
 from taskforge_app.runtime.outages import until_available
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.lifecycle import stop_on_signals
+from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.process.lifecycle import stop_on_signals
 from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
@@ -21,7 +22,6 @@ from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
-from taskforge_entrypoints.settings import Settings
 
 
 async def wait_for_migrations(settings: Settings) -> bool:
@@ -64,7 +64,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             DishkaRouter("", route_handlers=[MetricsController]),
         ],
         middleware=[HttpMetrics(metrics)],
-        # The process's logging (taskforge_entrypoints.logging_setup) stays in charge.
+        # The process's logging (taskforge_entrypoints.process.logging_setup) stays in charge.
         logging_config=None,
         exception_handlers=exception_handlers,
         lifespan=[lifespan],

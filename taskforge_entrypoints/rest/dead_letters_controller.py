@@ -7,9 +7,10 @@ from litestar import Controller, post
 
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
+from taskforge_entrypoints.presentation.replay_json import ReplayOut
 from taskforge_entrypoints.rest.errors import InvalidJob, problem_spec
 from taskforge_entrypoints.rest.jobs_controller import require_json_body
-from taskforge_entrypoints.rest.schemas import JobType, MaxAttempts, ReplayOut
+from taskforge_entrypoints.rest.schemas import JobType, MaxAttempts
 
 # A request paced for longer than this would outlive clients' and proxies' timeouts.
 MAX_REQUEST_SECONDS = 60

@@ -5,6 +5,8 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, post
 
 from taskforge_app.submit_jobs import NewJob, SubmitJobs, Submitted
+from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.rest.errors import InvalidJob, problem_body, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.jobs_controller import require_json_body
@@ -13,9 +15,7 @@ from taskforge_entrypoints.rest.schemas import (
     JobBatchCreate,
     JobBatchItem,
     JobBatchOut,
-    JobOut,
 )
-from taskforge_entrypoints.settings import Settings
 
 _NUL = b"\\u0000"
 

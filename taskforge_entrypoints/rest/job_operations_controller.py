@@ -11,17 +11,23 @@ from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.job_cursor import encode_cursor
+from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.presentation.job_cursor import encode_cursor
+from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 from taskforge_entrypoints.rest.errors import InvalidQuery, problem_spec
 from taskforge_entrypoints.rest.job_pages import decode_cursor, next_link
-from taskforge_entrypoints.rest.schemas import AttemptOut, JobOut, JobPage
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.rest.schemas import JobPage
 
 MAX_PAGE = 500
 
 _NOT_FOUND = {404: problem_spec("No job with this id")}
 _CONFLICT = {409: problem_spec("The job's status does not allow it")}
 _INVALID = {422: problem_spec("A query parameter is not valid")}
+_REPLAY_RESPONSES = {**_NOT_FOUND, **_CONFLICT, **_INVALID}
+_REPLAY_DESCRIPTION = (
+    "Queues the dead job again with a fresh budget of `attempts` (default "
+    "SERVICE_MAX_ATTEMPTS); its attempt history and numbering stay. Not dead: 409."
+)
 
 
 class JobOperationsController(Controller):
@@ -115,16 +121,13 @@ class JobOperationsController(Controller):
         return JobOut.of(await cancel_job(job_id), settings.http_base_url)
 
     @post(
-        "/{job_id:uuid}/retry",
+        "/{job_id:uuid}/replay",
         status_code=200,
         summary="Replay a dead job",
-        description=(
-            "Queues the dead job again with a fresh budget of `attempts` (default "
-            "SERVICE_MAX_ATTEMPTS); its attempt history and numbering stay. Not dead: 409."
-        ),
-        responses={**_NOT_FOUND, **_CONFLICT, **_INVALID},
+        description=_REPLAY_DESCRIPTION,
+        responses=_REPLAY_RESPONSES,
     )
-    async def retry(
+    async def replay(
         self,
         job_id: UUID,
         replay_dead_job: FromDishka[ReplayDeadJob],
@@ -132,6 +135,19 @@ class JobOperationsController(Controller):
         attempts: Annotated[int | None, Parameter(ge=1, le=100)] = None,
     ) -> JobOut:
         return JobOut.of(await replay_dead_job(job_id, attempts), settings.http_base_url)
+
+    # The route's first name: `retrying` is the automatic retry, so the operator's action is
+    # now called a replay. Clients written against /retry keep working, and so does a client
+    # generated from the old schema, whose method name is this operationId.
+    replay_by_old_name = post(
+        "/{job_id:uuid}/retry",
+        operation_id="V1JobsJobIdRetryRetry",
+        status_code=200,
+        summary="Replay a dead job (the old path of /replay)",
+        description=_REPLAY_DESCRIPTION + " Deprecated: the same as `/replay`.",
+        responses=_REPLAY_RESPONSES,
+        deprecated=True,
+    )(replay.fn)
 
     @get("/{job_id:uuid}/attempts", summary="A job's finished attempts", responses=_NOT_FOUND)
     async def attempts(

@@ -5,7 +5,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from taskforge_entrypoints import job_cursor
+from taskforge_entrypoints.presentation import job_cursor
 from taskforge_entrypoints.rest.errors import InvalidCursor
 
 

@@ -8,6 +8,8 @@ from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
 from taskforge_app.submit_job import SubmitJob
+from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.rest.errors import (
     EmptyBody,
     InvalidIdempotencyKey,
@@ -15,8 +17,7 @@ from taskforge_entrypoints.rest.errors import (
     problem_spec,
 )
 from taskforge_entrypoints.rest.job_requests import new_job
-from taskforge_entrypoints.rest.schemas import JobCreate, JobOut
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.rest.schemas import JobCreate
 
 _MAX_KEY_LENGTH = 255
 

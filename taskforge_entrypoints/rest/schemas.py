@@ -1,14 +1,12 @@
-"""The shapes of the API's JSON, decoded and validated by msgspec."""
+"""The shapes of the API's JSON, decoded and validated by msgspec; a job's own shape is
+in taskforge_entrypoints.presentation, shared with the operator CLI."""
 
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 import msgspec
 
-from taskforge_app.ports import Attempt
-from taskforge_app.replay_dead_jobs import BulkReplay
-from taskforge_domain.job import Job
+from taskforge_entrypoints.presentation.job_json import JobOut
 
 JobType = Annotated[
     str,
@@ -75,54 +73,6 @@ class JobBatchCreate(msgspec.Struct, forbid_unknown_fields=True):
     ]
 
 
-class JobLinks(msgspec.Struct, frozen=True):
-    self: str
-
-
-class JobOut(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    job_type: str
-    queue: str
-    payload: dict[str, Any]
-    status: str
-    attempt: int
-    max_attempts: int
-    last_error: str | None
-    result: Any
-    idempotency_key: str | None
-    run_at: datetime
-    started_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    worker: str | None
-    cancel_requested_at: datetime | None
-    replays: int
-    links: JobLinks
-
-    @classmethod
-    def of(cls, job: Job, base_url: str) -> "JobOut":
-        return cls(
-            id=job.id,
-            job_type=job.job_type,
-            queue=job.queue,
-            payload=dict(job.payload),
-            status=job.status.value,
-            attempt=job.attempt,
-            max_attempts=job.max_attempts,
-            last_error=job.last_error,
-            result=job.result,
-            idempotency_key=job.idempotency_key,
-            run_at=job.run_at,
-            started_at=job.started_at,
-            created_at=job.created_at,
-            updated_at=job.updated_at,
-            worker=job.worker,
-            cancel_requested_at=job.cancel_requested_at,
-            replays=job.replays,
-            links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
-        )
-
-
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An RFC 9457 problem document; `code` is the stable machine-readable name."""
 
@@ -154,42 +104,6 @@ class JobBatchOut(msgspec.Struct, kw_only=True):
 class JobPage(msgspec.Struct, kw_only=True):
     jobs: list[JobOut]
     next: str | None
-
-
-class AttemptOut(msgspec.Struct, kw_only=True):
-    attempt: int
-    worker: str | None
-    started_at: datetime | None
-    finished_at: datetime
-    outcome: str
-    error: str | None
-
-    @classmethod
-    def of(cls, attempt: Attempt) -> "AttemptOut":
-        return cls(
-            attempt=attempt.attempt,
-            worker=attempt.worker,
-            started_at=attempt.started_at,
-            finished_at=attempt.finished_at,
-            outcome=attempt.outcome,
-            error=attempt.error,
-        )
-
-
-class ReplayOut(msgspec.Struct, kw_only=True):
-    dry_run: bool
-    matched: int
-    replayed: int
-    job_ids: list[UUID]
-
-    @classmethod
-    def of(cls, result: BulkReplay, *, dry_run: bool) -> "ReplayOut":
-        return cls(
-            dry_run=dry_run,
-            matched=result.matched,
-            replayed=result.replayed,
-            job_ids=result.job_ids,
-        )
 
 
 class HealthOut(msgspec.Struct, frozen=True):

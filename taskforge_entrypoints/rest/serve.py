@@ -3,8 +3,8 @@ import signal
 
 import uvicorn
 
+from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.rest.composition import create_app, wait_for_migrations
-from taskforge_entrypoints.settings import Settings
 
 
 def serve_api(settings: Settings) -> None:

@@ -10,8 +10,8 @@ from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_app.runtime.outages import until_available
 from taskforge_app.runtime.scheduler_loop import SchedulerTasks, run_scheduler_loop
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.lifecycle import stop_on_signals
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.process.lifecycle import stop_on_signals
 
 log = logging.getLogger("taskforge.scheduler")
 

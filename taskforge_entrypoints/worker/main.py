@@ -15,10 +15,10 @@ from taskforge_app.runtime.queue_choice import WeightedQueueChoice
 from taskforge_app.runtime.queue_reader import QueueReader
 from taskforge_app.runtime.worker_loop import WorkerLoop, WorkerOptions
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.lifecycle import stop_on_signals
-from taskforge_entrypoints.metrics_server import serving_metrics
+from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.process.lifecycle import stop_on_signals
+from taskforge_entrypoints.process.metrics_server import serving_metrics
 from taskforge_entrypoints.scheduler.main import run_scheduler
-from taskforge_entrypoints.settings import Settings
 from taskforge_entrypoints.worker.handler_modules import import_handler_modules
 
 log = logging.getLogger("taskforge.worker")

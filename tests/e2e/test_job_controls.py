@@ -77,9 +77,9 @@ async def test_a_dead_job_replayed_gets_a_fresh_budget_and_keeps_its_history(
     job = await submit(client, {"job_type": "fail", "max_attempts": 1})
     await wait_for_status(client, str(job["id"]))
 
-    replayed = await client.post(f"/v1/jobs/{job['id']}/retry", params={"attempts": 2})
+    replayed = await client.post(f"/v1/jobs/{job['id']}/replay", params={"attempts": 2})
     dead_again = await wait_for_status(client, str(job["id"]))
-    not_dead = await client.post(f"/v1/jobs/{uuid.uuid4()}/retry")
+    not_dead = await client.post(f"/v1/jobs/{uuid.uuid4()}/replay")
 
     assert replayed.status_code == 200
     assert replayed.json()["replays"] == 1
@@ -90,6 +90,24 @@ async def test_a_dead_job_replayed_gets_a_fresh_budget_and_keeps_its_history(
     assert [a["attempt"] for a in history] == [1, 2, 3]
     assert {a["outcome"] for a in history} == {"dead", "retrying"}
     assert not_dead.status_code == 404
+
+
+async def test_retry_is_the_deprecated_old_path_of_replay(client: httpx.AsyncClient) -> None:
+    dead = await submit(client, {"job_type": "fail", "max_attempts": 1})
+    await wait_for_status(client, str(dead["id"]))
+    completed = await submit(client, {"job_type": "ping"})
+    await wait_for_status(client, str(completed["id"]))
+
+    replayed = await client.post(f"/v1/jobs/{dead['id']}/retry", params={"attempts": 1})
+    refused = await client.post(f"/v1/jobs/{completed['id']}/retry")
+    paths = (await client.get("/docs/openapi.json")).json()["paths"]
+
+    assert replayed.status_code == 200
+    assert (replayed.json()["status"], replayed.json()["replays"]) == ("queued", 1)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "job-state-conflict"
+    assert paths["/v1/jobs/{job_id}/retry"]["post"]["deprecated"] is True
+    assert paths["/v1/jobs/{job_id}/replay"]["post"].get("deprecated", False) is False
 
 
 async def test_listing_filters_and_pages_through_every_job_once(client: httpx.AsyncClient) -> None:

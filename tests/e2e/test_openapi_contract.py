@@ -23,7 +23,13 @@ async def test_openapi_schema_and_docs_page_are_served(client: httpx.AsyncClient
     schema = (await client.get("/docs/openapi.json")).json()
     docs = await client.get("/docs")
 
-    assert {"/v1/jobs", "/v1/jobs/{job_id}", "/health", "/ready"} <= set(schema["paths"])
+    assert {
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/replay",
+        "/health",
+        "/ready",
+    } <= set(schema["paths"])
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
 

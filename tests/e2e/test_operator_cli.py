@@ -11,12 +11,13 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
 import redis.asyncio as aioredis
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, Services
 from tests.e2e.conftest import MAX_ATTEMPTS
 from tests.e2e.processes import free_port, taskforge, wait_for_status
 
@@ -175,7 +176,7 @@ async def test_jobs_cancel_cancels_a_waiting_job_and_refuses_a_finished_one(
     assert as_json["status"] == "cancelled"
 
 
-async def test_jobs_retry_replays_a_dead_job_and_refuses_one_that_is_not_dead(
+async def test_jobs_replay_replays_a_dead_job_and_refuses_one_that_is_not_dead(
     client: httpx.AsyncClient, stack_env: dict[str, str]
 ) -> None:
     dead = await submit(client, {"job_type": "fail", "max_attempts": 1})
@@ -183,10 +184,12 @@ async def test_jobs_retry_replays_a_dead_job_and_refuses_one_that_is_not_dead(
     completed = await submit(client, {"job_type": "ping"})
     await wait_for_status(client, completed)
 
-    replayed = json_of(taskforge("jobs", "retry", dead, "--attempts", "2", "--json", env=stack_env))
+    replayed = json_of(
+        taskforge("jobs", "replay", dead, "--attempts", "2", "--json", env=stack_env)
+    )
     dead_again = await wait_for_status(client, dead)
-    table = taskforge("jobs", "retry", dead, "--attempts", "1", env=stack_env)
-    refused = taskforge("jobs", "retry", completed, env=stack_env)
+    table = taskforge("jobs", "replay", dead, "--attempts", "1", env=stack_env)
+    refused = taskforge("jobs", "replay", completed, env=stack_env)
 
     assert replayed["status"] == "queued"
     assert replayed["replays"] == 1
@@ -196,13 +199,28 @@ async def test_jobs_retry_replays_a_dead_job_and_refuses_one_that_is_not_dead(
     assert table.returncode == 0, table.stderr
     assert table.stdout.startswith(f"job {dead} replayed")
     assert refused.returncode == 3
-    assert "only a dead job can be retried" in one_line_error(refused)
+    assert "only a dead job can be replayed" in one_line_error(refused)
+
+
+async def test_jobs_retry_is_the_old_name_of_jobs_replay(
+    client: httpx.AsyncClient, stack_env: dict[str, str]
+) -> None:
+    dead = await submit(client, {"job_type": "fail", "max_attempts": 1})
+    await wait_for_status(client, dead)
+
+    replayed = json_of(taskforge("jobs", "retry", dead, "--attempts", "1", "--json", env=stack_env))
+    dead_again = await wait_for_status(client, dead)
+
+    assert replayed["id"] == dead
+    assert replayed["status"] == "queued"
+    assert replayed["replays"] == 1
+    assert (dead_again["status"], dead_again["attempt"]) == ("dead", 2)
 
 
 async def test_unknown_job_ids_exit_1_with_one_line(stack_env: dict[str, str]) -> None:
     missing = str(uuid.uuid4())
 
-    for action in ("show", "cancel", "retry"):
+    for action in ("show", "cancel", "replay", "retry"):
         result = taskforge("jobs", action, missing, env=stack_env)
 
         assert result.returncode == 1, (action, result.stderr)
@@ -352,6 +370,27 @@ async def test_unreachable_postgres_or_redis_exits_4(stack_env: dict[str, str]) 
     assert "PostgreSQL unavailable" in no_postgres.stderr
     assert no_redis.returncode == 4
     assert "Redis unavailable" in no_redis.stderr
+
+
+async def test_a_missing_or_unmigrated_database_exits_4_saying_which(
+    stack_env: dict[str, str], test_services: Services
+) -> None:
+    empty = urlsplit(await test_services.create_database()).path.lstrip("/")
+
+    no_database = taskforge("jobs", "list", env={**stack_env, "POSTGRES_DB": f"{empty}_none"})
+    not_migrated = taskforge(
+        "jobs", "show", str(uuid.uuid4()), env={**stack_env, "POSTGRES_DB": empty}
+    )
+
+    assert no_database.returncode == 4
+    assert one_line_error(no_database).startswith(
+        "taskforge jobs list: PostgreSQL refused the connection: "
+    )
+    assert f"{empty}_none" in no_database.stderr
+    assert not_migrated.returncode == 4
+    assert one_line_error(not_migrated).endswith(
+        ": the database is not migrated, run `taskforge migrate up`"
+    )
 
 
 class Follower:

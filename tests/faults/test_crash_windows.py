@@ -1,4 +1,5 @@
-"""Crashes between the PostgreSQL write and the XADD that follows it (DESIGN.md 1 and 4)."""
+"""Crashes between the PostgreSQL write and the XADD that follows it: PostgreSQL is the
+record and Redis only delivers, so a job committed but never published must still run, once."""
 
 import uuid
 

@@ -31,7 +31,9 @@ PENDING, SCHEDULED, QUEUED = JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.Q
 RUNNING, RETRYING = JobStatus.RUNNING, JobStatus.RETRYING
 COMPLETED, DEAD, CANCELLED = JobStatus.COMPLETED, JobStatus.DEAD, JobStatus.CANCELLED
 
-SPEC_TRANSITIONS = {
+# The lifecycle as the README's "Job lifecycle" section draws it, written out apart from
+# the domain's own table so that the test compares two independent statements of it.
+DRAWN_TRANSITIONS = {
     PENDING: {QUEUED, RUNNING, CANCELLED},
     SCHEDULED: {QUEUED, CANCELLED},
     QUEUED: {RUNNING, CANCELLED},
@@ -51,7 +53,7 @@ BACKOFF = FullJitterBackoff(
 
 
 def move_to(source: JobStatus, target: JobStatus) -> Callable[[Job], Job]:
-    """The operation that takes a job in `source` to `target`, when the spec allows it."""
+    """The operation that takes a job in `source` to `target`, when the lifecycle allows it."""
     if target is QUEUED and source is DEAD:
         return lambda job: job.replay(LATER, budget=2)
     if target is CANCELLED and source is RUNNING:
@@ -79,12 +81,12 @@ PATH_TO: dict[JobStatus, tuple[JobStatus, ...]] = {
 }
 
 REACHABLE_BY_AN_OPERATION = [QUEUED, RUNNING, COMPLETED, RETRYING, DEAD, CANCELLED]
-LEGAL = [(source, target) for source, targets in SPEC_TRANSITIONS.items() for target in targets]
+LEGAL = [(source, target) for source, targets in DRAWN_TRANSITIONS.items() for target in targets]
 ILLEGAL = [
     (source, target)
     for source in JobStatus
     for target in REACHABLE_BY_AN_OPERATION
-    if target not in SPEC_TRANSITIONS[source]
+    if target not in DRAWN_TRANSITIONS[source]
 ]
 
 
@@ -123,9 +125,9 @@ def job_in(status: JobStatus, max_attempts: int = 3) -> Job:
     return job
 
 
-def test_the_transition_table_is_the_one_the_spec_draws() -> None:
+def test_the_transition_table_is_the_one_the_readme_draws() -> None:
     assert {status: set(targets) for status, targets in ALLOWED_TRANSITIONS.items()} == (
-        SPEC_TRANSITIONS
+        DRAWN_TRANSITIONS
     )
 
 
@@ -461,7 +463,7 @@ OPERATION_NAMES = sorted(OPERATIONS)
 
 def spec_allows(operation: str, source: JobStatus) -> bool:
     """Whether the spec lets `operation` act on a job in `source`."""
-    allowed = SPEC_TRANSITIONS[source]
+    allowed = DRAWN_TRANSITIONS[source]
     return {
         "enqueue": QUEUED in allowed and source is not DEAD,
         "start": RUNNING in allowed,
@@ -555,7 +557,7 @@ class JobLifecycle(RuleBasedStateMachine):
             assert after.status is before.status is RUNNING
             assert after.cancel_requested_at == self.now
         else:
-            assert after.status in SPEC_TRANSITIONS[before.status]
+            assert after.status in DRAWN_TRANSITIONS[before.status]
         if operation == "replay":
             self.replays += 1
             assert after.max_attempts == before.attempt + step.budget

@@ -13,7 +13,7 @@ import pytest
 
 from taskforge_app.job_log_context import current_job, job_context
 from taskforge_domain.job import Job
-from taskforge_entrypoints.logging_setup import JsonFormatter, configure_logging, wants_json
+from taskforge_entrypoints.process.logging_setup import JsonFormatter, configure_logging, wants_json
 from tests.unit.fakes import START
 
 LEASE = timedelta(seconds=30)

@@ -11,10 +11,11 @@ import pytest
 
 from taskforge_app.ports import Attempt
 from taskforge_domain.job import Job
-from taskforge_entrypoints.job_cursor import decode_cursor, encode_cursor
 from taskforge_entrypoints.operator_cli.arguments import add_operator_commands
+from taskforge_entrypoints.operator_cli.jobs_commands import replay_job
 from taskforge_entrypoints.operator_cli.json_output import print_json
 from taskforge_entrypoints.operator_cli.progress import ProgressBar, render_bar
+from taskforge_entrypoints.operator_cli.runner import COMMANDS
 from taskforge_entrypoints.operator_cli.tables import (
     ERROR_WIDTH,
     job_with_attempts,
@@ -24,7 +25,8 @@ from taskforge_entrypoints.operator_cli.tables import (
     truncate,
     when,
 )
-from taskforge_entrypoints.rest.schemas import JobOut
+from taskforge_entrypoints.presentation.job_cursor import decode_cursor, encode_cursor
+from taskforge_entrypoints.presentation.job_json import JobOut
 from tests.unit.fakes import START
 
 PLUS_TWO = timezone(timedelta(hours=2))
@@ -172,7 +174,8 @@ def test_dates_without_an_offset_are_utc_and_with_one_are_converted() -> None:
         ["jobs", "list", "--cursor", "nonsense"],
         ["jobs", "list", "--status", "sleeping"],
         ["jobs", "show", "not-a-uuid"],
-        ["jobs", "retry", str(uuid4()), "--attempts", "101"],
+        ["jobs", "replay", str(uuid4()), "--attempts", "101"],
+        ["jobs", "retry", str(uuid4()), "--attempts", "0"],
         ["dlq", "replay", "--rate", "0"],
         ["dlq", "follow", "--block-timeout", "2 seconds"],
         ["dlq"],
@@ -184,6 +187,18 @@ def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFix
 
     assert exited.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_jobs_retry_is_the_old_name_of_jobs_replay_and_runs_the_same_command() -> None:
+    job_id = uuid4()
+
+    replay = parse("jobs", "replay", str(job_id), "--attempts", "3", "--json")
+    retry = parse("jobs", "retry", str(job_id), "--attempts", "3", "--json")
+
+    assert (replay.job_id, replay.attempts, replay.json) == (job_id, 3, True)
+    assert (retry.job_id, retry.attempts, retry.json) == (job_id, 3, True)
+    assert COMMANDS[("jobs", replay.action)] is replay_job
+    assert COMMANDS[("jobs", retry.action)] is replay_job
 
 
 def test_follow_defaults_expand_the_consumer_name_and_wait_two_seconds() -> None:

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from taskforge_entrypoints.go_duration import parse_go_duration
-from taskforge_entrypoints.settings import ConfigError, load_settings
+from taskforge_entrypoints.config.go_duration import parse_go_duration
+from taskforge_entrypoints.config.settings import ConfigError, load_settings
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import quote
 
-from taskforge_entrypoints.go_duration import parse_go_duration
+from taskforge_entrypoints.config.go_duration import parse_go_duration
 
 T = TypeVar("T")
 

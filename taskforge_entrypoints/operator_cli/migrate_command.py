@@ -1,12 +1,13 @@
+"""`taskforge migrate up|down|version|force`: the SQL migrations, driven by an operator."""
+
 import argparse
 
 from taskforge_entrypoints import ioc
-from taskforge_entrypoints.settings import Settings
+from taskforge_entrypoints.config.settings import Settings
 
 
 async def migrate(settings: Settings, args: argparse.Namespace) -> int:
-    conn, migrator = await ioc.open_migrations(settings)
-    try:
+    async with ioc.migrations(settings) as migrator:
         if args.action == "up":
             applied = await migrator.up()
             print(f"applied: {', '.join(map(str, applied)) or 'nothing, already up to date'}")
@@ -18,6 +19,4 @@ async def migrate(settings: Settings, args: argparse.Namespace) -> int:
             print(f"version forced to {args.version}")
         version, dirty = await migrator.version()
         print(f"version: {'none' if version is None else version}{' (dirty)' if dirty else ''}")
-    finally:
-        await conn.close()
     return 0
