@@ -8,7 +8,7 @@ from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.job_context import context_of
 from taskforge_app.ports import Clock
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
-from taskforge_domain.errors import TerminalError
+from taskforge_domain.errors import RetryableError, TerminalError
 from taskforge_domain.job import Job
 
 
@@ -52,6 +52,9 @@ class RunJob:
                 result = await handler(context)
         except TerminalError as exc:
             return job.kill(describe(exc), self._clock.now())
+        except RetryableError as exc:
+            now = self._clock.now()
+            return job.fail(describe(exc), now, self._policy.backoff, retry_in=exc.retry_in)
         except TimeoutError as exc:
             timed_out = deadline.expired()
             error = f"attempt timed out after {self._timeout:g}s" if timed_out else describe(exc)

@@ -213,6 +213,52 @@ async def test_a_handler_may_return_its_payload_or_part_of_it(
     assert outcome.result == {"all": payload, "first": {"id": 1}}
 
 
+@pytest.mark.parametrize("wait", [timedelta(0), timedelta(seconds=30), timedelta(hours=24)])
+async def test_a_retryable_error_with_retry_in_retries_after_that_wait_not_the_backoff(
+    clock: FixedClock, policy: ExecutionPolicy, wait: timedelta
+) -> None:
+    async def rate_limited(job: JobContext) -> None:
+        raise RetryableError("rate limited", retry_in=wait)
+
+    run = RunJob(registry_with("fetch", rate_limited), clock, policy)
+    clock.advance(timedelta(seconds=7))
+
+    outcome = await run(claimed("fetch", max_attempts=3))
+
+    assert outcome.status is JobStatus.RETRYING
+    assert outcome.run_at == clock.now() + wait
+    assert outcome.last_error == "RetryableError: rate limited"
+    assert outcome.attempt == 1
+
+
+async def test_a_retryable_error_with_retry_in_on_the_last_attempt_is_dead(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    async def rate_limited(job: JobContext) -> None:
+        raise RetryableError("rate limited", retry_in=timedelta(seconds=30))
+
+    run = RunJob(registry_with("fetch", rate_limited), clock, policy)
+
+    outcome = await run(claimed("fetch", max_attempts=1))
+
+    assert (outcome.status, outcome.attempt) == (JobStatus.DEAD, 1)
+    assert outcome.last_error == "RetryableError: rate limited"
+
+
+async def test_a_handler_asking_for_a_wait_over_the_maximum_fails_with_the_backoff(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    async def overeager(job: JobContext) -> None:
+        raise RetryableError("come back next month", retry_in=timedelta(days=30))
+
+    outcome = await RunJob(registry_with("fetch", overeager), clock, policy)(claimed("fetch"))
+
+    assert outcome.status is JobStatus.RETRYING
+    assert outcome.run_at == clock.now() + policy.backoff.ceiling(1)
+    assert outcome.last_error is not None
+    assert outcome.last_error.startswith("ValueError: retry_in must be at most 1 day")
+
+
 @pytest.mark.parametrize("result", [None, "done", 3, 2.5, True, [1, "a"], {"nested": {"a": [1]}}])
 async def test_any_json_value_a_handler_returns_is_the_result(
     clock: FixedClock, policy: ExecutionPolicy, result: object
