@@ -245,6 +245,21 @@ async def test_a_retryable_error_with_retry_in_on_the_last_attempt_is_dead(
     assert outcome.last_error == "RetryableError: rate limited"
 
 
+async def test_a_handlers_own_timeout_that_is_retryable_keeps_its_wait(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    class UpstreamTimedOut(RetryableError, TimeoutError):
+        pass
+
+    async def fetch(job: JobContext) -> None:
+        raise UpstreamTimedOut("upstream busy", retry_in=timedelta(seconds=45))
+
+    outcome = await RunJob(registry_with("fetch", fetch), clock, policy)(claimed("fetch"))
+
+    assert outcome.run_at == clock.now() + timedelta(seconds=45)
+    assert outcome.last_error == "UpstreamTimedOut: upstream busy"
+
+
 async def test_a_handler_asking_for_a_wait_over_the_maximum_fails_with_the_backoff(
     clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
