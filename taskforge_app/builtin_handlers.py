@@ -1,28 +1,24 @@
-"""The job types every Taskforge worker serves (SPEC §3)."""
+"""The job types every Taskforge worker serves: ping, fail and dead."""
 
-import logging
 from typing import Any
 
 from taskforge_app.handler_registry import HandlerRegistry
-from taskforge_domain.errors import RetryableError, TerminalError
-from taskforge_domain.job import Job
-
-log = logging.getLogger("taskforge.handlers")
+from taskforge_app.handlers import JobContext, RetryableError, TerminalError
 
 
-async def ping(job: Job) -> dict[str, Any]:
+async def ping(job: JobContext) -> dict[str, Any]:
     message = job.payload.get("message")
-    log.info("ping job %s: %s", job.id, message)
+    job.log.info("ping: %s", message)
     if job.payload.get("fail") is True:
         raise RetryableError("ping was asked to fail (payload.fail is true)")
     return {"message": message}
 
 
-async def fail(job: Job) -> None:
+async def fail(job: JobContext) -> None:
     raise RetryableError(f"fail job {job.id} fails on every attempt (attempt {job.attempt})")
 
 
-async def dead(job: Job) -> None:
+async def dead(job: JobContext) -> None:
     raise TerminalError(f"dead job {job.id} cannot succeed")
 
 

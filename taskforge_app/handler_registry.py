@@ -1,15 +1,16 @@
 """Where job types meet the code that runs them.
 
-A handler is a plain async callable that takes the Job; what it returns (any JSON
-value) becomes the job's result. It may raise RetryableError or TerminalError.
+A handler is a plain async callable that takes a JobContext; what it returns (any
+JSON value) becomes the job's result. It may raise RetryableError or TerminalError.
+Handler authors import all of it from taskforge_app.handlers.
 """
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from taskforge_domain.job import Job
+from taskforge_app.job_context import JobContext
 
-Handler = Callable[[Job], Awaitable[Any]]
+Handler = Callable[[JobContext], Awaitable[Any]]
 
 
 class DuplicateJobType(ValueError):

@@ -5,9 +5,10 @@ import time
 
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
+from taskforge_app.job_context import context_of
 from taskforge_app.ports import Clock
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
-from taskforge_domain.errors import TerminalError
+from taskforge_domain.errors import RetryableError, TerminalError
 from taskforge_domain.job import Job
 
 
@@ -43,13 +44,17 @@ class RunJob:
             known = ", ".join(self._registry.job_types)
             error = f"unknown job_type {job.job_type!r}: no handler serves it (known: {known})"
             return job.kill(error, self._clock.now())
+        context = context_of(job)
         deadline = asyncio.timeout(self._timeout)
         started = time.perf_counter()
         try:
             async with deadline:
-                result = await handler(job)
+                result = await handler(context)
         except TerminalError as exc:
             return job.kill(describe(exc), self._clock.now())
+        except RetryableError as exc:
+            now = self._clock.now()
+            return job.fail(describe(exc), now, self._policy.backoff, retry_in=exc.retry_in)
         except TimeoutError as exc:
             timed_out = deadline.expired()
             error = f"attempt timed out after {self._timeout:g}s" if timed_out else describe(exc)

@@ -1,10 +1,26 @@
 """Errors with names: the ones handlers raise and the ones the domain refuses with."""
 
+from datetime import timedelta
 from uuid import UUID
+
+from taskforge_domain.retry_delay import checked_retry_in
 
 
 class RetryableError(Exception):
-    """Raised by a handler when the attempt failed but a later attempt may succeed."""
+    """Raised by a handler when the attempt failed but a later attempt may succeed;
+    `retry_in` sets the wait before that attempt in place of the backoff."""
+
+    # A class default, so a subclass whose __init__ skips ours still reads as "no wait".
+    _retry_in: timedelta | None = None
+
+    def __init__(self, *args: object, retry_in: timedelta | None = None) -> None:
+        super().__init__(*args)
+        # Checked here, so a bad wait fails at the handler's raise, where its author looks.
+        self._retry_in = None if retry_in is None else checked_retry_in(retry_in)
+
+    @property
+    def retry_in(self) -> timedelta | None:
+        return self._retry_in
 
 
 class TerminalError(Exception):

@@ -9,6 +9,7 @@ from uuid import UUID
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.errors import InvalidTransition
 from taskforge_domain.job_status import JobStatus
+from taskforge_domain.retry_delay import checked_retry_in
 
 JsonObject = Mapping[str, Any]
 
@@ -158,18 +159,29 @@ class Job:
             JobStatus.COMPLETED, now, result=result, last_error=None, lease_expires_at=None
         )
 
-    def fail(self, error: str, now: datetime, backoff: FullJitterBackoff) -> "Job":
-        """A failed attempt: retry later with backoff, or dead when no attempt is left;
-        cancelled instead of retried when an operator asked to cancel it meanwhile."""
+    def fail(
+        self,
+        error: str,
+        now: datetime,
+        backoff: FullJitterBackoff,
+        *,
+        retry_in: timedelta | None = None,
+    ) -> "Job":
+        """A failed attempt: retry later with backoff (or after `retry_in`, when the handler
+        said how long to wait), or dead when no attempt is left; cancelled instead of
+        retried when an operator asked to cancel it meanwhile."""
+        if retry_in is not None:
+            checked_retry_in(retry_in)
         if self.status is JobStatus.RUNNING and self.attempts_left <= 0:
             return self.kill(error, now)
         if self.status is JobStatus.RUNNING and self.cancel_requested_at is not None:
             return self._become(JobStatus.CANCELLED, now, last_error=error, lease_expires_at=None)
+        delay = backoff.delay(self.attempt) if retry_in is None else retry_in
         return self._become(
             JobStatus.RETRYING,
             now,
             last_error=error,
-            run_at=now + backoff.delay(self.attempt),
+            run_at=now + delay,
             lease_expires_at=None,
         )
 

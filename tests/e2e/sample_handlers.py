@@ -1,18 +1,28 @@
 """A user's own job types, registered without touching Taskforge (TASKFORGE_HANDLERS)."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
-from taskforge_app.handler_registry import job_handler
-from taskforge_domain.job import Job
+from taskforge_app.handlers import JobContext, RetryableError, job_handler
 
 
 @job_handler("add")
-async def add(job: Job) -> dict[str, Any]:
+async def add(job: JobContext) -> dict[str, Any]:
     return {"sum": sum(job.payload["numbers"])}
 
 
 @job_handler("wait")
-async def wait(job: Job) -> dict[str, Any]:
+async def wait(job: JobContext) -> dict[str, Any]:
     await asyncio.sleep(float(job.payload.get("seconds", 60)))
     return {"waited": job.payload.get("seconds", 60)}
+
+
+@job_handler("rate_limited")
+async def rate_limited(job: JobContext) -> dict[str, Any]:
+    """Turned away on its first attempt by an upstream that said when to come back."""
+    if job.attempt == 1:
+        wait = timedelta(seconds=float(job.payload["retry_in_seconds"]))
+        job.log.warning("rate limited; next attempt in %s", wait)
+        raise RetryableError("rate limited", retry_in=wait)
+    return {"attempt": job.attempt}

@@ -7,14 +7,12 @@ import os
 import time
 from typing import Any
 
-from taskforge_app.handler_registry import job_handler
-from taskforge_domain.errors import RetryableError
-from taskforge_domain.job import Job
+from taskforge_app.handlers import JobContext, RetryableError, job_handler
 
 _LOG = os.path.join(os.environ["TASKFORGE_FAULT_LOG_DIR"], f"{os.getpid()}.log")
 
 
-def _write(event: str, job: Job) -> None:
+def _write(event: str, job: JobContext) -> None:
     line = f"{event} {job.id} {job.attempt} {os.getpid()} {time.time():.6f}\n".encode()
     fd = os.open(_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -24,7 +22,7 @@ def _write(event: str, job: Job) -> None:
 
 
 @job_handler("record")
-async def record(job: Job) -> dict[str, Any]:
+async def record(job: JobContext) -> dict[str, Any]:
     _write("start", job)
     try:
         await asyncio.sleep(float(job.payload.get("ms", 0)) / 1000)

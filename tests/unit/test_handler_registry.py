@@ -5,21 +5,28 @@ import pytest
 from taskforge_app import builtin_handlers
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.handler_registry import DuplicateJobType, HandlerRegistry
-from taskforge_domain.errors import RetryableError, TerminalError
-from taskforge_domain.job import Job
+from taskforge_app.handlers import JobContext, RetryableError, TerminalError
 from tests.unit.fakes import START
 
 
-async def resize(job: Job) -> dict[str, int]:
+async def resize(job: JobContext) -> dict[str, int]:
     return {"width": 10}
 
 
-async def other_resize(job: Job) -> None:
+async def other_resize(job: JobContext) -> None:
     return None
 
 
-def job_of(job_type: str, payload: dict[str, object]) -> Job:
-    return Job.submit(job_id=uuid4(), job_type=job_type, payload=payload, max_attempts=3, now=START)
+def job_of(job_type: str, payload: dict[str, object]) -> JobContext:
+    return JobContext(
+        id=uuid4(),
+        job_type=job_type,
+        payload=payload,
+        attempt=1,
+        max_attempts=3,
+        queue="normal",
+        created_at=START,
+    )
 
 
 def test_the_decorator_registers_the_handler_and_leaves_it_unchanged() -> None:
@@ -36,7 +43,7 @@ def test_decorating_a_definition_registers_it() -> None:
     registry = HandlerRegistry()
 
     @registry.handler("thumbnail")
-    async def thumbnail(job: Job) -> str:
+    async def thumbnail(job: JobContext) -> str:
         return "ok"
 
     assert registry.find("thumbnail") is thumbnail

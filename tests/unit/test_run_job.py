@@ -1,5 +1,6 @@
 import asyncio
 import math
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -9,6 +10,7 @@ import pytest
 from taskforge_app.claim_jobs import Claimed, ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
+from taskforge_app.handlers import JobContext
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
@@ -122,7 +124,7 @@ async def test_an_attempt_over_the_timeout_is_cancelled_and_fails_with_a_timeout
     never = asyncio.Event()
     cancelled = asyncio.Event()
 
-    async def hang(job: Job) -> None:
+    async def hang(job: JobContext) -> None:
         try:
             await never.wait()
         except asyncio.CancelledError:
@@ -142,7 +144,7 @@ async def test_an_attempt_over_the_timeout_is_cancelled_and_fails_with_a_timeout
 async def test_a_timeout_raised_by_the_handler_itself_is_reported_as_its_own_error(
     clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
-    async def upstream_timed_out(job: Job) -> None:
+    async def upstream_timed_out(job: JobContext) -> None:
         raise TimeoutError("upstream did not answer in 2s")
 
     run = RunJob(registry_with("fetch", upstream_timed_out), clock, policy)
@@ -156,7 +158,7 @@ async def test_a_timeout_raised_by_the_handler_itself_is_reported_as_its_own_err
 async def test_an_unexpected_exception_is_a_retryable_failure(
     clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
-    async def broken(job: Job) -> None:
+    async def broken(job: JobContext) -> None:
         raise KeyError("width")
 
     outcome = await RunJob(registry_with("resize", broken), clock, policy)(claimed("resize"))
@@ -168,7 +170,7 @@ async def test_an_unexpected_exception_is_a_retryable_failure(
 async def test_an_error_without_a_message_is_described_by_its_type(
     clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
-    async def broken(job: Job) -> None:
+    async def broken(job: JobContext) -> None:
         raise RetryableError
 
     outcome = await RunJob(registry_with("resize", broken), clock, policy)(claimed("resize"))
@@ -176,11 +178,107 @@ async def test_an_error_without_a_message_is_described_by_its_type(
     assert outcome.last_error == "RetryableError"
 
 
+async def test_the_handler_receives_a_read_only_view_of_the_claimed_job(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    seen: list[JobContext] = []
+
+    async def handler(job: JobContext) -> None:
+        seen.append(job)
+
+    job = claimed("resize", {"width": 640}, max_attempts=4)
+    job = replace(job, queue="bulk", worker="worker-3")
+
+    outcome = await RunJob(registry_with("resize", handler), clock, policy)(job)
+
+    [view] = seen
+    assert type(view) is JobContext
+    assert (view.id, view.job_type, view.attempt, view.max_attempts) == (job.id, "resize", 1, 4)
+    assert (view.queue, view.created_at, view.worker) == ("bulk", job.created_at, "worker-3")
+    assert view.payload == {"width": 640}
+    assert outcome.status is JobStatus.COMPLETED
+
+
+async def test_a_handler_may_return_its_payload_or_part_of_it(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    async def echo(job: JobContext) -> object:
+        return {"all": job.payload, "first": job.payload["items"][0]}
+
+    payload = {"items": [{"id": 1}, {"id": 2}], "note": None}
+
+    outcome = await RunJob(registry_with("echo", echo), clock, policy)(claimed("echo", payload))
+
+    assert outcome.status is JobStatus.COMPLETED
+    assert outcome.result == {"all": payload, "first": {"id": 1}}
+
+
+@pytest.mark.parametrize("wait", [timedelta(0), timedelta(seconds=30), timedelta(hours=24)])
+async def test_a_retryable_error_with_retry_in_retries_after_that_wait_not_the_backoff(
+    clock: FixedClock, policy: ExecutionPolicy, wait: timedelta
+) -> None:
+    async def rate_limited(job: JobContext) -> None:
+        raise RetryableError("rate limited", retry_in=wait)
+
+    run = RunJob(registry_with("fetch", rate_limited), clock, policy)
+    clock.advance(timedelta(seconds=7))
+
+    outcome = await run(claimed("fetch", max_attempts=3))
+
+    assert outcome.status is JobStatus.RETRYING
+    assert outcome.run_at == clock.now() + wait
+    assert outcome.last_error == "RetryableError: rate limited"
+    assert outcome.attempt == 1
+
+
+async def test_a_retryable_error_with_retry_in_on_the_last_attempt_is_dead(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    async def rate_limited(job: JobContext) -> None:
+        raise RetryableError("rate limited", retry_in=timedelta(seconds=30))
+
+    run = RunJob(registry_with("fetch", rate_limited), clock, policy)
+
+    outcome = await run(claimed("fetch", max_attempts=1))
+
+    assert (outcome.status, outcome.attempt) == (JobStatus.DEAD, 1)
+    assert outcome.last_error == "RetryableError: rate limited"
+
+
+async def test_a_handlers_own_timeout_that_is_retryable_keeps_its_wait(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    class UpstreamTimedOut(RetryableError, TimeoutError):
+        pass
+
+    async def fetch(job: JobContext) -> None:
+        raise UpstreamTimedOut("upstream busy", retry_in=timedelta(seconds=45))
+
+    outcome = await RunJob(registry_with("fetch", fetch), clock, policy)(claimed("fetch"))
+
+    assert outcome.run_at == clock.now() + timedelta(seconds=45)
+    assert outcome.last_error == "UpstreamTimedOut: upstream busy"
+
+
+async def test_a_handler_asking_for_a_wait_over_the_maximum_fails_with_the_backoff(
+    clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    async def overeager(job: JobContext) -> None:
+        raise RetryableError("come back next month", retry_in=timedelta(days=30))
+
+    outcome = await RunJob(registry_with("fetch", overeager), clock, policy)(claimed("fetch"))
+
+    assert outcome.status is JobStatus.RETRYING
+    assert outcome.run_at == clock.now() + policy.backoff.ceiling(1)
+    assert outcome.last_error is not None
+    assert outcome.last_error.startswith("ValueError: retry_in must be at most 1 day")
+
+
 @pytest.mark.parametrize("result", [None, "done", 3, 2.5, True, [1, "a"], {"nested": {"a": [1]}}])
 async def test_any_json_value_a_handler_returns_is_the_result(
     clock: FixedClock, policy: ExecutionPolicy, result: object
 ) -> None:
-    async def handler(job: Job) -> object:
+    async def handler(job: JobContext) -> object:
         return result
 
     outcome = await RunJob(registry_with("echo", handler), clock, policy)(claimed("echo"))
@@ -197,7 +295,7 @@ async def test_any_json_value_a_handler_returns_is_the_result(
 async def test_a_handler_returning_a_value_that_is_not_json_dies(
     clock: FixedClock, policy: ExecutionPolicy, result: object
 ) -> None:
-    async def handler(job: Job) -> object:
+    async def handler(job: JobContext) -> object:
         return result
 
     outcome = await RunJob(registry_with("odd", handler), clock, policy)(claimed("odd"))

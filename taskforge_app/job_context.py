@@ -1,0 +1,117 @@
+"""What a handler receives: a read-only view of the attempt it runs, and a logger bound to it."""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import FrozenInstanceError
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from taskforge_app.job_log_context import JobLogger
+from taskforge_app.read_only_json import read_only
+from taskforge_domain.job import Job
+
+_handlers_log = logging.getLogger("taskforge.handlers")
+_set = object.__setattr__
+
+
+class JobContext:
+    """The job one handler call runs, as the handler may see it: its identity, its
+    read-only payload, which attempt of how many this is, and `log`, a logger whose every
+    line carries job_id, job_type, attempt and worker. It has no way to change the job:
+    the handler's return value or exception decides the outcome.
+
+    The worker builds one per attempt; handler tests build their own with keywords."""
+
+    __slots__ = (
+        "_log",
+        "_payload",
+        "_payload_as_decoded",
+        "attempt",
+        "created_at",
+        "id",
+        "job_type",
+        "max_attempts",
+        "queue",
+        "worker",
+    )
+
+    id: UUID
+    job_type: str
+    attempt: int
+    max_attempts: int
+    queue: str
+    created_at: datetime
+    worker: str | None
+    """The consumer name of the worker running the attempt, as its log lines carry it."""
+    _payload_as_decoded: Mapping[str, Any]
+    _payload: Mapping[str, Any] | None
+    _log: JobLogger | None
+
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        job_type: str,
+        payload: Mapping[str, Any],
+        attempt: int,
+        max_attempts: int,
+        queue: str,
+        created_at: datetime,
+        worker: str | None = None,
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "job_type", job_type)
+        _set(self, "attempt", attempt)
+        _set(self, "max_attempts", max_attempts)
+        _set(self, "queue", queue)
+        _set(self, "created_at", created_at)
+        _set(self, "worker", worker)
+        # Both made on first use: a handler that never reads or logs pays for neither.
+        _set(self, "_payload_as_decoded", payload)
+        _set(self, "_payload", None)
+        _set(self, "_log", None)
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        """The job's JSON payload; it and every object and array in it refuse changes."""
+        payload = self._payload
+        if payload is None:
+            payload = read_only(self._payload_as_decoded)
+            _set(self, "_payload", payload)
+        return payload
+
+    @property
+    def log(self) -> JobLogger:
+        """A logger (`taskforge.handlers`) whose records carry this attempt's job fields."""
+        log = self._log
+        if log is None:
+            log = JobLogger(_handlers_log, self)
+            _set(self, "_log", log)
+        return log
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"a JobContext is read-only: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"a JobContext is read-only: cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"JobContext(id={self.id!s}, job_type={self.job_type!r}, "
+            f"attempt={self.attempt}/{self.max_attempts}, queue={self.queue!r})"
+        )
+
+
+def context_of(job: Job) -> JobContext:
+    """The view of a claimed job its handler is given."""
+    return JobContext(
+        id=job.id,
+        job_type=job.job_type,
+        payload=job.payload,
+        attempt=job.attempt,
+        max_attempts=job.max_attempts,
+        queue=job.queue,
+        created_at=job.created_at,
+        worker=job.worker,
+    )
