@@ -195,7 +195,9 @@ class Job:
         if self.status is JobStatus.CANCELLED:
             return stored.cancelled_while_running(now)
         if self.status is JobStatus.RETRYING:
-            return stored.fail(self.last_error or "", now, backoff)
+            again = stored.fail(self.last_error or "", now, backoff)
+            # Still a retry: the wait already decided (a handler's retry_in included) stays.
+            return replace(again, run_at=self.run_at) if again.status is self.status else again
         return stored.kill(self.last_error or "", now)
 
     @property

@@ -15,7 +15,7 @@ import pytest
 from taskforge_app.handlers import JobContext
 from taskforge_app.job_context import context_of
 from taskforge_domain.job import Job
-from taskforge_entrypoints.logging_setup import JsonFormatter
+from taskforge_entrypoints.process.logging_setup import JsonFormatter
 from tests.unit.fakes import START
 
 LEASE = timedelta(seconds=30)
