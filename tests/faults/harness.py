@@ -3,6 +3,7 @@ real api, worker and scheduler processes, and the counting that proves the invar
 """
 
 import asyncio
+import math
 import signal
 import time
 import uuid
@@ -229,6 +230,17 @@ class FaultStack:
                 return
             await asyncio.sleep(0.02)
         raise AssertionError(f"attempt {attempt} of {job_id} never started\n{self.logs()}")
+
+    async def worker_running_an_attempt(self, within: float = 30) -> str:
+        """The name of a worker that runs a handler at this moment."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            in_flight = {run.pid for run in await self.started_attempts() if run.ended == math.inf}
+            for name, process in self.processes.items():
+                if name.startswith("worker") and process.popen.pid in in_flight:
+                    return name
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no worker ran an attempt within {within}s\n{self.logs()}")
 
     async def wait_for_status_count(self, status: str, at_least: int, within: float = 60) -> None:
         deadline = time.monotonic() + within

@@ -15,12 +15,10 @@ async def test_sigkill_of_workers_mid_batch_loses_nothing(stack: FaultStack, see
     stack.start_default(workers=2)
 
     accepted = await stack.submit(300, lambda _: {"ms": chance.randint(20, 300)})
-    # On a busy machine the workers may still be starting: kill only once they run jobs.
-    first = accepted[0].json()["id"]
-    await stack.wait_for_attempt_start(first, attempt=1)
     for _ in range(3):
-        await asyncio.sleep(chance.uniform(0.2, 0.8))
-        victim = chance.choice(["worker1", "worker2"])
+        # Whatever the machine's speed, each kill lands on a worker in the middle of a job.
+        victim = await stack.worker_running_an_attempt()
+        await asyncio.sleep(chance.uniform(0.0, 0.01))
         stack.kill(victim)
         stack.start(victim, "worker")
 
