@@ -8,6 +8,7 @@ from uuid import UUID
 
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.errors import InvalidTransition
+from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT
 from taskforge_domain.job_status import JobStatus
 from taskforge_domain.retry_delay import checked_retry_in
 
@@ -70,8 +71,8 @@ class Job:
         """A new job: `pending`, or `scheduled` when it may only run at a later run_at."""
         if not job_type:
             raise ValueError("job_type must not be empty")
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
+            raise ValueError(f"max_attempts must be from 1 to {MAX_ATTEMPTS_LIMIT}")
         return cls(
             id=job_id,
             job_type=job_type,
@@ -144,8 +145,8 @@ class Job:
         """Send a dead job round again with `budget` fresh attempts; its history stays."""
         if self.status is not JobStatus.DEAD:
             raise InvalidTransition(self.id, self.status.value, JobStatus.QUEUED.value)
-        if budget < 1:
-            raise ValueError("a replay needs at least one attempt")
+        if not 1 <= budget <= MAX_ATTEMPTS_LIMIT:
+            raise ValueError(f"a replay gives from 1 to {MAX_ATTEMPTS_LIMIT} attempts")
         return self._become(
             JobStatus.QUEUED,
             now,

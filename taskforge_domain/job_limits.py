@@ -1,6 +1,7 @@
 """What a job's fields may hold. Every way in (REST, the CLI, the settings) reads these
 rules from here, so none of them can drift from the others."""
 
+from collections.abc import Mapping
 from typing import Any
 
 JOB_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
@@ -21,7 +22,7 @@ def holds_nul(value: Any) -> bool:
     enters rather than failing half-way through a write."""
     if isinstance(value, str):
         return "\x00" in value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
     if isinstance(value, list | tuple):
         return any(holds_nul(item) for item in value)

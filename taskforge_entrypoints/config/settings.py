@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import quote
 
+from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 
 T = TypeVar("T")
@@ -104,6 +105,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _attempts(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_ATTEMPTS_LIMIT:
+        raise ValueError(f"must be at most {MAX_ATTEMPTS_LIMIT}")
+    return value
+
+
 def _seconds(text: str) -> timedelta:
     return timedelta(seconds=_positive_int(text))
 
@@ -164,7 +172,7 @@ def _optional_listen_address(text: str) -> tuple[str, int] | None:
     return _listen_address(text) if text.strip() else None
 
 
-_QUEUE_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+_QUEUE_NAME = re.compile(QUEUE_NAME_PATTERN)
 
 
 def _queue_names(text: str) -> tuple[str, ...]:
@@ -206,7 +214,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_base_url=env.text("HTTP_BASE_URL", "http://localhost:8080").rstrip("/"),
         http_max_body_bytes=env.get("HTTP_MAX_BODY_BYTES", "1048576", _positive_int),
         http_max_batch_body_bytes=env.get("HTTP_MAX_BATCH_BODY_BYTES", "16777216", _positive_int),
-        service_max_attempts=env.get("SERVICE_MAX_ATTEMPTS", "5", _positive_int),
+        service_max_attempts=env.get("SERVICE_MAX_ATTEMPTS", "5", _attempts),
         service_timeout=timeout,
         postgres_host=env.text("POSTGRES_HOST", "postgres"),
         postgres_port=env.get("POSTGRES_PORT", "5432", _port),

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
-MAX_ATTEMPTS = 100
+MAX_ATTEMPTS = MAX_ATTEMPTS_LIMIT
 DEFAULT_LIST_LIMIT = 50
 DEFAULT_REPLAY_LIMIT = 1000
 DEFAULT_CONSUMER = "cli-{hostname}"

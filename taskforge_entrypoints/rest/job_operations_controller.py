@@ -10,6 +10,7 @@ from taskforge_app.cancel_job import CancelJob
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
+from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, holds_nul
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_cursor import encode_cursor
@@ -68,7 +69,7 @@ class JobOperationsController(Controller):
             ("idempotency_key", idempotency_key),
             ("error", error),
         ):
-            if text is not None and "\x00" in text:
+            if text is not None and holds_nul(text):
                 raise InvalidQuery(detail=f"{name} cannot contain the NUL character")
         query = JobQuery(
             limit=limit,
@@ -132,7 +133,7 @@ class JobOperationsController(Controller):
         job_id: UUID,
         replay_dead_job: FromDishka[ReplayDeadJob],
         settings: FromDishka[Settings],
-        attempts: Annotated[int | None, Parameter(ge=1, le=100)] = None,
+        attempts: Annotated[int | None, Parameter(ge=1, le=MAX_ATTEMPTS_LIMIT)] = None,
     ) -> JobOut:
         return JobOut.of(await replay_dead_job(job_id, attempts), settings.http_base_url)
 

@@ -6,24 +6,35 @@ from typing import Annotated, Any
 
 import msgspec
 
+from taskforge_domain.job_limits import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    JOB_TYPE_MAX_LENGTH,
+    JOB_TYPE_PATTERN,
+    MAX_ATTEMPTS_LIMIT,
+    QUEUE_NAME_PATTERN,
+)
 from taskforge_entrypoints.presentation.job_json import JobOut
 
 JobType = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        max_length=JOB_TYPE_MAX_LENGTH,
+        pattern=JOB_TYPE_PATTERN,
         description="Short identifier of the handler that runs the job.",
         examples=["ping"],
     ),
 ]
 
 
-MaxAttempts = Annotated[int, msgspec.Meta(ge=1, le=100)]
+MaxAttempts = Annotated[int, msgspec.Meta(ge=1, le=MAX_ATTEMPTS_LIMIT)]
 
 IdempotencyKey = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH, pattern=IDEMPOTENCY_KEY_PATTERN
+    ),
 ]
 
 MAX_BATCH_SIZE = 1000
@@ -34,7 +45,7 @@ DelaySeconds = Annotated[float, msgspec.Meta(ge=0, le=366 * 24 * 3600)]
 QueueName = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[a-z0-9_-]{1,32}$",
+        pattern=QUEUE_NAME_PATTERN,
         description="One of the queues in QUEUES (by default high, normal, low).",
     ),
 ]

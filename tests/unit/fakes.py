@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from taskforge_app.ports import (
     UnstorablePayload,
 )
 from taskforge_domain.job import Job
+from taskforge_domain.job_limits import holds_nul
 from taskforge_domain.job_status import (
     CLAIMABLE_STATUSES,
     TIMED_STATUSES,
@@ -61,18 +62,6 @@ def draw_highest(low: float, high: float) -> float:
     return high
 
 
-def _holds_nul(value: object) -> bool:
-    """Whether a JSON value has a NUL character in a key or a string, as jsonb refuses.
-    The six characters `\\u0000` written in a string are storable text."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(item) for item in value)
-    return False
-
-
 class InMemoryJobRepository:
     """Every store role in a dict. Each write applies the domain's own method (Job.start,
     Job.enqueue) under the same guard as PgJobRepository's statement; the contract suite
@@ -99,7 +88,7 @@ class InMemoryJobRepository:
 
     async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
         self._answer()
-        if any(_holds_nul(job.payload) for job in jobs):
+        if any(holds_nul(job.payload) for job in jobs):
             raise UnstorablePayload("jsonb cannot hold \\u0000")
         stored: list[tuple[Job, bool]] = []
         for job in jobs:

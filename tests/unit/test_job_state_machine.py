@@ -348,10 +348,16 @@ def test_each_replay_is_counted() -> None:
     assert (twice.replays, twice.attempt, twice.max_attempts) == (2, 2, 3)
 
 
-@pytest.mark.parametrize("budget", [0, -1])
-def test_a_replay_without_a_single_attempt_is_refused(budget: int) -> None:
-    with pytest.raises(ValueError, match="at least one attempt"):
+@pytest.mark.parametrize("budget", [0, -1, 101])
+def test_a_replay_outside_one_to_the_attempts_limit_is_refused(budget: int) -> None:
+    with pytest.raises(ValueError, match="from 1 to 100 attempts"):
         job_in(DEAD).replay(LATER, budget)
+
+
+@pytest.mark.parametrize("max_attempts", [0, 101])
+def test_a_job_outside_one_to_the_attempts_limit_is_refused(max_attempts: int) -> None:
+    with pytest.raises(ValueError, match="max_attempts must be from 1 to 100"):
+        Job.submit(job_id=uuid4(), job_type="t", payload={}, max_attempts=max_attempts, now=START)
 
 
 @pytest.mark.parametrize(

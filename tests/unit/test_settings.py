@@ -113,6 +113,7 @@ def test_a_bracketed_ipv6_listen_address_is_understood() -> None:
         ("HTTP_BASE_URL", ""),
         ("SERVICE_MAX_ATTEMPTS", "0"),
         ("SERVICE_MAX_ATTEMPTS", "many"),
+        ("SERVICE_MAX_ATTEMPTS", "101"),
         ("SERVICE_TIMEOUT_SECONDS", "-5"),
         ("SERVICE_TIMEOUT_SECONDS", "5s"),
         ("POSTGRES_HOST", ""),
