@@ -14,7 +14,6 @@ from prometheus_client import (
 )
 from redis.asyncio import Redis
 
-from taskforge_adapters.crash_before_publish import CrashBeforePublishQueue
 from taskforge_adapters.postgres.migrations import (
     MigrationError,
     Migrator,
@@ -96,8 +95,6 @@ class InfrastructureProvider(Provider):
             queues=settings.queues,
             weights=settings.worker_queues,
         )
-        if settings.test_crash_before_publish:
-            return CrashBeforePublishQueue(queue)
         return queue
 
 
