@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from taskforge_domain.job_status import TERMINAL_STATUSES
 from tests.conftest import PROJECT_ROOT
 
-TERMINAL = frozenset({"completed", "dead"})
+TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
 CLI = "taskforge_entrypoints.cli"
 
 

@@ -16,13 +16,14 @@ import asyncpg
 import httpx
 
 from taskforge_adapters.postgres.migrations import migrate_up
+from taskforge_domain.job_status import TERMINAL_STATUSES
 from tests import services
 from tests.conftest import MIGRATIONS_URL
 from tests.e2e.processes import CLI, TaskforgeProcess, free_port, wait_until_ready
 from tests.faults.attempt_log import Execution, executions, overlapping, runs_per_attempt
 from tests.faults.private_services import PrivateRedis
 
-TERMINAL = ("completed", "dead", "cancelled")
+TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
 
 FAST_RECOVERY = {
     "SERVICE_MAX_ATTEMPTS": "5",
