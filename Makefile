@@ -47,7 +47,7 @@ test-faults: install services ## crashes and outages on a private PostgreSQL and
 	$(BIN)/pytest -m faults
 
 bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BENCH_ARGS="--help"
-	$(BIN)/taskforge bench $(BENCH_ARGS)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 chaos: install services ## random faults, many rounds; CHAOS_ARGS="--seed N --rounds N --jobs N"
 	$(BIN)/python -m tests.faults.chaos $(CHAOS_ARGS)

@@ -28,10 +28,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("scheduler", help="run the retry scheduler alone")
     commands.add_parser("run", help="api + worker + scheduler together, for local use")
-    bench = commands.add_parser("bench", help="measure throughput and latency on this machine")
-    from taskforge_entrypoints.bench.main import add_arguments
-
-    add_arguments(bench)
     migrate = commands.add_parser("migrate", help="apply or roll back the SQL migrations")
     actions = migrate.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("up", help="apply every pending migration")
@@ -85,10 +81,6 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from taskforge_entrypoints.process.run_all import run_all
 
         return run_all()
-    elif args.command == "bench":
-        from taskforge_entrypoints.bench.main import bench
-
-        return bench(args)
     elif args.command == "migrate":
         from taskforge_entrypoints.operator_cli.migrate_command import migrate
 

@@ -23,7 +23,6 @@ from prometheus_client import (
 )
 from redis.asyncio import Redis
 
-from taskforge_adapters.crash_before_publish import CrashBeforePublishQueue
 from taskforge_adapters.postgres.migrations import (
     MigrationError,
     Migrator,
@@ -150,15 +149,11 @@ class InfrastructureProvider(Provider):
         )
 
     @provide
-    def work_publisher(self, channel: RedisStreamChannel, settings: Settings) -> WorkPublisher:
-        if settings.test_crash_before_publish:
-            return CrashBeforePublishQueue(channel)
-        return channel
-
-    @provide
     def channel_roles(
         self, channel: RedisStreamChannel
-    ) -> AnyOf[WorkConsumer, MessagesInTransit, DeadLetterPublisher, DeadLetterFollower]:
+    ) -> AnyOf[
+        WorkPublisher, WorkConsumer, MessagesInTransit, DeadLetterPublisher, DeadLetterFollower
+    ]:
         return channel
 
 

@@ -44,20 +44,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @dataclass(frozen=True)
 class Services:
+    """The PostgreSQL and Redis of one run; `kind` names what the run's databases and keys
+    are for (the tests, a benchmark), so leftovers say where they came from."""
+
     admin_url: str
     redis_url: str
     run_id: str
+    kind: str = "test"
 
     @property
     def key_prefix(self) -> str:
-        return f"tftest:{self.run_id}"
+        return f"tf{self.kind}:{self.run_id}"
 
     @property
     def database_prefix(self) -> str:
-        return f"taskforge_test_{self.run_id}"
+        return f"taskforge_{self.kind}_{self.run_id}"
 
     async def create_database(self) -> str:
-        """A new, empty database of this run; the session drops it at the end."""
+        """A new, empty database of this run; drop_run_data drops it with the others."""
         name = services.unique_name(self.database_prefix)
         conn = await asyncpg.connect(self.admin_url)
         try:
@@ -92,6 +96,25 @@ class Services:
         }
         env.update(overrides)
         return env
+
+    async def drop_run_data(self) -> None:
+        """Drop every database this run created and delete every key under its prefix."""
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            names = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{self.database_prefix}_%"
+            )
+            for row in names:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+        client = aioredis.from_url(self.redis_url)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{self.key_prefix}*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
 
 
 async def _check_reachable(admin_url: str, redis_url: str) -> None:
@@ -131,26 +154,7 @@ async def test_services(service_urls: tuple[str, str]) -> AsyncIterator[Services
     await _check_reachable(admin_url, redis_url)
     found = Services(admin_url, redis_url, uuid.uuid4().hex[:8])
     yield found
-    await _drop_run_data(found)
-
-
-async def _drop_run_data(found: Services) -> None:
-    conn = await asyncpg.connect(found.admin_url)
-    try:
-        names = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{found.database_prefix}_%"
-        )
-        for row in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
-    finally:
-        await conn.close()
-    client = aioredis.from_url(found.redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{found.key_prefix}*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+    await found.drop_run_data()
 
 
 @pytest_asyncio.fixture(scope="session")

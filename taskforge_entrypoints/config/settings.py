@@ -63,7 +63,6 @@ class Settings:
     handler_modules: tuple[str, ...]
     log_level: str
     log_format: str
-    test_crash_before_publish: bool = False
 
     @property
     def database_url(self) -> str:
@@ -251,7 +250,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
-        test_crash_before_publish=env.get("TASKFORGE_TEST_CRASH_BEFORE_PUBLISH", "false", _boolean),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     unknown = sorted(set(settings.worker_queues) - set(settings.queues))

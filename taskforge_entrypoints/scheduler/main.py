@@ -1,7 +1,7 @@
 import asyncio
 import logging
 
-from dishka import AsyncContainer
+from dishka import AsyncContainer, Provider
 
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
@@ -39,9 +39,9 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
     )
 
 
-async def main(settings: Settings) -> None:
+async def main(settings: Settings, *overrides: Provider) -> None:
     stop = stop_on_signals()
-    container = ioc.make_container(settings)
+    container = ioc.make_container(settings, *overrides)
     try:
         migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
         if migrated is not None:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from taskforge_domain.job_status import TERMINAL_STATUSES
 from tests.conftest import PROJECT_ROOT
 
-TERMINAL = frozenset({"completed", "dead"})
+TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
+CLI = "taskforge_entrypoints.cli"
 
 
 def free_port() -> int:
@@ -24,14 +26,17 @@ def free_port() -> int:
 
 
 class TaskforgeProcess:
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    """`python -m <entry> <args>`; the entry is the `taskforge` command unless a test
+    wires a fault into the process (tests.faults.crash_before_publish)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], entry: str = CLI) -> None:
         self.args = args
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"taskforge-{args[0]}-", suffix=".log", delete=False
         )
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO", **env}
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "taskforge_entrypoints.cli", *args],
+            [sys.executable, "-m", entry, *args],
             cwd=PROJECT_ROOT,
             env=full_env,
             stdout=self._log,
@@ -62,7 +67,7 @@ class TaskforgeProcess:
 def taskforge(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run one `taskforge` command to its end, as an operator's shell would."""
     return subprocess.run(
-        [sys.executable, "-m", "taskforge_entrypoints.cli", *args],
+        [sys.executable, "-m", CLI, *args],
         cwd=PROJECT_ROOT,
         env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,

@@ -17,13 +17,14 @@ import asyncpg
 import httpx
 
 from taskforge_adapters.postgres.migrations import migrate_up
+from taskforge_domain.job_status import TERMINAL_STATUSES
 from tests import services
 from tests.conftest import MIGRATIONS_URL
-from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
+from tests.e2e.processes import CLI, TaskforgeProcess, free_port, wait_until_ready
 from tests.faults.attempt_log import Execution, executions, overlapping, runs_per_attempt
 from tests.faults.private_services import PrivateRedis
 
-TERMINAL = ("completed", "dead", "cancelled")
+TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
 
 FAST_RECOVERY = {
     "SERVICE_MAX_ATTEMPTS": "5",
@@ -112,9 +113,9 @@ class FaultStack:
             **extra,
         }
 
-    def start(self, name: str, *args: str, **extra: str) -> TaskforgeProcess:
+    def start(self, name: str, *args: str, entry: str = CLI, **extra: str) -> TaskforgeProcess:
         env = self.env(WORKER_CONSUMER_NAME=f"{name}-{{pid}}", **extra)
-        process = TaskforgeProcess(list(args), env)
+        process = TaskforgeProcess(list(args), env, entry)
         self.processes[name] = process
         if args[0] == "api":
             wait_until_ready(self.base_url, process)

@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from taskforge_adapters.crash_before_publish import CRASH_EXIT_CODE
+from tests.faults.crash_before_publish import CRASH_EXIT_CODE, CRASHING_ENTRY
 from tests.faults.harness import FaultStack
 
 
@@ -15,7 +15,7 @@ async def test_api_crash_between_insert_and_xadd_leaves_a_job_the_repair_deliver
 ) -> None:
     stack.start("scheduler", "scheduler")
     stack.start("worker1", "worker")
-    crashing_api = stack.start("api", "api", TASKFORGE_TEST_CRASH_BEFORE_PUBLISH="true")
+    crashing_api = stack.start("api", "api", entry=CRASHING_ENTRY)
 
     with pytest.raises(httpx.TransportError):
         await stack.submit(1, lambda _: {"ms": 10})
@@ -37,7 +37,7 @@ async def test_scheduler_crash_between_promote_and_xadd_leaves_a_job_the_repair_
 ) -> None:
     stack.start("api", "api")
     stack.start("worker1", "worker")
-    crashing = stack.start("scheduler", "scheduler", TASKFORGE_TEST_CRASH_BEFORE_PUBLISH="true")
+    crashing = stack.start("scheduler", "scheduler", entry=CRASHING_ENTRY)
 
     [response] = await stack.submit(1, lambda _: {"ms": 10, "fail_attempts": 1})
     assert crashing.wait_exit() == CRASH_EXIT_CODE

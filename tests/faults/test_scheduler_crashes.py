@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
-from taskforge_adapters.crash_before_publish import CRASH_EXIT_CODE
 from taskforge_adapters.postgres.migrations import migrate_up
 from tests.conftest import MIGRATIONS_URL
+from tests.faults.crash_before_publish import CRASH_EXIT_CODE, CRASHING_ENTRY
 from tests.faults.harness import FaultStack
 
 DELAYED_JOBS = 300
@@ -32,7 +32,7 @@ async def test_scheduler_crash_between_promoting_a_delayed_job_and_xadd_leaves_i
 ) -> None:
     stack.start("api", "api")
     stack.start("worker1", "worker")
-    crashing = stack.start("scheduler", "scheduler", TASKFORGE_TEST_CRASH_BEFORE_PUBLISH="true")
+    crashing = stack.start("scheduler", "scheduler", entry=CRASHING_ENTRY)
 
     [response] = await stack.submit(1, lambda _: {"ms": 10}, fields=lambda _: {"delay_seconds": 1})
     assert response.json()["status"] == "scheduled"

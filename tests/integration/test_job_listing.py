@@ -17,8 +17,8 @@ from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_app.ports import JobQuery
 from taskforge_domain.job_status import JobStatus
-from taskforge_entrypoints.bench.measures import SYNTHETIC_JOBS
 from tests.conftest import MIGRATIONS_URL, Services
+from tests.synthetic_jobs import SYNTHETIC_JOBS
 
 ROWS = 30_000
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -1,19 +1,26 @@
+"""Measure Taskforge on this machine: the real stack, six measurements, and their section
+of BENCHMARKS.md rewritten."""
+
 import argparse
 import asyncio
 import datetime
 import os
 import random
 import shlex
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from taskforge_entrypoints.bench import measures
-from taskforge_entrypoints.bench.machine import describe
+from bench import measures
+from bench.machine import describe
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description='Measure Taskforge here; `make bench BENCH_ARGS="..."` passes these options.',
+    )
     parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
     parser.add_argument("--clients", type=int, default=64, help="HTTP connections for (a)")
@@ -39,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--redis", default=os.environ.get("TASKFORGE_BENCH_REDIS_ADDR", "127.0.0.1:6379")
     )
     parser.add_argument("--output", default="BENCHMARKS.md", help="'-' to write no file")
+    return parser
 
 
 async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
@@ -133,23 +141,16 @@ def write_report(path: Path, section: str) -> None:
     path.write_text(text)
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="taskforge bench", description="Measure Taskforge here.")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return bench(args)
-
-
-def bench(args: argparse.Namespace) -> int:
+def main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2**31)
-    command = (
-        "taskforge bench " + shlex.join(sys.argv[2:]) if len(sys.argv) > 2 else "taskforge bench"
-    )
-    print(f"taskforge bench: seed {args.seed}", flush=True)
+    # The report names the command that repeats the run.
+    command = f'make bench BENCH_ARGS="{shlex.join(argv)}"' if argv else "make bench"
+    print(f"bench: seed {args.seed}", flush=True)
     rows = asyncio.run(run(args))
     machine = asyncio.run(describe(args.postgres, args.redis))
-    section = render(rows, machine, command.strip(), args.seed)
+    section = render(rows, machine, command, args.seed)
     print("\n" + section)
     if args.output != "-":
         write_report(Path(args.output), section)

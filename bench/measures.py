@@ -1,4 +1,4 @@
-"""The measurements of `taskforge bench`; each starts its own stack and returns figures."""
+"""The measurements of `make bench`; each starts its own stack and returns figures."""
 
 import asyncio
 import datetime
@@ -7,10 +7,12 @@ import random
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
-from taskforge_entrypoints.bench.bench_stack import BenchStack, rss_mib
-from taskforge_entrypoints.bench.http_load import get_latencies, post_all, post_at_rate
+from bench.bench_stack import BenchStack
+from bench.http_load import get_latencies, post_all, post_at_rate
+from tests.synthetic_jobs import SYNTHETIC_JOBS
 
 BATCH = 1000
 
@@ -85,7 +87,7 @@ async def drain(env: Environment, backlog: int, workers: int) -> float:
     async with env.stack() as stack:
         api = stack.start_api()
         await _backlog(stack, backlog, chance)
-        stack.stop(api)
+        api.stop(timeout=60)
         started = time.perf_counter()
         for _ in range(workers):
             stack.start("worker")
@@ -140,6 +142,13 @@ async def latency(env: Environment, rate: float, seconds: float) -> Latency:
     )
 
 
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Memory:
     before: float
@@ -155,32 +164,16 @@ async def worker_memory(env: Environment, backlog: int) -> Memory:
         worker = stack.start("worker")
         await post_all("127.0.0.1", stack.port, "/v1/jobs", _single_bodies(50, chance), 2)
         await stack.wait_finished(50)
-        before = rss_mib(worker.pid)
+        before = _rss_mib(worker.popen.pid)
         submitting = asyncio.create_task(_backlog(stack, backlog, chance))
         peak = before
         while await stack.finished() < backlog + 50:
-            peak = max(peak, rss_mib(worker.pid))
+            peak = max(peak, _rss_mib(worker.popen.pid))
             await asyncio.sleep(0.2)
         await submitting
         await asyncio.sleep(1)
-        return Memory(before, peak, rss_mib(worker.pid))
+        return Memory(before, peak, _rss_mib(worker.popen.pid))
 
-
-# A table of finished and waiting jobs of 50 common types and one rare one (a job in
-# 10,000), in queues normal, high (2 %) and low (0.1 %), one created per second going back.
-SYNTHETIC_JOBS = """
-INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, last_error,
-                  idempotency_key, run_at, created_at, updated_at, queue)
-SELECT gen_random_uuid(),
-       CASE WHEN n % 10000 = 3 THEN 'type_rare' ELSE 'type_' || (n % 50) END, '{}'::jsonb,
-       (ARRAY['completed', 'completed', 'completed', 'dead', 'queued', 'retrying'])[n % 6 + 1],
-       1, 5,
-       CASE WHEN n % 6 = 3 THEN 'RetryableError: upstream ' || (n % 97) || ' refused' END,
-       'key-' || n, $2::timestamptz, $2::timestamptz - n * interval '1 second',
-       $2::timestamptz - n * interval '1 second',
-       CASE WHEN n % 50 = 0 THEN 'high' WHEN n % 1000 = 1 THEN 'low' ELSE 'normal' END
-FROM generate_series(1, $1) AS n
-"""
 
 LISTING_FILTERS = {
     "newest": "",

@@ -1,1 +1,0 @@
-"""`taskforge bench`: the real stack on this machine, measured, written to BENCHMARKS.md."""
