@@ -13,8 +13,8 @@ class FollowDeadLetters:
     block_ms, which bounds how long stopping takes. Returns how many letters were shown.
     """
 
-    def __init__(self, queue: DeadLetterFollower) -> None:
-        self._queue = queue
+    def __init__(self, dead_letters: DeadLetterFollower) -> None:
+        self._dead_letters = dead_letters
 
     async def __call__(
         self,
@@ -28,8 +28,10 @@ class FollowDeadLetters:
         shown = 0
         while (limit is None or shown < limit) and not stopping():
             wanted = _BATCH if limit is None else min(_BATCH, limit - shown)
-            for message_id, letter in await self._queue.receive_dead(consumer, wanted, block_ms):
+            for message_id, letter in await self._dead_letters.receive_dead(
+                consumer, wanted, block_ms
+            ):
                 show(message_id, letter)
-                await self._queue.ack_dead([message_id])
+                await self._dead_letters.ack_dead([message_id])
                 shown += 1
         return shown

@@ -2,7 +2,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from taskforge_app.ports import Clock, QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import ChannelUnavailable, Clock, StoreUnavailable
 from taskforge_app.ports.backlog import ChannelBacklog, InFlight, StoreBacklog, WaitingJobs
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class MeasureBacklog:
             log.debug("backlog: the store did not answer: %s", exc)
         try:
             in_flight = await self._channel.in_flight(self._queues)
-        except QueueUnavailable as exc:
+        except ChannelUnavailable as exc:
             log.debug("backlog: the delivery channel did not answer: %s", exc)
         queues = list(dict.fromkeys([*self._queues, *sorted(waiting or {})]))
         return [self._backlog(queue, waiting, in_flight) for queue in queues]

@@ -2,7 +2,7 @@ import contextlib
 from uuid import UUID
 
 from taskforge_app.job_changes import change_job
-from taskforge_app.ports import Clock, JobRevisions, QueueUnavailable, WorkPublisher
+from taskforge_app.ports import ChannelUnavailable, Clock, JobRevisions, WorkPublisher
 from taskforge_app.submit_jobs import SubmitDefaults
 from taskforge_domain.job import Job
 
@@ -29,6 +29,6 @@ class ReplayDeadJob:
             self._jobs, job_id, lambda job: job.replay(self._clock.now(), budget)
         )
         # Should Redis be down, the job waits queued and the repair pass publishes it.
-        with contextlib.suppress(QueueUnavailable):
+        with contextlib.suppress(ChannelUnavailable):
             await self._publisher.publish([replayed])
         return replayed

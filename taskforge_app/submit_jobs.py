@@ -6,9 +6,9 @@ from typing import Any
 from uuid import uuid4
 
 from taskforge_app.ports import (
+    ChannelUnavailable,
     Clock,
     JobIntake,
-    QueueUnavailable,
     StoreUnavailable,
     WorkPublisher,
 )
@@ -43,9 +43,10 @@ class SubmitDefaults:
 
 
 class SubmitJobs:
-    """Record jobs in the store in one statement, then hand the new ones to the queue.
+    """Record jobs in the store in one statement, then hand the new ones to the delivery
+    channel.
 
-    The store write decides: once it committed the jobs are accepted, and a queue
+    The store write decides: once it committed the jobs are accepted, and a channel
     that is down only leaves them `pending` for the repair pass to deliver.
     A known idempotency key returns its first job, or refuses a different request;
     each item's answer is its own, in the order of the requests.
@@ -88,7 +89,7 @@ class SubmitJobs:
             and answer.created
             and answer.job.status is JobStatus.PENDING
         ]
-        if new and await self._handed_to_queue(new, now):
+        if new and await self._handed_to_channel(new, now):
             return [self._as_queued(answer, now) for answer in answers]
         return answers
 
@@ -104,11 +105,11 @@ class SubmitJobs:
             queue=request.queue,
         )
 
-    async def _handed_to_queue(self, new: list[Job], now: Any) -> bool:
+    async def _handed_to_channel(self, new: list[Job], now: Any) -> bool:
         try:
             await self._publisher.publish(new)
-        except QueueUnavailable as exc:
-            log.warning("%d jobs stay pending, queue unavailable: %s", len(new), exc)
+        except ChannelUnavailable as exc:
+            log.warning("%d jobs stay pending, delivery channel unavailable: %s", len(new), exc)
             return False
         try:
             await self._intake.mark_queued([job.id for job in new], now)

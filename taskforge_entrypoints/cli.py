@@ -5,7 +5,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
 from taskforge_entrypoints.config.settings import ConfigError, Settings, load_settings
 from taskforge_entrypoints.ioc import MigrationError
 from taskforge_entrypoints.process.lifecycle import run_event_loop
@@ -13,7 +13,7 @@ from taskforge_entrypoints.process.logging_setup import configure_logging
 from taskforge_entrypoints.worker.handler_modules import HandlerModuleError
 
 # Failures an operator fixes outside Taskforge: one line, no traceback.
-STARTUP_ERRORS = (HandlerModuleError, MigrationError, StoreUnavailable, QueueUnavailable, OSError)
+STARTUP_ERRORS = (HandlerModuleError, MigrationError, StoreUnavailable, ChannelUnavailable, OSError)
 
 
 def _parser() -> argparse.ArgumentParser:

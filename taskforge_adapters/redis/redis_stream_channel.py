@@ -11,13 +11,13 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from taskforge_app.ports import (
+    ChannelUnavailable,
     DeadLetter,
     DeadLetterFollower,
     DeadLetterPublisher,
     Delivery,
     MessagesInTransit,
     Probe,
-    QueueUnavailable,
     WorkConsumer,
     WorkPublisher,
 )
@@ -33,7 +33,7 @@ async def channel_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNREACHABLE as exc:
-        raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
+        raise ChannelUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
 
 
 NORMAL = "normal"

@@ -15,7 +15,7 @@ from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal
 from taskforge_app.ports.job_retention import FinishedJobs
 from taskforge_app.ports.job_revisions import JobRevisions
 from taskforge_app.ports.probe import Probe
-from taskforge_app.ports.unavailable import QueueUnavailable, StoreUnavailable
+from taskforge_app.ports.unavailable import ChannelUnavailable, StoreUnavailable
 from taskforge_app.ports.work_channel import (
     Delivery,
     MessagesInTransit,
@@ -26,6 +26,7 @@ from taskforge_app.ports.work_channel import (
 __all__ = [
     "Attempt",
     "AttemptLedger",
+    "ChannelUnavailable",
     "Clock",
     "DeadLetter",
     "DeadLetterFollower",
@@ -41,7 +42,6 @@ __all__ = [
     "LeaseRenewal",
     "MessagesInTransit",
     "Probe",
-    "QueueUnavailable",
     "StoreUnavailable",
     "UnstorablePayload",
     "WorkConsumer",

@@ -36,7 +36,7 @@ class StoreBacklog(Protocol):
 class ChannelBacklog(Protocol):
     """The delivery channel's view of the backlog.
 
-    Raises QueueUnavailable when the channel cannot be reached.
+    Raises ChannelUnavailable when the channel cannot be reached.
     """
 
     async def in_flight(self, queues: Sequence[str]) -> dict[str, InFlight]:

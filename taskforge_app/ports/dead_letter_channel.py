@@ -23,7 +23,7 @@ class DeadLetter:
 class DeadLetterPublisher(Protocol):
     """Announces dead jobs to whoever follows the dead letters.
 
-    Raises QueueUnavailable when the delivery channel cannot be reached.
+    Raises ChannelUnavailable when the delivery channel cannot be reached.
     """
 
     async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
@@ -34,7 +34,7 @@ class DeadLetterPublisher(Protocol):
 class DeadLetterFollower(Protocol):
     """Reads dead letters as a group of followers: each letter reaches one of them.
 
-    Raises QueueUnavailable when the delivery channel cannot be reached.
+    Raises ChannelUnavailable when the delivery channel cannot be reached.
     """
 
     async def receive_dead(

@@ -5,5 +5,5 @@ class Probe(Protocol):
     """A backing service that can say whether it answers."""
 
     async def ping(self) -> None:
-        """Answer, or raise StoreUnavailable / QueueUnavailable."""
+        """Answer, or raise StoreUnavailable / ChannelUnavailable."""
         ...

@@ -5,5 +5,5 @@ class StoreUnavailable(Exception):
     """The system of record (PostgreSQL) did not answer."""
 
 
-class QueueUnavailable(Exception):
+class ChannelUnavailable(Exception):
     """The delivery channel (Redis) did not answer."""

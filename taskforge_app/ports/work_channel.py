@@ -18,7 +18,7 @@ class Delivery:
 class WorkPublisher(Protocol):
     """Sends jobs towards the workers serving their queue.
 
-    Raises QueueUnavailable when the delivery channel cannot be reached.
+    Raises ChannelUnavailable when the delivery channel cannot be reached.
     """
 
     async def publish(self, jobs: Sequence[Job]) -> None:
@@ -29,7 +29,7 @@ class WorkPublisher(Protocol):
 class WorkConsumer(Protocol):
     """A worker's side of the delivery channel: read, take over, acknowledge.
 
-    Raises QueueUnavailable when the delivery channel cannot be reached.
+    Raises ChannelUnavailable when the delivery channel cannot be reached.
     """
 
     async def prepare(self) -> None:
@@ -55,7 +55,7 @@ class WorkConsumer(Protocol):
 class MessagesInTransit(Protocol):
     """Which jobs the delivery channel holds a message for, for the repair pass.
 
-    Raises QueueUnavailable when the delivery channel cannot be reached.
+    Raises ChannelUnavailable when the delivery channel cannot be reached.
     """
 
     async def job_ids_in_transit(self) -> set[UUID]:

@@ -5,13 +5,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
 from taskforge_app.runtime.timer import REAL_TIME, Timer
 
 T = TypeVar("T")
 log = logging.getLogger("taskforge")
 
-OUTAGES: tuple[type[Exception], ...] = (StoreUnavailable, QueueUnavailable, OSError, TimeoutError)
+OUTAGES: tuple[type[Exception], ...] = (StoreUnavailable, ChannelUnavailable, OSError, TimeoutError)
 
 
 async def sleep_unless_stopped(

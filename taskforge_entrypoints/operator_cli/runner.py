@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dishka import AsyncContainer
 
 from taskforge_app.job_changes import JobBusy
-from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
 from taskforge_domain.errors import JobNotFound
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
@@ -31,10 +31,10 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("dlq", "follow"): dlq_commands.follow_dead,
 }
 
-# The adapters report a lost service as StoreUnavailable or QueueUnavailable; only
+# The adapters report a lost service as StoreUnavailable or ChannelUnavailable; only
 # the first connection of the PostgreSQL pool fails with the driver's own errors,
 # which the composition root names (ioc.STORE_REFUSED) so this module needs no driver.
-_UNAVAILABLE = (StoreUnavailable, QueueUnavailable)
+_UNAVAILABLE = (StoreUnavailable, ChannelUnavailable)
 _UNREACHABLE = (OSError, TimeoutError)
 
 

@@ -17,12 +17,12 @@ from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from tests import services
 from tests.conftest import MIGRATIONS_URL, Services
-from tests.unit.fakes import FakeQueue, InMemoryJobRepository
+from tests.unit.fakes import FakeChannel, InMemoryJobRepository
 
 QUEUES = ("normal", "high", "low")
 
 Store = InMemoryJobRepository | PgJobRepository
-Channel = FakeQueue | RedisStreamChannel
+Channel = FakeChannel | RedisStreamChannel
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -75,7 +75,7 @@ async def channel_under_test(
     request: pytest.FixtureRequest, test_services: Services, redis_client: aioredis.Redis
 ) -> AsyncIterator[ChannelUnderTest]:
     if request.param == "fake":
-        fake = FakeQueue()
+        fake = FakeChannel()
 
         async def put_in_fake(queue: str) -> None:
             fake.deliver(None, queue=queue)

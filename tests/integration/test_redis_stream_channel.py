@@ -8,7 +8,7 @@ import pytest_asyncio
 
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
-from taskforge_app.ports import DeadLetter, Delivery, QueueUnavailable
+from taskforge_app.ports import ChannelUnavailable, DeadLetter, Delivery
 from taskforge_domain.job import Job
 from tests.conftest import Services
 
@@ -280,5 +280,5 @@ async def unreachable_queue(names: Names) -> AsyncIterator[RedisStreamChannel]:
     ],
 )
 async def test_unreachable_redis_raises_queue_unavailable(unreachable_queue, operation):
-    with pytest.raises(QueueUnavailable):
+    with pytest.raises(ChannelUnavailable):
         await operation(unreachable_queue)

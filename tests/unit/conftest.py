@@ -8,7 +8,7 @@ from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_domain.backoff import FullJitterBackoff
 from tests.unit.fakes import (
     EventLog,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     RecordingJobEvents,
@@ -32,8 +32,8 @@ def jobs(events: EventLog) -> InMemoryJobRepository:
 
 
 @pytest.fixture
-def queue(events: EventLog) -> FakeQueue:
-    return FakeQueue(events)
+def queue(events: EventLog) -> FakeChannel:
+    return FakeChannel(events)
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from uuid import UUID
 
 from taskforge_app.ports import (
     Attempt,
+    ChannelUnavailable,
     DeadLetter,
     Delivery,
     JobQuery,
     LeaseRenewal,
-    QueueUnavailable,
     StoreUnavailable,
     UnstorablePayload,
 )
@@ -331,7 +331,7 @@ class InMemoryJobRepository:
         self._answer()
 
 
-class FakeQueue:
+class FakeChannel:
     """The delivery channel's roles as lists: a work stream per queue read by a consumer
     group, and a dead-letter stream.
 
@@ -365,7 +365,7 @@ class FakeQueue:
 
     def _answer(self) -> None:
         if self.unavailable:
-            raise QueueUnavailable("redis is down")
+            raise ChannelUnavailable("redis is down")
 
     def deliver(self, *job_ids: UUID | None, queue: str = "normal") -> list[Delivery]:
         """Arrange messages on a queue's stream without logging a write; returns them."""

@@ -21,7 +21,7 @@ from tests.unit.fakes import (
     START,
     ChurningJobRepository,
     EventLog,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     RacingJobRepository,
@@ -99,7 +99,7 @@ async def test_a_waiting_job_is_cancelled(
 async def test_the_message_of_a_cancelled_job_is_acked_and_never_run(
     cancel: CancelJob,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     status: JobStatus,
@@ -120,7 +120,7 @@ async def test_the_message_of_a_cancelled_job_is_acked_and_never_run(
 async def test_a_cancelled_job_is_never_promoted_when_its_run_at_comes(
     cancel: CancelJob,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     status: JobStatus,
 ) -> None:
@@ -155,7 +155,7 @@ async def test_a_running_job_is_asked_to_cancel_and_keeps_running(
 async def test_a_running_job_asked_to_cancel_ends_cancelled_at_its_next_lease_renewal(
     cancel: CancelJob,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     run: RunJob,
@@ -204,7 +204,7 @@ async def test_cancelling_an_unknown_job_is_not_found(cancel: CancelJob) -> None
 
 
 async def test_a_job_claimed_while_being_cancelled_is_asked_to_cancel_instead(
-    queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
+    queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
     jobs = RacingJobRepository()
     job = job_in(JobStatus.QUEUED)
@@ -222,7 +222,7 @@ async def test_a_job_claimed_while_being_cancelled_is_asked_to_cancel_instead(
 
 
 async def test_a_job_that_finished_while_being_cancelled_refuses(
-    queue: FakeQueue, clock: FixedClock
+    queue: FakeChannel, clock: FixedClock
 ) -> None:
     jobs = RacingJobRepository()
     job = job_in(JobStatus.RUNNING)

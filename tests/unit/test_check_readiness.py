@@ -1,11 +1,11 @@
 import pytest
 
 from taskforge_app.check_readiness import CheckReadiness
-from tests.unit.fakes import FakeQueue, InMemoryJobRepository
+from tests.unit.fakes import FakeChannel, InMemoryJobRepository
 
 
 @pytest.fixture
-def check(jobs: InMemoryJobRepository, queue: FakeQueue) -> CheckReadiness:
+def check(jobs: InMemoryJobRepository, queue: FakeChannel) -> CheckReadiness:
     return CheckReadiness({"postgres": jobs, "redis": queue})
 
 
@@ -28,7 +28,7 @@ async def test_a_store_that_does_not_answer_is_named(
 
 
 async def test_a_queue_that_does_not_answer_is_named(
-    check: CheckReadiness, queue: FakeQueue
+    check: CheckReadiness, queue: FakeChannel
 ) -> None:
     queue.unavailable = True
 
@@ -39,7 +39,7 @@ async def test_a_queue_that_does_not_answer_is_named(
 
 
 async def test_both_failing_dependencies_are_named(
-    check: CheckReadiness, jobs: InMemoryJobRepository, queue: FakeQueue
+    check: CheckReadiness, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     jobs.unavailable = True
     queue.unavailable = True
@@ -49,7 +49,7 @@ async def test_both_failing_dependencies_are_named(
     assert set(readiness.failures) == {"postgres", "redis"}
 
 
-class SilentlyBrokenQueue(FakeQueue):
+class SilentlyBrokenQueue(FakeChannel):
     async def ping(self) -> None:
         raise ConnectionResetError
 

@@ -14,7 +14,7 @@ from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import (
     START,
     EventLog,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     draw_highest,
@@ -27,7 +27,7 @@ BACKOFF = FullJitterBackoff(timedelta(seconds=1), timedelta(minutes=1), draw_hig
 
 @pytest.fixture
 def claim(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
 ) -> ClaimJobs:
     return ClaimJobs(jobs, queue, clock, policy)
 
@@ -60,7 +60,7 @@ def job_in(status: JobStatus) -> Job:
 async def test_a_delivered_queued_job_starts_its_first_attempt_under_a_lease(
     claim: ClaimJobs,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
 ) -> None:
@@ -80,7 +80,7 @@ async def test_a_delivered_queued_job_starts_its_first_attempt_under_a_lease(
 
 
 async def test_a_job_still_pending_when_its_message_arrives_is_claimed(
-    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue
+    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     job = job_in(JobStatus.PENDING)
     jobs.put(job)
@@ -102,7 +102,7 @@ async def test_a_job_still_pending_when_its_message_arrives_is_claimed(
     ],
 )
 async def test_a_stale_message_is_acked_and_not_run(
-    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue, status: JobStatus
+    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeChannel, status: JobStatus
 ) -> None:
     job = job_in(status)
     jobs.put(job)
@@ -116,7 +116,7 @@ async def test_a_stale_message_is_acked_and_not_run(
 
 
 async def test_a_message_for_a_job_the_store_does_not_know_is_acked(
-    claim: ClaimJobs, queue: FakeQueue
+    claim: ClaimJobs, queue: FakeChannel
 ) -> None:
     (delivery,) = queue.deliver(uuid4())
 
@@ -125,7 +125,7 @@ async def test_a_message_for_a_job_the_store_does_not_know_is_acked(
 
 
 async def test_a_malformed_message_is_acked_and_not_run(
-    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue
+    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     job = job_in(JobStatus.QUEUED)
     jobs.put(job)
@@ -138,7 +138,7 @@ async def test_a_malformed_message_is_acked_and_not_run(
 
 
 async def test_a_duplicate_message_in_one_batch_runs_the_job_once(
-    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue
+    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     job = job_in(JobStatus.QUEUED)
     jobs.put(job)
@@ -151,7 +151,7 @@ async def test_a_duplicate_message_in_one_batch_runs_the_job_once(
 
 
 async def test_two_workers_claiming_the_same_job_only_one_wins(
-    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue
+    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     job = job_in(JobStatus.QUEUED)
     jobs.put(job)
@@ -167,7 +167,7 @@ async def test_two_workers_claiming_the_same_job_only_one_wins(
 
 
 async def test_a_batch_claims_each_job_it_can_and_acks_the_rest(
-    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeQueue
+    claim: ClaimJobs, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     queued, pending, completed = (
         job_in(JobStatus.QUEUED),

@@ -3,7 +3,7 @@ import inspect
 import pytest
 
 from taskforge_app import ports
-from tests.unit.fakes import FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import FakeChannel, FixedClock, InMemoryJobRepository
 
 STORE_ROLES = [
     ports.JobIntake,
@@ -37,7 +37,7 @@ def port_methods(port: type) -> list[str]:
     ("port", "fake"),
     [
         *((role, InMemoryJobRepository) for role in STORE_ROLES),
-        *((role, FakeQueue) for role in CHANNEL_ROLES),
+        *((role, FakeChannel) for role in CHANNEL_ROLES),
         (ports.Clock, FixedClock),
     ],
     ids=[

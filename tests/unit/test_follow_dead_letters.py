@@ -4,8 +4,8 @@ from uuid import uuid4
 import pytest
 
 from taskforge_app.follow_dead_letters import FollowDeadLetters
-from taskforge_app.ports import DeadLetter, QueueUnavailable
-from tests.unit.fakes import START, FakeQueue
+from taskforge_app.ports import ChannelUnavailable, DeadLetter
+from tests.unit.fakes import START, FakeChannel
 
 BLOCK_MS = 10
 
@@ -17,7 +17,7 @@ def letters(count: int) -> list[DeadLetter]:
     ]
 
 
-async def test_each_letter_is_shown_in_order_then_acknowledged(queue: FakeQueue) -> None:
+async def test_each_letter_is_shown_in_order_then_acknowledged(queue: FakeChannel) -> None:
     published = letters(3)
     await queue.publish_dead(published)
     shown: list[tuple[str, DeadLetter]] = []
@@ -34,7 +34,7 @@ async def test_each_letter_is_shown_in_order_then_acknowledged(queue: FakeQueue)
     assert queue.dead_unacked == {}
 
 
-async def test_stops_after_limit_and_leaves_the_rest_unread(queue: FakeQueue) -> None:
+async def test_stops_after_limit_and_leaves_the_rest_unread(queue: FakeChannel) -> None:
     published = letters(5)
     await queue.publish_dead(published)
     shown: list[DeadLetter] = []
@@ -50,7 +50,7 @@ async def test_stops_after_limit_and_leaves_the_rest_unread(queue: FakeQueue) ->
     assert [letter for _, letter in later] == published[2:]
 
 
-async def test_stops_once_asked_even_while_no_letter_arrives(queue: FakeQueue) -> None:
+async def test_stops_once_asked_even_while_no_letter_arrives(queue: FakeChannel) -> None:
     asked = 0
 
     def stopping() -> bool:
@@ -65,7 +65,7 @@ async def test_stops_once_asked_even_while_no_letter_arrives(queue: FakeQueue) -
     assert (count, asked) == (0, 4)
 
 
-async def test_a_letter_whose_showing_fails_stays_unacknowledged(queue: FakeQueue) -> None:
+async def test_a_letter_whose_showing_fails_stays_unacknowledged(queue: FakeChannel) -> None:
     await queue.publish_dead(letters(1))
 
     def show(message_id: str, letter: DeadLetter) -> None:
@@ -78,8 +78,8 @@ async def test_a_letter_whose_showing_fails_stays_unacknowledged(queue: FakeQueu
     assert list(queue.dead_unacked) == ["1-0"]
 
 
-async def test_an_unreachable_queue_is_reported(queue: FakeQueue) -> None:
+async def test_an_unreachable_queue_is_reported(queue: FakeChannel) -> None:
     queue.unavailable = True
 
-    with pytest.raises(QueueUnavailable):
+    with pytest.raises(ChannelUnavailable):
         await FollowDeadLetters(queue)("cli-1", lambda *_: None, block_ms=BLOCK_MS, limit=1)

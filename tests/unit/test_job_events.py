@@ -11,7 +11,7 @@ from taskforge_app.claim_jobs import Claimed
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.measure_backlog import Backlog, MeasureBacklog
-from taskforge_app.ports import QueueUnavailable, StoreUnavailable
+from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
 from taskforge_app.ports.backlog import InFlight, WaitingJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
@@ -21,7 +21,7 @@ from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import (
     START,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     RecordingJobEvents,
@@ -42,7 +42,7 @@ def running(jobs: InMemoryJobRepository, job_type: str = "ping", max_attempts: i
 
 async def test_only_jobs_stored_as_new_count_as_submitted(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     recorded: RecordingJobEvents,
 ) -> None:
@@ -73,7 +73,7 @@ async def test_every_handler_run_is_timed_under_its_job_type_whatever_its_outcom
 
 async def test_written_outcomes_count_as_finished_and_refused_ones_as_fenced(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     recorded: RecordingJobEvents,
     policy: ExecutionPolicy,
@@ -96,7 +96,7 @@ async def test_written_outcomes_count_as_finished_and_refused_ones_as_fenced(
 
 async def test_reaped_attempts_count_as_finished(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     recorded: RecordingJobEvents,
@@ -140,7 +140,7 @@ class FakeChannelBacklog:
 
     async def in_flight(self, queues: Sequence[str]) -> dict[str, InFlight]:
         if self._pending is None:
-            raise QueueUnavailable("down")
+            raise ChannelUnavailable("down")
         return {
             queue: InFlight(f"taskforge:queue:{queue}", self._pending[queue]) for queue in queues
         }

@@ -15,7 +15,7 @@ from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.errors import JobNotFound
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, FakeQueue, FixedClock, InMemoryJobRepository, draw_highest
+from tests.unit.fakes import START, FakeChannel, FixedClock, InMemoryJobRepository, draw_highest
 
 LEASE = timedelta(seconds=30)
 BACKOFF = FullJitterBackoff(timedelta(seconds=1), timedelta(minutes=1), draw_highest)
@@ -206,7 +206,7 @@ async def test_paging_returns_every_matching_job_once_even_when_created_at_ties(
 
 
 async def test_the_attempts_of_a_job_are_listed_first_to_last(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
     record = RecordOutcomes(jobs, jobs, queue, queue, clock, policy)
     job = created(0)

@@ -7,13 +7,13 @@ from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import START, FakeChannel, FixedClock, InMemoryJobRepository
 
 LEASE = timedelta(seconds=35)
 
 
 def promoter(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock, batch_size: int
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, batch_size: int
 ) -> PromoteDueRetries:
     return PromoteDueRetries(jobs, queue, clock, batch_size)
 
@@ -53,7 +53,7 @@ def due_and_not_due(jobs: InMemoryJobRepository) -> tuple[list[Job], list[Job]]:
 
 async def test_only_due_retries_are_queued_and_published(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     due_and_not_due: tuple[list[Job], list[Job]],
 ) -> None:
@@ -71,7 +71,7 @@ async def test_only_due_retries_are_queued_and_published(
 
 async def test_due_retries_are_promoted_in_batches_oldest_first(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     due_and_not_due: tuple[list[Job], list[Job]],
 ) -> None:
@@ -86,7 +86,7 @@ async def test_due_retries_are_promoted_in_batches_oldest_first(
 
 
 async def test_a_batch_size_that_divides_the_due_jobs_publishes_no_empty_batch(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     for seconds in (1, 2, 3, 4):
         retrying_in(jobs, timedelta(seconds=seconds))
@@ -100,7 +100,7 @@ async def test_a_batch_size_that_divides_the_due_jobs_publishes_no_empty_batch(
 
 async def test_a_second_pass_promotes_nothing(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     due_and_not_due: tuple[list[Job], list[Job]],
 ) -> None:
@@ -117,7 +117,7 @@ async def test_a_second_pass_promotes_nothing(
 
 async def test_nothing_due_publishes_nothing(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     due_and_not_due: tuple[list[Job], list[Job]],
 ) -> None:
@@ -128,7 +128,7 @@ async def test_nothing_due_publishes_nothing(
 
 
 async def test_a_retry_becomes_due_exactly_at_its_run_at(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     job = retrying_in(jobs, timedelta(seconds=30))
     clock.advance(timedelta(seconds=30) - timedelta.resolution)
@@ -142,7 +142,7 @@ async def test_a_retry_becomes_due_exactly_at_its_run_at(
 
 
 async def test_a_scheduled_job_is_queued_and_published_once_its_run_at_has_come(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     job = scheduled_in(jobs, timedelta(minutes=5))
     promote = promoter(jobs, queue, clock, batch_size=10)
@@ -158,7 +158,7 @@ async def test_a_scheduled_job_is_queued_and_published_once_its_run_at_has_come(
 
 
 async def test_due_scheduled_jobs_and_retries_share_the_batches_by_run_at(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     first = scheduled_in(jobs, timedelta(seconds=10))
     second = retrying_in(jobs, timedelta(seconds=20))

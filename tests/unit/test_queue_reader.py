@@ -7,7 +7,7 @@ import pytest
 
 from taskforge_app.runtime.queue_choice import WeightedQueueChoice
 from taskforge_app.runtime.queue_reader import QueueReader
-from tests.unit.fakes import FakeQueue, ManualTimer
+from tests.unit.fakes import FakeChannel, ManualTimer
 
 
 def test_turns_follow_the_weights_smoothly() -> None:
@@ -36,7 +36,7 @@ def test_a_worker_needs_a_positive_weight_for_every_queue(weights: dict[str, int
 
 
 async def test_a_saturated_heavy_queue_does_not_starve_a_light_one() -> None:
-    queue = FakeQueue()
+    queue = FakeChannel()
     queue.deliver(*(uuid4() for _ in range(2000)), queue="high")
     low = set(uuid4() for _ in range(200))
     queue.deliver(*low, queue="low")
@@ -55,7 +55,7 @@ async def test_a_saturated_heavy_queue_does_not_starve_a_light_one() -> None:
 
 async def test_an_empty_queue_is_skipped_for_a_moment_then_read_again() -> None:
     timer = ManualTimer()
-    queue = FakeQueue()
+    queue = FakeChannel()
     queue.deliver(*(uuid4() for _ in range(100)), queue="high")
     reader = QueueReader(queue, WeightedQueueChoice({"high": 1, "low": 1}, timer))
 
@@ -71,7 +71,7 @@ async def test_an_empty_queue_is_skipped_for_a_moment_then_read_again() -> None:
 
 
 async def test_with_nothing_anywhere_one_read_waits_on_every_queue() -> None:
-    queue = FakeQueue()
+    queue = FakeChannel()
     reader = QueueReader(queue, WeightedQueueChoice({"high": 2, "low": 1}))
 
     assert await reader.read("worker-1", 5, 100) == []
@@ -81,7 +81,7 @@ async def test_with_nothing_anywhere_one_read_waits_on_every_queue() -> None:
 
 
 async def test_a_single_queue_is_read_with_one_waiting_read() -> None:
-    queue = FakeQueue()
+    queue = FakeChannel()
     [delivery] = queue.deliver(uuid4())
     reader = QueueReader(queue, WeightedQueueChoice({"normal": 1}))
 

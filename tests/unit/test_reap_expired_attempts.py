@@ -7,14 +7,14 @@ from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import START, EventLog, FakeChannel, FixedClock, InMemoryJobRepository
 
 LEASE = timedelta(seconds=30)
 
 
 @pytest.fixture
 def reap(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
 ) -> ReapExpiredAttempts:
     return ReapExpiredAttempts(jobs, jobs, queue, clock, policy)
 
@@ -66,7 +66,7 @@ async def test_a_lost_attempt_joins_the_history_as_failed_by_its_worker(
 async def test_a_lost_last_attempt_is_dead_written_before_its_dead_letter(
     reap: ReapExpiredAttempts,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     events: EventLog,
 ) -> None:
@@ -104,7 +104,7 @@ class RenewedWhileReaping(InMemoryJobRepository):
 
 
 async def test_a_lease_renewed_after_the_reaper_looked_keeps_its_attempt(
-    queue: FakeQueue, clock: FixedClock, policy: ExecutionPolicy
+    queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
 ) -> None:
     jobs = RenewedWhileReaping()
     job = running(jobs)

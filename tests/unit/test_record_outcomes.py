@@ -14,7 +14,7 @@ from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import (
     START,
     EventLog,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     RecordingJobEvents,
@@ -28,7 +28,7 @@ WORKER = "worker-1"
 @pytest.fixture
 def record(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     recorded: RecordingJobEvents,
@@ -64,7 +64,7 @@ async def test_dead_job_is_written_before_its_dead_letter_is_published_then_acke
 
 
 async def test_the_dead_letter_carries_the_spec_fields(
-    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue
+    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     job = running(jobs)
 
@@ -82,7 +82,7 @@ async def test_the_dead_letter_carries_the_spec_fields(
 
 
 async def test_a_completed_attempt_is_written_and_acked_without_a_dead_letter(
-    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeQueue, events: EventLog
+    record: RecordOutcomes, jobs: InMemoryJobRepository, queue: FakeChannel, events: EventLog
 ) -> None:
     job = running(jobs)
 
@@ -118,7 +118,7 @@ async def test_a_retrying_attempt_is_written_with_its_next_run_time(
 async def test_an_outcome_of_an_attempt_that_moved_on_is_fenced(
     record: RecordOutcomes,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     events: EventLog,
     backoff: FullJitterBackoff,
     recorded: RecordingJobEvents,
@@ -140,7 +140,7 @@ async def test_an_outcome_of_an_attempt_that_moved_on_is_fenced(
 async def test_an_outcome_for_a_job_already_finished_is_fenced(
     record: RecordOutcomes,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     recorded: RecordingJobEvents,
 ) -> None:
     job = running(jobs)
@@ -158,7 +158,7 @@ async def test_an_outcome_for_a_job_already_finished_is_fenced(
 async def test_a_batch_writes_the_current_attempts_and_counts_only_the_fenced(
     record: RecordOutcomes,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     recorded: RecordingJobEvents,
 ) -> None:
     done, doomed, stale = running(jobs), running(jobs), running(jobs)
@@ -243,7 +243,7 @@ async def test_a_fenced_outcome_leaves_no_trace_in_the_history(
 async def test_a_retry_decided_before_a_cancel_request_is_decided_again_and_ends_cancelled(
     record: RecordOutcomes,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     backoff: FullJitterBackoff,
     recorded: RecordingJobEvents,
 ) -> None:

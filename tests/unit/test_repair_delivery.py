@@ -6,14 +6,14 @@ import pytest
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import START, FakeChannel, FixedClock, InMemoryJobRepository
 
 GRACE = timedelta(seconds=30)
 LEASE = timedelta(seconds=30)
 
 
 @pytest.fixture
-def repair(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> RepairDelivery:
+def repair(jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock) -> RepairDelivery:
     return RepairDelivery(jobs, queue, queue, jobs, queue, clock, GRACE)
 
 
@@ -36,7 +36,7 @@ def dead(jobs: InMemoryJobRepository) -> Job:
 
 
 async def test_a_pending_job_no_stream_holds_is_published_and_marked_queued(
-    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     job = pending(jobs)
     clock.advance(GRACE + timedelta(seconds=1))
@@ -49,7 +49,7 @@ async def test_a_pending_job_no_stream_holds_is_published_and_marked_queued(
 
 
 async def test_a_queued_job_whose_message_redis_lost_is_published_again(
-    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     job = queued(jobs)
     queue.deliver(job.id)
@@ -66,7 +66,7 @@ async def test_a_queued_job_whose_message_redis_lost_is_published_again(
 async def test_a_waiting_job_whose_message_is_on_the_stream_is_not_published_again(
     repair: RepairDelivery,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     received: bool,
 ) -> None:
@@ -81,7 +81,7 @@ async def test_a_waiting_job_whose_message_is_on_the_stream_is_not_published_aga
 
 
 async def test_a_job_younger_than_the_grace_is_left_to_the_normal_flow(
-    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     pending(jobs)
     clock.advance(GRACE)
@@ -91,7 +91,7 @@ async def test_a_job_younger_than_the_grace_is_left_to_the_normal_flow(
 
 
 async def test_a_dead_job_whose_letter_was_never_recorded_gets_one_once(
-    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    repair: RepairDelivery, jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     job = dead(jobs)
     clock.advance(GRACE + timedelta(seconds=1))

@@ -19,7 +19,7 @@ from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import (
     START,
     EventLog,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     RacingJobRepository,
@@ -32,12 +32,12 @@ DEFAULT_BUDGET = 5
 REPLAYED_AT = START + timedelta(hours=2)
 
 
-def replayer(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> ReplayDeadJob:
+def replayer(jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock) -> ReplayDeadJob:
     return ReplayDeadJob(jobs, queue, clock, SubmitDefaults(max_attempts=DEFAULT_BUDGET))
 
 
 @pytest.fixture
-def replay(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> ReplayDeadJob:
+def replay(jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock) -> ReplayDeadJob:
     clock.advance(REPLAYED_AT - START)
     return replayer(jobs, queue, clock)
 
@@ -55,7 +55,7 @@ def dead_after(attempts: int, job_type: str = "fail") -> Job:
 
 
 async def test_a_dead_job_is_queued_again_with_a_fresh_budget_and_published(
-    replay: ReplayDeadJob, jobs: InMemoryJobRepository, queue: FakeQueue
+    replay: ReplayDeadJob, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     dead = dead_after(3)
     jobs.put(dead)
@@ -120,7 +120,7 @@ def not_dead(status: JobStatus) -> Job:
 
 @pytest.mark.parametrize("status", [s for s in JobStatus if s is not JobStatus.DEAD])
 async def test_a_job_that_is_not_dead_refuses_a_replay_and_is_left_alone(
-    replay: ReplayDeadJob, jobs: InMemoryJobRepository, queue: FakeQueue, status: JobStatus
+    replay: ReplayDeadJob, jobs: InMemoryJobRepository, queue: FakeChannel, status: JobStatus
 ) -> None:
     job = not_dead(status)
     jobs.put(job)
@@ -134,7 +134,7 @@ async def test_a_job_that_is_not_dead_refuses_a_replay_and_is_left_alone(
 
 
 async def test_replaying_an_unknown_job_is_not_found(
-    replay: ReplayDeadJob, queue: FakeQueue
+    replay: ReplayDeadJob, queue: FakeChannel
 ) -> None:
     missing = uuid4()
 
@@ -145,7 +145,7 @@ async def test_replaying_an_unknown_job_is_not_found(
 
 
 async def test_with_the_queue_down_the_replay_stays_queued_and_the_repair_pass_publishes_it(
-    replay: ReplayDeadJob, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    replay: ReplayDeadJob, jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     dead = dead_after(2)
     jobs.put(dead)
@@ -167,7 +167,7 @@ async def test_with_the_queue_down_the_replay_stays_queued_and_the_repair_pass_p
 async def test_a_replayed_job_runs_on_with_its_attempt_numbering_and_history_kept(
     replay: ReplayDeadJob,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     registry: HandlerRegistry,
@@ -198,7 +198,7 @@ async def test_a_replayed_job_runs_on_with_its_attempt_numbering_and_history_kep
 
 
 async def test_of_two_operators_replaying_at_once_only_one_replays(
-    queue: FakeQueue, clock: FixedClock
+    queue: FakeChannel, clock: FixedClock
 ) -> None:
     jobs = RacingJobRepository()
     dead = dead_after(1)

@@ -19,7 +19,7 @@ from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs
 from taskforge_domain.errors import RetryableError
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import START, FakeChannel, FixedClock, InMemoryJobRepository
 
 LEASE = timedelta(seconds=35)
 
@@ -307,7 +307,7 @@ async def test_a_handler_returning_a_value_that_is_not_json_dies(
 
 async def test_a_fail_job_is_dead_after_max_attempts_through_the_whole_cycle(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     run: RunJob,

@@ -11,16 +11,16 @@ from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import NewJob, SubmitDefaults, SubmitJobs, Submitted
 from taskforge_domain.errors import IdempotencyKeyReused
 from taskforge_domain.job_status import JobStatus
-from tests.unit.fakes import START, EventLog, FakeQueue, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import START, EventLog, FakeChannel, FixedClock, InMemoryJobRepository
 
 
 @pytest.fixture
-def submit(jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock) -> SubmitJob:
+def submit(jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock) -> SubmitJob:
     return SubmitJob(SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5)))
 
 
 async def test_a_new_job_is_stored_published_and_queued(
-    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     submitted = await submit(NewJob("ping", {"message": "hello"}))
 
@@ -59,7 +59,7 @@ async def test_a_requested_max_attempts_wins_over_the_default(submit: SubmitJob)
 
 
 async def test_the_same_key_and_request_returns_the_first_job_and_publishes_nothing_again(
-    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     first = await submit(NewJob("ping", {"message": "hello"}, idempotency_key="k-1"))
 
@@ -78,7 +78,7 @@ async def test_the_same_key_and_request_returns_the_first_job_and_publishes_noth
 async def test_the_same_key_with_another_request_is_refused_and_makes_no_second_job(
     submit: SubmitJob,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     job_type: str,
     payload: dict[str, object],
 ) -> None:
@@ -124,7 +124,7 @@ async def test_without_a_key_two_identical_requests_are_two_jobs(
 
 
 async def test_when_the_queue_is_down_the_job_is_accepted_and_stays_pending(
-    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     queue.unavailable = True
 
@@ -144,7 +144,7 @@ class StoreLostAfterInsert(InMemoryJobRepository):
 
 
 async def test_a_store_outage_after_the_insert_committed_still_accepts_the_job(
-    queue: FakeQueue, clock: FixedClock
+    queue: FakeChannel, clock: FixedClock
 ) -> None:
     jobs = StoreLostAfterInsert()
     submit = SubmitJob(SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5)))
@@ -157,7 +157,7 @@ async def test_a_store_outage_after_the_insert_committed_still_accepts_the_job(
 
 
 async def test_a_resubmission_after_the_queue_came_back_returns_the_pending_job_unpublished(
-    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeChannel
 ) -> None:
     queue.unavailable = True
     first = await submit(NewJob("ping", {}, idempotency_key="k-1"))
@@ -207,7 +207,7 @@ async def test_a_payload_the_store_refuses_fails_only_its_own_submission(
 async def test_a_job_for_later_is_stored_scheduled_and_not_published(
     submit: SubmitJob,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     events: EventLog,
     request_: NewJob,
 ) -> None:
@@ -234,7 +234,7 @@ async def test_a_job_for_later_is_stored_scheduled_and_not_published(
     ids=["past-run_at", "run_at-now", "no-delay", "negative-delay"],
 )
 async def test_a_job_whose_run_at_has_come_is_published_and_queued_as_usual(
-    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue, request_: NewJob
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeChannel, request_: NewJob
 ) -> None:
     submitted = await submit(request_)
 
@@ -243,7 +243,7 @@ async def test_a_job_whose_run_at_has_come_is_published_and_queued_as_usual(
 
 
 async def test_a_scheduled_job_is_published_by_the_scheduler_once_due(
-    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    submit: SubmitJob, jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     submitted = await submit(NewJob("ping", {}, delay=timedelta(minutes=10)))
     promote = PromoteDueRetries(jobs, queue, clock, batch_size=10)
@@ -257,7 +257,7 @@ async def test_a_scheduled_job_is_published_by_the_scheduler_once_due(
 
 
 async def test_in_a_batch_only_the_jobs_due_now_are_published(
-    jobs: InMemoryJobRepository, queue: FakeQueue, clock: FixedClock
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock
 ) -> None:
     submit_jobs = SubmitJobs(jobs, queue, clock, SubmitDefaults(max_attempts=5))
 
@@ -273,7 +273,7 @@ async def test_in_a_batch_only_the_jobs_due_now_are_published(
 
 
 async def test_a_resubmitted_scheduled_job_is_returned_still_scheduled_and_unpublished(
-    submit: SubmitJob, queue: FakeQueue
+    submit: SubmitJob, queue: FakeChannel
 ) -> None:
     first = await submit(NewJob("ping", {}, idempotency_key="k-1", delay=timedelta(hours=1)))
 

@@ -26,7 +26,7 @@ from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import (
     START,
-    FakeQueue,
+    FakeChannel,
     FixedClock,
     InMemoryJobRepository,
     ManualTimer,
@@ -89,7 +89,7 @@ def worker_policy(policy: ExecutionPolicy) -> ExecutionPolicy:
 
 def start_worker(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     policy: ExecutionPolicy,
     gates: Gates,
@@ -124,7 +124,7 @@ def start_worker(
 @pytest_asyncio.fixture
 async def worker(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     worker_policy: ExecutionPolicy,
     gates: Gates,
@@ -139,7 +139,7 @@ async def worker(
     await asyncio.wait_for(running.task, 5)
 
 
-def submit(jobs: InMemoryJobRepository, queue: FakeQueue, count: int) -> list[Job]:
+def submit(jobs: InMemoryJobRepository, queue: FakeChannel, count: int) -> list[Job]:
     submitted = [
         Job.submit(job_id=uuid4(), job_type="gated", payload={}, max_attempts=3, now=START)
         for _ in range(count)
@@ -150,7 +150,7 @@ def submit(jobs: InMemoryJobRepository, queue: FakeQueue, count: int) -> list[Jo
 
 
 async def test_a_worker_never_runs_more_attempts_than_its_slots_and_refills_a_freed_one(
-    worker: Worker, jobs: InMemoryJobRepository, queue: FakeQueue, gates: Gates
+    worker: Worker, jobs: InMemoryJobRepository, queue: FakeChannel, gates: Gates
 ) -> None:
     submitted = submit(jobs, queue, 5)
     await settle()
@@ -175,7 +175,7 @@ async def test_a_worker_never_runs_more_attempts_than_its_slots_and_refills_a_fr
 async def test_leases_are_renewed_every_third_of_the_lease_while_the_handler_runs(
     worker: Worker,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     timer: ManualTimer,
     gates: Gates,
@@ -195,7 +195,7 @@ async def test_leases_are_renewed_every_third_of_the_lease_while_the_handler_run
 async def test_an_attempt_whose_lease_was_taken_is_cancelled_and_writes_nothing(
     worker: Worker,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     timer: ManualTimer,
     gates: Gates,
@@ -218,7 +218,7 @@ async def test_an_attempt_whose_lease_was_taken_is_cancelled_and_writes_nothing(
 async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled(
     worker: Worker,
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     timer: ManualTimer,
     gates: Gates,
@@ -238,7 +238,7 @@ async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled
 
 async def test_on_stop_running_attempts_get_the_grace_then_are_cancelled_and_released(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     worker_policy: ExecutionPolicy,
     gates: Gates,
@@ -269,7 +269,7 @@ async def test_on_stop_running_attempts_get_the_grace_then_are_cancelled_and_rel
 
 async def test_a_stopped_idle_worker_returns_without_waiting_for_a_message(
     jobs: InMemoryJobRepository,
-    queue: FakeQueue,
+    queue: FakeChannel,
     clock: FixedClock,
     worker_policy: ExecutionPolicy,
     gates: Gates,
