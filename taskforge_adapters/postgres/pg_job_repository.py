@@ -63,14 +63,22 @@ def _sql_list(statuses: frozenset[JobStatus]) -> str:
 
 _RUNNING = f"'{JobStatus.RUNNING.value}'"
 
-# Applies Job.start to every claimable job of the batch.
+# Writes Job.start for every claimable job of the batch and returns the jobs as they were
+# before it, locked, so the adapter returns what the domain's Job.start makes of them.
+# The rows are locked in id order, so batches that share jobs cannot wait on each other
+# in a cycle.
 _CLAIM = f"""
-UPDATE jobs
-SET status = {_RUNNING}, attempt = attempt + 1,
+WITH claimable AS MATERIALIZED (
+    SELECT {COLUMNS} FROM jobs
+    WHERE id = ANY($1::uuid[]) AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
+    ORDER BY id FOR UPDATE
+)
+UPDATE jobs AS j
+SET status = {_RUNNING}, attempt = c.attempt + 1,
     lease_expires_at = $2::timestamptz + $3::interval,
     started_at = $2, updated_at = $2, worker = $4, cancel_requested_at = NULL
-WHERE id = ANY($1::uuid[]) AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
-RETURNING {COLUMNS}
+FROM claimable AS c WHERE j.id = c.id
+RETURNING {", ".join(f"c.{column}" for column in COLUMNS.split(", "))}
 """
 
 _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_RUNNING}"
@@ -232,7 +240,8 @@ class PgJobRepository(
     async def claim(
         self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
     ) -> list[Job]:
-        return await self._fetch_jobs(_CLAIM, job_ids, now, lease, worker)
+        claimable = await self._fetch_jobs(_CLAIM, job_ids, now, lease, worker)
+        return [job.start(now, lease, worker) for job in claimable]
 
     async def running(self, job_ids: Sequence[UUID]) -> list[Job]:
         return await self._fetch_jobs(_RUNNING_BY_IDS, job_ids)
