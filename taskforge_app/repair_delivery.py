@@ -1,4 +1,5 @@
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -15,6 +16,16 @@ from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RepairPolicy:
+    """How long a waiting job or a dead letter may go unchanged before the repair pass
+    treats it as lost (longer than a submit's publish takes, so it never races one), and
+    how many jobs it reads per page."""
+
+    grace: timedelta
+    batch_size: int = 1000
 
 
 class RepairDelivery:
@@ -35,8 +46,7 @@ class RepairDelivery:
         dead_letter_records: DeadLetterRecords,
         dead_letters: DeadLetterPublisher,
         clock: Clock,
-        grace: timedelta,
-        batch_size: int = 1000,
+        policy: RepairPolicy,
     ) -> None:
         self._records = records
         self._in_transit = in_transit
@@ -44,8 +54,8 @@ class RepairDelivery:
         self._dead_letter_records = dead_letter_records
         self._dead_letters = dead_letters
         self._clock = clock
-        self._grace = grace
-        self._batch_size = batch_size
+        self._grace = policy.grace
+        self._batch_size = policy.batch_size
 
     async def __call__(self) -> int:
         return await self._republish_waiting() + await self._publish_missing_dead_letters()

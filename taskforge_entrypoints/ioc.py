@@ -69,7 +69,7 @@ from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
-from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_app.run_job import RunJob
@@ -189,26 +189,11 @@ class UseCaseProvider(Provider):
         )
         return PurgeFinishedJobs(jobs, clock, retention)
 
+    repair_delivery = provide(RepairDelivery)
+
     @provide
-    def repair_delivery(
-        self,
-        records: DeliveryRecords,
-        in_transit: MessagesInTransit,
-        publisher: WorkPublisher,
-        dead_letter_records: DeadLetterRecords,
-        dead_letters: DeadLetterPublisher,
-        clock: Clock,
-        settings: Settings,
-    ) -> RepairDelivery:
-        return RepairDelivery(
-            records,
-            in_transit,
-            publisher,
-            dead_letter_records,
-            dead_letters,
-            clock,
-            settings.repair_grace,
-        )
+    def repair_policy(self, settings: Settings) -> RepairPolicy:
+        return RepairPolicy(settings.repair_grace)
 
     @provide
     def submit_defaults(self, settings: Settings) -> SubmitDefaults:

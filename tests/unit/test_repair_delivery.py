@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import START, FakeChannel, FixedClock, InMemoryJobRepository
@@ -14,7 +14,7 @@ LEASE = timedelta(seconds=30)
 
 @pytest.fixture
 def repair(jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock) -> RepairDelivery:
-    return RepairDelivery(jobs, queue, queue, jobs, queue, clock, GRACE)
+    return RepairDelivery(jobs, queue, queue, jobs, queue, clock, RepairPolicy(GRACE))
 
 
 def pending(jobs: InMemoryJobRepository) -> Job:

@@ -8,7 +8,7 @@ from taskforge_app.claim_jobs import Claimed, ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.record_outcomes import RecordOutcomes
-from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_jobs import SubmitDefaults
@@ -160,7 +160,7 @@ async def test_with_the_queue_down_the_replay_stays_queued_and_the_repair_pass_p
     queue.unavailable = False
     grace = timedelta(seconds=30)
     clock.advance(grace + timedelta(seconds=1))
-    assert await RepairDelivery(jobs, queue, queue, jobs, queue, clock, grace)() == 1
+    assert await RepairDelivery(jobs, queue, queue, jobs, queue, clock, RepairPolicy(grace))() == 1
     assert queue.published_ids == [dead.id]
 
 

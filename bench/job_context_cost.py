@@ -1,6 +1,6 @@
 """How much the JobContext a handler receives adds to each attempt on the worker's hot path.
 
-Run with the project's interpreter: `.venv/bin/python scripts/bench_job_context.py`.
+Run with the project's interpreter: `.venv/bin/python -m bench.job_context_cost`.
 """
 
 import logging
