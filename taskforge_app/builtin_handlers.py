@@ -7,9 +7,10 @@ from taskforge_app.handlers import JobContext, RetryableError, TerminalError
 
 
 async def ping(job: JobContext) -> dict[str, Any]:
-    message = job.payload.get("message")
+    payload = job.payload
+    message = payload.get("message")
     job.log.info("ping: %s", message)
-    if job.payload.get("fail") is True:
+    if payload.get("fail") is True:
         raise RetryableError("ping was asked to fail (payload.fail is true)")
     return {"message": message}
 

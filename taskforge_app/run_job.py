@@ -10,7 +10,7 @@ from taskforge_app.ports import Clock
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
 from taskforge_domain.errors import RetryableError, TerminalError
 from taskforge_domain.job import Job
-from taskforge_domain.job_limits import holds_nul
+from taskforge_domain.job_limits import json_text_holds_nul
 
 
 def describe(exc: BaseException) -> str:
@@ -80,7 +80,7 @@ def is_storable_json(value: object) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return False
-    return not holds_nul(value)
+    return not json_text_holds_nul(text)

@@ -1,6 +1,7 @@
 """What a job's fields may hold. Every way in (REST, the CLI, the settings) reads these
 rules from here, so none of them can drift from the others."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,3 +28,13 @@ def holds_nul(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(holds_nul(item) for item in value)
     return False
+
+
+# In JSON text a NUL character is the escape \u0000; one preceded by an odd number of
+# backslashes is the six characters typed as text, which the store keeps.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def json_text_holds_nul(text: str) -> bool:
+    """holds_nul for a value already encoded as JSON text: one search, no walk."""
+    return _ESCAPED_NUL.search(text) is not None
