@@ -4,7 +4,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from taskforge_app.job_log_context import JobLogger
@@ -12,6 +12,15 @@ from taskforge_app.read_only_json import read_only
 from taskforge_domain.job import Job
 
 _handlers_log = logging.getLogger("taskforge.handlers")
+
+
+class _AboutTheAttempt(NamedTuple):
+    """What a handler's log record names about its attempt."""
+
+    id: UUID
+    job_type: str
+    attempt: int
+    worker: str | None
 _set = object.__setattr__
 
 
@@ -86,7 +95,11 @@ class JobContext:
         """A logger (`taskforge.handlers`) whose records carry this attempt's job fields."""
         log = self._log
         if log is None:
-            log = JobLogger(_handlers_log, self)
+            # Not `self`: a view and its logger holding each other would be a cycle per
+            # attempt, left for the garbage collector; on a draining worker that cost more
+            # than the rest of the view.
+            about = _AboutTheAttempt(self.id, self.job_type, self.attempt, self.worker)
+            log = JobLogger(_handlers_log, about)
             _set(self, "_log", log)
         return log
 
