@@ -21,6 +21,8 @@ class _AboutTheAttempt(NamedTuple):
     job_type: str
     attempt: int
     worker: str | None
+
+
 _set = object.__setattr__
 
 
