@@ -12,8 +12,10 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from taskforge_adapters.postgres.migrations import migrate_up
+from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from tests import services
 from tests.conftest import MIGRATIONS_URL, Services
@@ -105,3 +107,60 @@ async def channel(channel_under_test: ChannelUnderTest) -> Channel:
     """A prepared channel, as a worker has it before it reads."""
     await channel_under_test.channel.prepare()
     return channel_under_test.channel
+
+
+@dataclass
+class BacklogUnderTest:
+    """A store and the store's backlog view of the same jobs."""
+
+    store: Store
+    backlog: InMemoryJobRepository | PgStoreBacklog
+
+
+@pytest_asyncio.fixture(params=["fake", "real"])
+async def store_backlog(
+    request: pytest.FixtureRequest, test_services: Services, migrated_template: str
+) -> AsyncIterator[BacklogUnderTest]:
+    if request.param == "fake":
+        fake = InMemoryJobRepository()
+        yield BacklogUnderTest(fake, fake)
+        return
+    pool = await create_pg_pool(await fresh_database(test_services, migrated_template), max_size=4)
+    try:
+        yield BacklogUnderTest(PgJobRepository(pool), PgStoreBacklog(pool))
+    finally:
+        await pool.close()
+
+
+@dataclass
+class ChannelBacklogUnderTest:
+    """A prepared channel and the channel's backlog view of the same streams."""
+
+    channel: Channel
+    backlog: FakeChannel | RedisStreamBacklog
+
+
+@pytest_asyncio.fixture(params=["fake", "real"])
+async def channel_backlog(
+    request: pytest.FixtureRequest, test_services: Services, redis_client: aioredis.Redis
+) -> AsyncIterator[ChannelBacklogUnderTest]:
+    if request.param == "fake":
+        fake = FakeChannel()
+        await fake.prepare()
+        yield ChannelBacklogUnderTest(fake, fake)
+        return
+    base = f"{test_services.key_prefix}:contract-{uuid4().hex[:12]}"
+    real = RedisStreamChannel(
+        redis_client,
+        stream=f"{base}:queue:normal",
+        group=f"{base}-workers",
+        dlq_stream=f"{base}:dlq",
+        dlq_group=f"{base}-dlq",
+        queues=QUEUES,
+        served=("normal", "high"),
+    )
+    await real.prepare()
+    backlog = RedisStreamBacklog(
+        redis_client, stream=f"{base}:queue:normal", group=f"{base}-workers"
+    )
+    yield ChannelBacklogUnderTest(real, backlog)

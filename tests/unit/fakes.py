@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from taskforge_app.ports import (
     StoreUnavailable,
     UnstorablePayload,
 )
+from taskforge_app.ports.backlog import InFlight, WaitingJobs
 from taskforge_domain.job import Job
 from taskforge_domain.job_limits import holds_nul
 from taskforge_domain.job_status import (
@@ -327,6 +328,17 @@ class InMemoryJobRepository:
         recorded = self.history.get(job_id, {})
         return [recorded[number] for number in sorted(recorded)]
 
+    async def waiting_jobs(self) -> Mapping[str, WaitingJobs]:
+        self._answer()
+        waiting: dict[str, list[Job]] = {}
+        for job in self.jobs.values():
+            if job.status in WAITING_STATUSES:
+                waiting.setdefault(job.queue, []).append(job)
+        return {
+            queue: WaitingJobs(len(jobs), min(job.run_at for job in jobs))
+            for queue, jobs in waiting.items()
+        }
+
     async def ping(self) -> None:
         self._answer()
 
@@ -469,6 +481,11 @@ class FakeChannel:
         self._answer()
         on_stream = [*self.inbox, *self.unacked.values()]
         return {delivery.job_id for delivery in on_stream if delivery.job_id is not None}
+
+    async def in_flight(self, queues: Sequence[str]) -> dict[str, InFlight]:
+        self._answer()
+        held = [self.queue_of[message_id] for message_id in self.unacked]
+        return {queue: InFlight(f"fake:{queue}", held.count(queue)) for queue in queues}
 
     async def ping(self) -> None:
         self._answer()

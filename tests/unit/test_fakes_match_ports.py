@@ -3,6 +3,7 @@ import inspect
 import pytest
 
 from taskforge_app import ports
+from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from tests.unit.fakes import FakeChannel, FixedClock, InMemoryJobRepository
 
 STORE_ROLES = [
@@ -14,6 +15,7 @@ STORE_ROLES = [
     ports.DeadLetterRecords,
     ports.FinishedJobs,
     ports.Probe,
+    StoreBacklog,
 ]
 CHANNEL_ROLES = [
     ports.WorkPublisher,
@@ -22,6 +24,7 @@ CHANNEL_ROLES = [
     ports.DeadLetterPublisher,
     ports.DeadLetterFollower,
     ports.Probe,
+    ChannelBacklog,
 ]
 
 
@@ -61,4 +64,4 @@ def test_every_port_of_the_application_has_a_fake_role_here() -> None:
         for value in vars(ports).values()
         if isinstance(value, type) and getattr(value, "_is_protocol", False)
     }
-    assert protocols == {*STORE_ROLES, *CHANNEL_ROLES, ports.Clock}
+    assert protocols | {StoreBacklog, ChannelBacklog} == {*STORE_ROLES, *CHANNEL_ROLES, ports.Clock}
