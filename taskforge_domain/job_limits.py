@@ -32,9 +32,14 @@ def holds_nul(value: Any) -> bool:
 
 # In JSON text a NUL character is the escape \u0000; one preceded by an odd number of
 # backslashes is the six characters typed as text, which the store keeps.
-_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_ESCAPED_NUL = r"(?<!\\)(?:\\\\)*\\u0000"
+_ESCAPED_NUL_TEXT = re.compile(_ESCAPED_NUL)
+_ESCAPED_NUL_BYTES = re.compile(_ESCAPED_NUL.encode())
 
 
-def json_text_holds_nul(text: str) -> bool:
-    """holds_nul for a value already encoded as JSON text: one search, no walk."""
-    return _ESCAPED_NUL.search(text) is not None
+def json_text_holds_nul(text: str | bytes) -> bool:
+    """holds_nul for a value already encoded as JSON (text or UTF-8 bytes): one search,
+    no walk of the value."""
+    if isinstance(text, bytes):
+        return _ESCAPED_NUL_BYTES.search(text) is not None
+    return _ESCAPED_NUL_TEXT.search(text) is not None

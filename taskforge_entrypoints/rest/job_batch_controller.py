@@ -5,7 +5,7 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, post
 
 from taskforge_app.submit_jobs import NewJob, SubmitJobs, Submitted
-from taskforge_domain.job_limits import holds_nul
+from taskforge_domain.job_limits import json_text_holds_nul
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.rest.errors import InvalidJob, problem_body, problem_spec
@@ -29,7 +29,7 @@ def _checked(index: int, raw: Any, queues: tuple[str, ...]) -> NewJob | BatchIte
     except InvalidJob as exc:
         error = problem_body(422, "validation-failed", exc.detail)
         return BatchItemResult(index=index, status=422, error=error)
-    if holds_nul(item.payload):
+    if json_text_holds_nul(msgspec.json.encode(item.payload)):
         detail = f"jobs[{index}]: payload strings cannot contain the NUL character (\\u0000)"
         error = problem_body(422, "payload-not-storable", detail)
         return BatchItemResult(index=index, status=422, error=error)
