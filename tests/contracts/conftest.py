@@ -63,6 +63,24 @@ async def store(
         await pool.close()
 
 
+def own_streams(
+    redis_client: aioredis.Redis, test_services: Services, served: tuple[str, ...]
+) -> tuple[RedisStreamChannel, str]:
+    """A Redis channel on streams of its own under the run's key prefix (the session
+    deletes them), and the name of its consumer group."""
+    base = f"{test_services.key_prefix}:contract-{uuid4().hex[:12]}"
+    channel = RedisStreamChannel(
+        redis_client,
+        stream=f"{base}:queue:normal",
+        group=f"{base}-workers",
+        dlq_stream=f"{base}:dlq",
+        dlq_group=f"{base}-dlq",
+        queues=QUEUES,
+        served=served,
+    )
+    return channel, f"{base}-workers"
+
+
 @dataclass
 class ChannelUnderTest:
     """A channel and the one thing its port cannot do: put a malformed message on a
@@ -84,17 +102,7 @@ async def channel_under_test(
 
         yield ChannelUnderTest(fake, put_in_fake)
         return
-    # Streams of their own per test under the run's key prefix: the session deletes them.
-    base = f"{test_services.key_prefix}:contract-{uuid4().hex[:12]}"
-    real = RedisStreamChannel(
-        redis_client,
-        stream=f"{base}:queue:normal",
-        group=f"{base}-workers",
-        dlq_stream=f"{base}:dlq",
-        dlq_group=f"{base}-dlq",
-        queues=QUEUES,
-        served=QUEUES,
-    )
+    real, _ = own_streams(redis_client, test_services, served=QUEUES)
 
     async def put_in_redis(queue: str) -> None:
         await redis_client.xadd(real.stream_of(queue), {"job_id": "not-a-uuid"})
@@ -149,18 +157,7 @@ async def channel_backlog(
         await fake.prepare()
         yield ChannelBacklogUnderTest(fake, fake)
         return
-    base = f"{test_services.key_prefix}:contract-{uuid4().hex[:12]}"
-    real = RedisStreamChannel(
-        redis_client,
-        stream=f"{base}:queue:normal",
-        group=f"{base}-workers",
-        dlq_stream=f"{base}:dlq",
-        dlq_group=f"{base}-dlq",
-        queues=QUEUES,
-        served=("normal", "high"),
-    )
+    real, group = own_streams(redis_client, test_services, served=("normal", "high"))
     await real.prepare()
-    backlog = RedisStreamBacklog(
-        redis_client, stream=f"{base}:queue:normal", group=f"{base}-workers"
-    )
+    backlog = RedisStreamBacklog(redis_client, stream=real.stream_of("normal"), group=group)
     yield ChannelBacklogUnderTest(real, backlog)

@@ -2,7 +2,7 @@
 cancellation and shutdown, with no Redis, no PostgreSQL and no real waiting."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -121,8 +121,8 @@ def start_worker(
     return Worker(loop, stop, asyncio.create_task(loop.run(stop)))
 
 
-@pytest_asyncio.fixture
-async def worker(
+@pytest.fixture
+def launch(
     jobs: InMemoryJobRepository,
     queue: FakeChannel,
     clock: FixedClock,
@@ -130,8 +130,14 @@ async def worker(
     gates: Gates,
     timer: ManualTimer,
     recorded: RecordingJobEvents,
-) -> AsyncIterator[Worker]:
-    running = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+) -> Callable[[], Worker]:
+    """Starts a worker on this test's fakes and timer."""
+    return lambda: start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+
+
+@pytest_asyncio.fixture
+async def worker(launch: Callable[[], Worker], gates: Gates) -> AsyncIterator[Worker]:
+    running = launch()
     yield running
     running.stop.set()
     for job_id in list(gates.running):
@@ -237,15 +243,14 @@ async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled
 
 
 async def test_on_stop_running_attempts_get_the_grace_then_are_cancelled_and_released(
+    launch: Callable[[], Worker],
     jobs: InMemoryJobRepository,
     queue: FakeChannel,
     clock: FixedClock,
-    worker_policy: ExecutionPolicy,
     gates: Gates,
     timer: ManualTimer,
-    recorded: RecordingJobEvents,
 ) -> None:
-    worker = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+    worker = launch()
     finishing, hanging = submit(jobs, queue, 2)
     await settle()
 
@@ -268,15 +273,9 @@ async def test_on_stop_running_attempts_get_the_grace_then_are_cancelled_and_rel
 
 
 async def test_a_stopped_idle_worker_returns_without_waiting_for_a_message(
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
-    worker_policy: ExecutionPolicy,
-    gates: Gates,
-    timer: ManualTimer,
-    recorded: RecordingJobEvents,
+    launch: Callable[[], Worker], queue: FakeChannel
 ) -> None:
-    worker = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded)
+    worker = launch()
     await settle()
 
     worker.stop.set()
