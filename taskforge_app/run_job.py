@@ -35,30 +35,48 @@ class RunJob:
         self._events = events
         self._timeout = policy.timeout.total_seconds()
 
+    @property
+    def timeout_seconds(self) -> float:
+        return self._timeout
+
     def cancelled(self, job: Job) -> Job:
         """The outcome of an attempt whose handler was cancelled on request."""
         return job.cancelled_while_running(self._clock.now())
 
-    async def __call__(self, job: Job) -> Job:
+    def timed_out(self, job: Job) -> Job:
+        """The outcome of an attempt whose handler its worker stopped at the timeout."""
+        return job.fail(self._timed_out_error, self._clock.now(), self._policy.backoff)
+
+    @property
+    def _timed_out_error(self) -> str:
+        return f"attempt timed out after {self._timeout:g}s"
+
+    async def __call__(self, job: Job, *, timed: bool = True) -> Job:
+        """Run the attempt and decide its outcome. With timed=False the caller keeps the
+        timeout itself: a worker holds one deadline per claimed batch, as a timer per
+        attempt costs more than a no-op handler."""
         handler = self._registry.find(job.job_type)
         if handler is None:
             known = ", ".join(self._registry.job_types)
             error = f"unknown job_type {job.job_type!r}: no handler serves it (known: {known})"
             return job.kill(error, self._clock.now())
         context = context_of(job)
-        deadline = asyncio.timeout(self._timeout)
+        deadline = asyncio.timeout(self._timeout) if timed else None
         started = time.perf_counter()
         try:
-            async with deadline:
+            if deadline is None:
                 result = await handler(context)
+            else:
+                async with deadline:
+                    result = await handler(context)
         except TerminalError as exc:
             return job.kill(describe(exc), self._clock.now())
         except RetryableError as exc:
             now = self._clock.now()
             return job.fail(describe(exc), now, self._policy.backoff, retry_in=exc.retry_in)
         except TimeoutError as exc:
-            timed_out = deadline.expired()
-            error = f"attempt timed out after {self._timeout:g}s" if timed_out else describe(exc)
+            timed_out = deadline is not None and deadline.expired()
+            error = self._timed_out_error if timed_out else describe(exc)
             return job.fail(error, self._clock.now(), self._policy.backoff)
         except Exception as exc:
             return job.fail(describe(exc), self._clock.now(), self._policy.backoff)

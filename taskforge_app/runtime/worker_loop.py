@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -43,6 +44,17 @@ class _Attempt:
     in_handler: bool = True
     lease_lost: bool = False
     cancel_requested: bool = False
+    timed_out: bool = False
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Attempts claimed together start together, so they share one deadline: a timer per
+    attempt cost more than a no-op handler."""
+
+    attempts: list[_Attempt]
+    unfinished: int
+    deadline: "asyncio.Task[None] | None" = None
 
 
 class WorkerLoop:
@@ -119,8 +131,8 @@ class WorkerLoop:
                 log.exception("reading or claiming jobs failed unexpectedly, retrying")
                 await sleep_unless_stopped(stop, 1.0, self._timer)
                 continue
-            for item in claimed:
-                self._start(item)
+            if claimed:
+                self._start_batch(claimed)
 
     async def _next_deliveries(
         self, count: int, block_ms: int, stop: asyncio.Event
@@ -149,29 +161,45 @@ class WorkerLoop:
         await asyncio.wait({stopped, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
 
-    def _start(self, item: Claimed) -> None:
-        attempt = _Attempt(item, asyncio.create_task(self._attempt(item)))
-        self._running[item.job.id] = attempt
-        attempt.task.add_done_callback(lambda _: self._forget(attempt))
+    def _start_batch(self, claimed: list[Claimed]) -> None:
+        batch = _Batch([], len(claimed))
+        for item in claimed:
+            attempt = _Attempt(item, asyncio.create_task(self._attempt(item)))
+            self._running[item.job.id] = attempt
+            batch.attempts.append(attempt)
+            attempt.task.add_done_callback(functools.partial(self._forget, attempt, batch))
+        batch.deadline = asyncio.create_task(self._time_out(batch))
 
-    def _forget(self, attempt: _Attempt) -> None:
+    def _forget(self, attempt: _Attempt, batch: _Batch, _: "asyncio.Task[None]") -> None:
         # The job's next attempt may already run here while this one still acks.
         if self._running.get(attempt.claimed.job.id) is attempt:
             del self._running[attempt.claimed.job.id]
+        batch.unfinished -= 1
+        if batch.unfinished == 0 and batch.deadline is not None:
+            batch.deadline.cancel()
+
+    async def _time_out(self, batch: _Batch) -> None:
+        await self._timer.sleep(self._run.timeout_seconds)
+        for attempt in batch.attempts:
+            if attempt.in_handler and not attempt.task.done():
+                attempt.timed_out = True
+                attempt.task.cancel()
 
     async def _attempt(self, item: Claimed) -> None:
         current_job.set(item.job)
         try:
-            finished = await self._run(item.job)
+            finished = await self._run(item.job, timed=False)
         except asyncio.CancelledError:
             attempt = self._running.get(item.job.id)
-            if attempt is None or not attempt.cancel_requested:
+            if attempt is None or not (attempt.cancel_requested or attempt.timed_out):
                 raise
-            # Cancelled on an operator's request: the attempt ends, and is recorded.
+            # Cancelled on an operator's request or at the timeout: the attempt ends, and
+            # is recorded.
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
-            finished = self._run.cancelled(item.job)
+            cancelled = attempt.cancel_requested
+            finished = self._run.cancelled(item.job) if cancelled else self._run.timed_out(item.job)
         attempt = self._running.get(item.job.id)
         if attempt is not None:
             # From here the outcome is being written: a lease renewal that no longer

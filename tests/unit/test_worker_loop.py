@@ -282,3 +282,45 @@ async def test_a_stopped_idle_worker_returns_without_waiting_for_a_message(
 
     await asyncio.wait_for(worker.task, 5)
     assert queue.groups_ensured
+
+
+async def test_an_attempt_past_the_timeout_is_stopped_and_retried_later(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    clock: FixedClock,
+    timer: ManualTimer,
+    gates: Gates,
+    worker_policy: ExecutionPolicy,
+) -> None:
+    slow, quick = submit(jobs, queue, 2)
+    await settle()
+    gates.finish(quick.id)
+    await settle()
+    timeout = worker_policy.timeout.total_seconds()
+
+    await timer.advance(timeout - 1)
+    assert gates.running == {slow.id}, "the deadline is the attempt's, not earlier"
+    await timer.advance(1)
+
+    assert gates.cancelled == [slow.id]
+    stopped = jobs.jobs[slow.id]
+    assert stopped.status is JobStatus.RETRYING
+    assert stopped.last_error == f"attempt timed out after {timeout:g}s"
+    assert jobs.jobs[quick.id].status is JobStatus.COMPLETED
+    assert worker.loop.in_flight == 0
+
+
+async def test_a_batch_that_finished_leaves_no_deadline_behind(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    timer: ManualTimer,
+    gates: Gates,
+) -> None:
+    for job in submit(jobs, queue, 2):
+        gates.finish(job.id)
+    await settle()
+
+    # What still sleeps on the timer is the lease renewal alone.
+    assert timer.sleeping == 1
