@@ -37,7 +37,7 @@ class WorkerOptions:
         return self.lease.total_seconds() / 3
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Attempt:
     claimed: Claimed
     task: "asyncio.Task[None]"
@@ -52,8 +52,8 @@ class _Batch:
     """Attempts claimed together start together, so they share one deadline: a timer per
     attempt cost more than a no-op handler."""
 
-    attempts: list[_Attempt]
-    unfinished: int
+    unfinished: set[_Attempt]
+    """Only these are held: a batch with one slow attempt keeps none of the others."""
     deadline: "asyncio.Task[None] | None" = None
 
 
@@ -162,11 +162,11 @@ class WorkerLoop:
         stopped.cancel()
 
     def _start_batch(self, claimed: list[Claimed]) -> None:
-        batch = _Batch([], len(claimed))
+        batch = _Batch(set())
         for item in claimed:
             attempt = _Attempt(item, asyncio.create_task(self._attempt(item)))
             self._running[item.job.id] = attempt
-            batch.attempts.append(attempt)
+            batch.unfinished.add(attempt)
             attempt.task.add_done_callback(functools.partial(self._forget, attempt, batch))
         batch.deadline = asyncio.create_task(self._time_out(batch))
 
@@ -174,13 +174,13 @@ class WorkerLoop:
         # The job's next attempt may already run here while this one still acks.
         if self._running.get(attempt.claimed.job.id) is attempt:
             del self._running[attempt.claimed.job.id]
-        batch.unfinished -= 1
-        if batch.unfinished == 0 and batch.deadline is not None:
+        batch.unfinished.discard(attempt)
+        if not batch.unfinished and batch.deadline is not None:
             batch.deadline.cancel()
 
     async def _time_out(self, batch: _Batch) -> None:
         await self._timer.sleep(self._run.timeout_seconds)
-        for attempt in batch.attempts:
+        for attempt in list(batch.unfinished):
             if attempt.in_handler and not attempt.task.done():
                 attempt.timed_out = True
                 attempt.task.cancel()
