@@ -60,12 +60,14 @@ class Services:
     def database_prefix(self) -> str:
         return f"taskforge_{self.kind}_{self.run_id}"
 
-    async def create_database(self) -> str:
-        """A new, empty database of this run; drop_run_data drops it with the others."""
+    async def create_database(self, template: str | None = None) -> str:
+        """A new database of this run, empty or a copy of `template`; drop_run_data drops
+        it with the others."""
         name = services.unique_name(self.database_prefix)
+        copied = f' TEMPLATE "{template}"' if template else ""
         conn = await asyncpg.connect(self.admin_url)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"{copied}')
         finally:
             await conn.close()
         return services.with_database(self.admin_url, name)

@@ -11,6 +11,7 @@ from taskforge_domain.job_status import JobStatus
 from tests.contracts.conftest import Store
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(seconds=10)
 LEASE = timedelta(seconds=30)
 # The top of the jitter range: a retry's run_at is predictable.
 BACKOFF = FullJitterBackoff(
@@ -74,6 +75,17 @@ async def finished(
     outcome = outcomes[status]()
     assert await store.record_outcomes([outcome]) == {outcome.id}
     return outcome
+
+
+async def on_second_attempt(store: Store) -> tuple[Job, Job, Job]:
+    """A job whose first attempt failed and whose second runs now: the first attempt,
+    its stored failure, and the second attempt."""
+    first = await started(store)
+    retrying = first.fail("boom", LATER, BACKOFF)
+    await store.record_outcomes([retrying])
+    await store.promote_due(retrying.run_at, 10)
+    [second] = await store.claim([first.id], retrying.run_at, LEASE, "worker-2")
+    return first, retrying, second
 
 
 def decided_fields(job: Job) -> tuple[object, ...]:

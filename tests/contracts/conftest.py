@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from uuid import uuid4
 
-import asyncpg
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
@@ -17,7 +16,6 @@ from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
-from tests import services
 from tests.conftest import MIGRATIONS_URL, Services
 from tests.unit.fakes import FakeChannel, InMemoryJobRepository
 
@@ -37,16 +35,6 @@ async def migrated_template(test_services: Services) -> str:
     return url.rsplit("/", 1)[-1]
 
 
-async def fresh_database(test_services: Services, template: str) -> str:
-    name = services.unique_name(test_services.database_prefix)
-    conn = await asyncpg.connect(test_services.admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await conn.close()
-    return services.with_database(test_services.admin_url, name)
-
-
 @pytest_asyncio.fixture(params=["fake", "real"])
 async def store(
     request: pytest.FixtureRequest, test_services: Services, migrated_template: str
@@ -56,7 +44,7 @@ async def store(
     if request.param == "fake":
         yield InMemoryJobRepository()
         return
-    pool = await create_pg_pool(await fresh_database(test_services, migrated_template), max_size=4)
+    pool = await create_pg_pool(await test_services.create_database(migrated_template), max_size=4)
     try:
         yield PgJobRepository(pool)
     finally:
@@ -133,7 +121,7 @@ async def store_backlog(
         fake = InMemoryJobRepository()
         yield BacklogUnderTest(fake, fake)
         return
-    pool = await create_pg_pool(await fresh_database(test_services, migrated_template), max_size=4)
+    pool = await create_pg_pool(await test_services.create_database(migrated_template), max_size=4)
     try:
         yield BacklogUnderTest(PgJobRepository(pool), PgStoreBacklog(pool))
     finally:

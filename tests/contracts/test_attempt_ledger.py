@@ -10,10 +10,12 @@ import pytest
 from taskforge_domain.job_status import CLAIMABLE_STATUSES, JobStatus
 from tests.contracts.builders import (
     BACKOFF,
+    LATER,
     LEASE,
     NOW,
     decided_fields,
     finished,
+    on_second_attempt,
     queued,
     started,
     submitted,
@@ -21,8 +23,6 @@ from tests.contracts.builders import (
 from tests.contracts.conftest import Store
 
 pytestmark = pytest.mark.contract
-
-LATER = NOW + timedelta(seconds=10)
 
 
 async def test_claim_starts_the_next_attempt_of_pending_and_queued_jobs_as_job_start_does(
@@ -124,11 +124,7 @@ async def test_an_outcome_of_an_attempt_no_longer_running_is_refused_and_changes
     store: Store,
 ) -> None:
     # Given a job whose first attempt failed and whose second attempt runs now
-    first = await started(store)
-    retrying = first.fail("boom", LATER, BACKOFF)
-    await store.record_outcomes([retrying])
-    await store.promote_due(retrying.run_at, 10)
-    [second] = await store.claim([first.id], retrying.run_at, LEASE, "worker-2")
+    first, _, second = await on_second_attempt(store)
 
     # When the first attempt's outcome arrives again, late
     refused = await store.record_outcomes([first.complete({"late": True}, LATER)])
@@ -176,11 +172,7 @@ async def test_attempt_history_holds_failed_and_cancelled_attempts_but_not_the_c
     store: Store,
 ) -> None:
     # Given a job that failed once, then completed on its second attempt
-    first = await started(store)
-    retrying = first.fail("boom", LATER, BACKOFF)
-    await store.record_outcomes([retrying])
-    await store.promote_due(retrying.run_at, 10)
-    [second] = await store.claim([first.id], retrying.run_at, LEASE, "worker-2")
+    first, retrying, second = await on_second_attempt(store)
     done = second.complete({"ok": True}, retrying.run_at + timedelta(seconds=1))
     await store.record_outcomes([done])
     # And a job whose attempt was cancelled on request
