@@ -17,6 +17,7 @@ from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 log = logging.getLogger(__name__)
 
 _PAGE = 500
+_A_MOMENT = timedelta(microseconds=1)
 
 
 class RecoverSilentWorkers:
@@ -66,7 +67,9 @@ class RecoverSilentWorkers:
                 self._store_reached_since = now
             if now - self._store_reached_since < self._liveness:
                 return 0
-            retired = await self._presence.retire_silent(self._liveness, now)
+            # Just before now: the reaper ends the leases that ran out before its now,
+            # and takes these in this very pass even on a clock that has not moved.
+            retired = await self._presence.retire_silent(self._liveness, now - _A_MOMENT)
         except StoreUnavailable:
             self._store_reached_since = None
             raise

@@ -30,7 +30,7 @@ _HOLDER = f"SELECT {_WORKER_COLUMNS} FROM workers WHERE name = $1"
 # Rows are locked in id order, as every statement that writes several jobs takes them,
 # so this cannot deadlock against a claim or an outcome batch.
 _CUT_LEASES_OF_NAMES = """
-UPDATE jobs SET lease_expires_at = $2
+UPDATE jobs SET lease_expires_at = LEAST(lease_expires_at, $2)
 WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND worker = ANY($1::text[])
              ORDER BY id FOR UPDATE)
   AND status = 'running'
@@ -58,7 +58,7 @@ _RETIRED = f"SELECT {_WORKER_COLUMNS} FROM workers WHERE retired_at IS NOT NULL 
 # Still retired and still that incarnation: a worker that took the name meanwhile keeps
 # its attempts.
 _CUT_LEASES_OF_RETIRED = """
-UPDATE jobs SET lease_expires_at = $2
+UPDATE jobs SET lease_expires_at = LEAST(lease_expires_at, $2)
 WHERE id IN (SELECT j.id FROM jobs AS j JOIN workers AS w ON w.name = j.worker
              WHERE j.status = 'running' AND w.retired_at IS NOT NULL
                AND w.name = ANY($1::text[])
@@ -121,13 +121,13 @@ class PgWorkerPresence(WorkerPresence):
             rows = await self._pool.fetch(_LIVE, liveness)
         return [_worker_from_row(row) for row in rows]
 
-    async def retire_silent(self, liveness: timedelta, now: datetime) -> list[WorkerSeen]:
+    async def retire_silent(self, liveness: timedelta, cut_leases_to: datetime) -> list[WorkerSeen]:
         async with store_errors():
             await self._pool.execute(_RETIRE_SILENT, liveness)
             retired = [_worker_from_row(row) for row in await self._pool.fetch(_RETIRED)]
             if retired:
                 await self._pool.execute(
-                    _CUT_LEASES_OF_RETIRED, [worker.name for worker in retired], now
+                    _CUT_LEASES_OF_RETIRED, [worker.name for worker in retired], cut_leases_to
                 )
         return retired
 

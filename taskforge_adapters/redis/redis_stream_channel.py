@@ -67,6 +67,11 @@ def _from_receipt(receipt: str) -> tuple[str, str]:
     return queue or NORMAL, message_id
 
 
+def _no_such_group(exc: ResponseError) -> bool:
+    """A queue's stream that was never written has no group either: nothing is pending."""
+    return "NOGROUP" in str(exc) or "requires the key to exist" in str(exc)
+
+
 def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
     try:
         dead_at = datetime.fromisoformat(fields[b"dead_at"].decode())
@@ -201,7 +206,7 @@ class RedisStreamChannel(
                         self._group, consumer, {self.stream_of(queue): "0"}, count=count - len(left)
                     )
                 except ResponseError as exc:
-                    if "NOGROUP" not in str(exc):
+                    if not _no_such_group(exc):
                         raise
                     continue
                 left += [
@@ -223,7 +228,7 @@ class RedisStreamChannel(
                 try:
                     await self._redis.xgroup_delconsumer(stream, self._group, consumer)
                 except ResponseError as exc:
-                    if "NOGROUP" not in str(exc):
+                    if not _no_such_group(exc):
                         raise
         return True
 
@@ -233,7 +238,7 @@ class RedisStreamChannel(
                 stream, self._group, min="-", max="+", count=1, consumername=consumer
             )
         except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
+            if not _no_such_group(exc):
                 raise
             return False
         return bool(reply)

@@ -56,10 +56,10 @@ class WorkerPresence(Protocol):
         """Workers that announced themselves within liveness, by name."""
         ...
 
-    async def retire_silent(self, liveness: timedelta, now: datetime) -> list[WorkerSeen]:
-        """Retire the workers silent for longer than liveness and cut the leases of
-        their attempts to now. Every retired worker not yet forgotten, newly retired
-        or left over by an earlier pass."""
+    async def retire_silent(self, liveness: timedelta, cut_leases_to: datetime) -> list[WorkerSeen]:
+        """Retire the workers silent for longer than liveness and end the leases of
+        their attempts at cut_leases_to at the latest. Every retired worker not yet
+        forgotten, newly retired or left over by an earlier pass."""
         ...
 
     async def forget(self, workers: Sequence[WorkerSeen]) -> None:

@@ -22,6 +22,7 @@ from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
+from taskforge_entrypoints.rest.workers_controller import WorkersController
 
 
 async def wait_for_migrations(settings: Settings) -> bool:
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     JobsController,
                     JobOperationsController,
                     DeadLettersController,
+                    WorkersController,
                     HealthController,
                 ],
             ),

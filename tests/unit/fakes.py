@@ -637,7 +637,8 @@ class InMemoryWorkerPresence:
     def _cut_leases(self, names: set[str], to: datetime) -> None:
         for job in list(self._jobs.jobs.values()):
             if job.status is JobStatus.RUNNING and job.worker in names:
-                self._jobs.put(replace(job, lease_expires_at=to))
+                expires = to if job.lease_expires_at is None else min(job.lease_expires_at, to)
+                self._jobs.put(replace(job, lease_expires_at=expires))
 
     async def register(self, worker: WorkerIdentity, liveness: timedelta) -> WorkerSeen:
         self._answer()
@@ -675,7 +676,7 @@ class InMemoryWorkerPresence:
             key=lambda w: w.name,
         )
 
-    async def retire_silent(self, liveness: timedelta, now: datetime) -> list[WorkerSeen]:
+    async def retire_silent(self, liveness: timedelta, cut_leases_to: datetime) -> list[WorkerSeen]:
         self._answer()
         since = self._clock.now() - liveness
         for name, held in list(self.workers.items()):
@@ -684,7 +685,7 @@ class InMemoryWorkerPresence:
         retired = sorted(
             (w for w in self.workers.values() if w.retired_at is not None), key=lambda w: w.name
         )
-        self._cut_leases({w.name for w in retired}, now)
+        self._cut_leases({w.name for w in retired}, cut_leases_to)
         return retired
 
     async def forget(self, workers: Sequence[WorkerSeen]) -> None:
