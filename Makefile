@@ -13,7 +13,7 @@ SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css index.css favicon-32x32.
 # apt-get needs root; a developer who is not root gets sudo.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ $(SWAGGER_UI)/package.json: package.json package-lock.json
 
 install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs
 
+test-tools: ## Debian's chromium, for the test that renders /docs
+	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
+
 services: ## make sure the local PostgreSQL and Redis run, with the taskforge role and database
 	./scripts/local-services.sh
 
@@ -43,7 +46,7 @@ lint: install ## ruff, mypy --strict and the layering contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install services lint ## everything CI runs
+test: install test-tools services lint ## everything CI runs
 	$(BIN)/pytest
 
 # The suites are selected by marker (tests/conftest.py marks each test by its directory).
@@ -53,7 +56,7 @@ unit: install ## the unit tests: seconds, no services
 test-fast: install services ## the unit tests and the port contract suites
 	$(BIN)/pytest -m "unit or contract"
 
-test-e2e: install services ## real taskforge processes driven over HTTP and the command line
+test-e2e: install test-tools services ## real taskforge processes driven over HTTP and the command line
 	$(BIN)/pytest -m e2e
 
 test-faults: install services ## crashes and outages on a private PostgreSQL and Redis
