@@ -7,7 +7,6 @@ from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from prometheus_client import CollectorRegistry
 
 from taskforge_app.ports import JobLookup
@@ -15,6 +14,7 @@ from taskforge_app.runtime.outages import until_available
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.process.lifecycle import stop_on_signals
+from taskforge_entrypoints.rest.api_docs import SwaggerUiPage, api_docs_router
 from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
@@ -75,8 +75,8 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             description=(
                 "Submit jobs over HTTP; workers run them with retries and a dead-letter stream."
             ),
-            path="/docs",
-            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=api_docs_router("/docs"),
+            render_plugins=[SwaggerUiPage()],
         ),
     )
     setup_dishka(container, app)
