@@ -5,20 +5,7 @@ import pytest
 
 from taskforge_app.ports import StoreUnavailable
 from taskforge_app.runtime.outages import REMIND_EVERY, until_available
-
-
-class JumpingTimer:
-    """Time passes exactly as fast as the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.unit.fakes import JumpingTimer
 
 
 def failing_until(timer: JumpingTimer, seconds: float):  # type: ignore[no-untyped-def]
