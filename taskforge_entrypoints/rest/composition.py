@@ -1,7 +1,6 @@
 """Builds the Litestar app: routes, error mapping, OpenAPI, and the container's lifespan."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +27,8 @@ from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 
 log = logging.getLogger("taskforge")
 
+MIGRATED_BEFORE_SERVING_SECONDS = 1.0
+
 
 def _report_failure(bringing_up: "asyncio.Task[bool]") -> None:
     if not bringing_up.cancelled() and (exc := bringing_up.exception()) is not None:
@@ -48,13 +49,15 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         stop = asyncio.Event()
         bringing_up = asyncio.create_task(startup.bring_up(stop), name="store startup")
         bringing_up.add_done_callback(_report_failure)
+        # A PostgreSQL that answers is migrated in milliseconds: the first requests then
+        # find the job routes open. One that does not delays serving by this much only.
+        await asyncio.wait({bringing_up}, timeout=MIGRATED_BEFORE_SERVING_SECONDS)
         try:
             yield
         finally:
             stop.set()
             bringing_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await bringing_up
+            await asyncio.wait({bringing_up})
             await container.close()
 
     def store_migrated(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:

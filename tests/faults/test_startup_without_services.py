@@ -83,7 +83,7 @@ async def test_api_and_worker_started_before_postgres_serve_once_it_answers(
     stack_before_postgres: FaultStack, private_postgres: PrivatePostgres
 ) -> None:
     stack = stack_before_postgres
-    stack.start_default(workers=1)
+    stack.start_default(workers=1, for_jobs=False)
     pids = {name: process.popen.pid for name, process in stack.processes.items()}
 
     before = await answers_without_postgres(stack.base_url)
@@ -116,7 +116,7 @@ async def test_run_started_before_postgres_serves_once_it_answers(
     stack = stack_before_postgres
     everything = TaskforgeProcess(["run"], stack.env(WORKER_CONSUMER_NAME="run-{pid}"))
     stack.processes["run"] = everything
-    wait_until_ready(stack.base_url, everything)
+    wait_until_ready(stack.base_url, everything, for_jobs=False)
 
     before = await answers_without_postgres(stack.base_url)
     await stack.wait_for_log(everything, WAITING_FOR_MIGRATIONS, 3)
