@@ -60,8 +60,10 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             await asyncio.wait({bringing_up})
             await container.close()
 
-    def store_migrated(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
-        startup.refuse_until_migrated()
+    def store_migrated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        # OPTIONS only lists the route's methods; it reads no job.
+        if connection.scope.get("method") != "OPTIONS":
+            startup.refuse_until_migrated()
 
     app = Litestar(
         route_handlers=[
