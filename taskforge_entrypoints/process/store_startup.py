@@ -1,6 +1,7 @@
 """A process brings the job store's schema up to date before it reads or writes a job."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -25,6 +26,7 @@ class StoreStartup:
         self._migrate = migrate
         self._timer = timer
         self._migrated = False
+        self._tried = asyncio.Event()
 
     @property
     def migrated(self) -> bool:
@@ -33,15 +35,25 @@ class StoreStartup:
     async def bring_up(self, stop: asyncio.Event) -> bool:
         """Apply the migrations, waiting for PostgreSQL as long as it takes; False when
         stopped first."""
-        applied = await until_available(
-            self._migrate, stop, "applying migrations", timer=self._timer
-        )
+        applied = await until_available(self._try, stop, "applying migrations", timer=self._timer)
         if applied is None:
             return False
         self._migrated = True
         done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
         log.info("PostgreSQL ready, its schema up to date (%s)", done)
         return True
+
+    async def first_try(self, within: float) -> None:
+        """Until the first try to migrate has ended, or `within` seconds have passed."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._tried.wait()
+
+    async def _try(self) -> list[int]:
+        try:
+            return await self._migrate()
+        finally:
+            self._tried.set()
 
     def refuse_until_migrated(self) -> None:
         if not self._migrated:

@@ -27,7 +27,7 @@ from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 
 log = logging.getLogger("taskforge")
 
-MIGRATED_BEFORE_SERVING_SECONDS = 1.0
+FIRST_TRY_SECONDS = 1.0
 
 
 def _report_failure(bringing_up: "asyncio.Task[bool]") -> None:
@@ -50,8 +50,8 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         bringing_up = asyncio.create_task(startup.bring_up(stop), name="store startup")
         bringing_up.add_done_callback(_report_failure)
         # A PostgreSQL that answers is migrated in milliseconds: the first requests then
-        # find the job routes open. One that does not delays serving by this much only.
-        await asyncio.wait({bringing_up}, timeout=MIGRATED_BEFORE_SERVING_SECONDS)
+        # find the job routes open. One that refuses or hangs delays serving little.
+        await startup.first_try(within=FIRST_TRY_SECONDS)
         try:
             yield
         finally:

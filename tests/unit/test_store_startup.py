@@ -81,3 +81,32 @@ async def test_the_backlog_is_not_measured_before_the_tables_exist() -> None:
 
     assert await measured.waiting_jobs() == {}
     assert backlog.reads == 1
+
+
+async def test_the_first_try_is_awaited_whether_it_succeeds_or_not() -> None:
+    startup = StoreStartup(Migrations(refusals=1_000), JumpingTimer())
+    stop = asyncio.Event()
+    waiting = asyncio.create_task(startup.bring_up(stop))
+
+    await startup.first_try(within=5)
+
+    assert not startup.migrated
+    stop.set()
+    assert await waiting is False
+
+
+async def test_a_first_try_that_hangs_is_awaited_only_so_long() -> None:
+    hung = asyncio.Event()
+
+    async def migrate() -> list[int]:
+        await hung.wait()
+        return []
+
+    startup = StoreStartup(migrate, JumpingTimer())
+    waiting = asyncio.create_task(startup.bring_up(asyncio.Event()))
+
+    await startup.first_try(within=0.05)
+
+    assert not startup.migrated
+    hung.set()
+    assert await waiting is True
