@@ -94,6 +94,7 @@ __all__ = [
     "check_migration_source",
     "make_container",
     "migrations",
+    "store_startup",
 ]
 
 # Driver errors no adapter translates, because they are not outages to wait out: the
