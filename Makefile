@@ -7,8 +7,13 @@ BIN := $(VENV)/bin
 COMPOSE ?= docker compose
 API ?= http://localhost:8080
 LOCAL_ENV := set -a && . ./local.env && set +a
+# Swagger UI, at the version package-lock.json pins, beside the module that serves /docs.
+SWAGGER_UI := taskforge_entrypoints/rest/api_docs_assets/swagger-ui
+SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css index.css favicon-32x32.png LICENSE NOTICE package.json
+# apt-get needs root; a developer who is not root gets sudo.
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +21,18 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed ## create .venv with Taskforge and its test tools
+# npm ci takes exactly what package-lock.json names, checked against its integrity hashes;
+# .npmrc keeps install scripts from running.
+$(SWAGGER_UI)/package.json: package.json package-lock.json
+	command -v npm >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends npm; }
+	npm ci
+	rm -rf $(SWAGGER_UI) && mkdir -p $(SWAGGER_UI)
+	cd node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) $(CURDIR)/$(SWAGGER_UI)/
+
+install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs
+
+test-tools: ## Debian's chromium, for the test that renders /docs
+	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
 
 services: ## make sure the local PostgreSQL and Redis run, with the taskforge role and database
 	./scripts/local-services.sh
@@ -30,7 +46,7 @@ lint: install ## ruff, mypy --strict and the layering contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install services lint ## everything CI runs
+test: install test-tools services lint ## everything CI runs
 	$(BIN)/pytest
 
 # The suites are selected by marker (tests/conftest.py marks each test by its directory).
@@ -40,7 +56,7 @@ unit: install ## the unit tests: seconds, no services
 test-fast: install services ## the unit tests and the port contract suites
 	$(BIN)/pytest -m "unit or contract"
 
-test-e2e: install services ## real taskforge processes driven over HTTP and the command line
+test-e2e: install test-tools services ## real taskforge processes driven over HTTP and the command line
 	$(BIN)/pytest -m e2e
 
 test-faults: install services ## crashes and outages on a private PostgreSQL and Redis
@@ -52,7 +68,7 @@ bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BE
 chaos: install services ## random faults, many rounds; CHAOS_ARGS="--seed N --rounds N --jobs N"
 	$(BIN)/python -m tests.faults.chaos $(CHAOS_ARGS)
 
-up: ## the Docker Compose stack, built and started in the background
+up: $(SWAGGER_UI)/package.json ## the Docker Compose stack, built and started in the background
 	$(COMPOSE) up --build -d
 
 down:
@@ -61,7 +77,7 @@ down:
 logs:
 	$(COMPOSE) logs -f api worker
 
-build:
+build: $(SWAGGER_UI)/package.json
 	$(COMPOSE) build
 
 migrate: ## apply the SQL migrations to the compose database
@@ -76,4 +92,4 @@ test-job: ## POST a sample ping job to $(API)
 	@echo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) node_modules $(SWAGGER_UI) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -24,9 +24,12 @@ from prometheus_client import (
 from redis.asyncio import Redis
 
 from taskforge_adapters.postgres.migrations import (
+    DirtyDatabase,
     MigrationError,
     Migrator,
+    discover,
     migrate_up,
+    migrations_dir,
     open_migrator,
 )
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
@@ -63,6 +66,7 @@ from taskforge_app.ports import (
     JobLookup,
     JobRevisions,
     MessagesInTransit,
+    StoreUnavailable,
     WorkConsumer,
     WorkerPresence,
     WorkPublisher,
@@ -82,6 +86,7 @@ from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.process.store_startup import StoreStartup
 
 _PROMOTE_BATCH = 500
 
@@ -91,9 +96,11 @@ __all__ = [
     "MigrationError",
     "Migrator",
     "apply_migrations",
+    "check_migration_source",
     "make_container",
     "migrations",
     "own_worker_presence",
+    "store_startup",
 ]
 
 # Driver errors no adapter translates, because they are not outages to wait out: the
@@ -110,6 +117,7 @@ STORE_NOT_MIGRATED: tuple[type[Exception], ...] = (asyncpg.UndefinedTableError,)
 class InfrastructureProvider(Provider):
     scope = Scope.APP
     settings = from_context(provides=Settings, scope=Scope.APP)
+    store_startup = from_context(provides=StoreStartup, scope=Scope.APP)
     clock = provide(SystemClock, provides=Clock)
 
     @provide
@@ -191,9 +199,9 @@ class UseCaseProvider(Provider):
 
     @provide
     def check_readiness(
-        self, store: PgJobRepository, channel: RedisStreamChannel
+        self, store: PgJobRepository, channel: RedisStreamChannel, startup: StoreStartup
     ) -> CheckReadiness:
-        return CheckReadiness({"postgres": store, "redis": channel})
+        return CheckReadiness({"postgres": startup.probe(store), "redis": channel})
 
     @provide
     def recover_silent_workers(
@@ -277,8 +285,8 @@ class MetricsProvider(Provider):
         return PrometheusJobEvents(registry)
 
     @provide
-    def store_backlog(self, pool: asyncpg.Pool) -> StoreBacklog:
-        return PgStoreBacklog(pool)
+    def store_backlog(self, pool: asyncpg.Pool, startup: StoreStartup) -> StoreBacklog:
+        return startup.backlog(PgStoreBacklog(pool))
 
     @provide
     def channel_backlog(self, client: Redis, settings: Settings) -> ChannelBacklog:
@@ -292,16 +300,22 @@ def providers() -> list[Provider]:
 
 
 def make_container(
-    settings: Settings, *overrides: Provider, metrics: CollectorRegistry | None = None
+    settings: Settings,
+    *overrides: Provider,
+    metrics: CollectorRegistry | None = None,
+    startup: StoreStartup | None = None,
 ) -> AsyncContainer:
     """The container of one process; `metrics` is the registry its /metrics serves (a new
-    one by default), so everything the process counts lands in one place."""
+    one by default), so everything the process counts lands in one place, and `startup`
+    tells whether the process has migrated the store yet (a new one by default)."""
     # Without the *_created series every counter and histogram exports half the lines.
     disable_created_metrics()
     registry = CollectorRegistry() if metrics is None else metrics
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    context = {Settings: settings, CollectorRegistry: registry}
+    if startup is None:
+        startup = store_startup(settings)
+    context = {Settings: settings, CollectorRegistry: registry, StoreStartup: startup}
     return make_async_container(*providers(), *overrides, context=context)
 
 
@@ -316,8 +330,27 @@ async def own_worker_presence(settings: Settings) -> AsyncIterator[WorkerPresenc
         await pool.close()
 
 
+def store_startup(settings: Settings) -> StoreStartup:
+    return StoreStartup(lambda: apply_migrations(settings))
+
+
+def check_migration_source(settings: Settings) -> None:
+    """Read the migrations without touching PostgreSQL: a wrong POSTGRES_MIGRATION_PATH
+    stops a process at start instead of leaving it waiting for ever."""
+    discover(migrations_dir(settings.postgres_migration_path))
+
+
 async def apply_migrations(settings: Settings) -> list[int]:
-    return await migrate_up(settings.database_url, settings.postgres_migration_path)
+    """Apply every pending migration. A connection PostgreSQL refuses (no such database,
+    credentials refused) and a dirty database are reported as the store being
+    unavailable: an operator fixes them outside Taskforge, and the process carries on
+    once they are fixed instead of exiting into a restart loop."""
+    try:
+        return await migrate_up(settings.database_url, settings.postgres_migration_path)
+    except STORE_REFUSED as exc:
+        raise StoreUnavailable(f"PostgreSQL refused the connection: {exc}") from exc
+    except DirtyDatabase as exc:
+        raise StoreUnavailable(f"PostgreSQL cannot be migrated: {exc}") from exc
 
 
 @asynccontextmanager

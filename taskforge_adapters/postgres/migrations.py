@@ -172,6 +172,13 @@ async def open_migrator(dsn: str, source_url: str) -> tuple[Any, Migrator]:
 async def migrate_up(dsn: str, source_url: str) -> list[int]:
     conn, migrator = await open_migrator(dsn, source_url)
     try:
-        return await migrator.up()
-    finally:
-        await conn.close()
+        # A server that goes away mid-run is an outage to wait out like a refused connect;
+        # a migration left half-way leaves the database dirty, which the next run reports.
+        async with store_errors():
+            applied = await migrator.up()
+    except BaseException:
+        # The connection may be broken; a polite close would wait on it, or fail again.
+        conn.terminate()
+        raise
+    await conn.close()
+    return applied

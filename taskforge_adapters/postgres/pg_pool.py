@@ -26,9 +26,13 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pg_pool(dsn: str, *, max_size: int = 10, connect_timeout: float = 5.0) -> Any:
+    """A pool that connects on first use, not when it is made: a process may start while
+    PostgreSQL is down, and each use then fails as StoreUnavailable until it answers."""
     return await asyncpg.create_pool(
         dsn,
-        min_size=1,
+        # No connection floor: asyncpg would connect at once, and keep reconnecting (a
+        # warning with a traceback per try) through every outage.
+        min_size=0,
         max_size=max_size,
         init=_init_connection,
         reset=_keep_session,

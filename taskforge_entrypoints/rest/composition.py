@@ -1,20 +1,22 @@
 """Builds the Litestar app: routes, error mapping, OpenAPI, and the container's lifespan."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from dishka import Provider
 from dishka.integrations.litestar import DishkaRouter, setup_dishka
 from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from prometheus_client import CollectorRegistry
 
-from taskforge_app.ports import JobLookup
-from taskforge_app.runtime.outages import until_available
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.process.lifecycle import stop_on_signals
+from taskforge_entrypoints.rest.api_docs import SwaggerUiPage, api_docs_router
 from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
@@ -24,27 +26,45 @@ from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 
+log = logging.getLogger("taskforge")
 
-async def wait_for_migrations(settings: Settings) -> bool:
-    """Apply migrations, waiting out a PostgreSQL that is not up yet; False when stopped."""
-    stop = stop_on_signals()
-    return (
-        await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
-        is not None
-    )
+FIRST_TRY_SECONDS = 1.0
+
+
+def _report_failure(bringing_up: "asyncio.Task[bool]") -> None:
+    if not bringing_up.cancelled() and (exc := bringing_up.exception()) is not None:
+        log.error("cannot apply the migrations; the job routes answer 503: %s", exc, exc_info=exc)
 
 
 def create_app(settings: Settings, *overrides: Provider) -> Litestar:
+    """The API serves from the first moment, PostgreSQL or not: /health answers, /ready
+    names what is missing, and the job routes answer 503 until this process has
+    applied the migrations, which it keeps trying in the background."""
+    ioc.check_migration_source(settings)
     metrics = CollectorRegistry()
-    container = ioc.make_container(settings, *overrides, metrics=metrics)
+    startup = ioc.store_startup(settings)
+    container = ioc.make_container(settings, *overrides, metrics=metrics, startup=startup)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        bringing_up = asyncio.create_task(startup.bring_up(stop), name="store startup")
+        bringing_up.add_done_callback(_report_failure)
+        # A PostgreSQL that answers is migrated in milliseconds: the first requests then
+        # find the job routes open. One that refuses or hangs delays serving little.
+        await startup.first_try(within=FIRST_TRY_SECONDS)
         try:
-            await container.get(JobLookup)
             yield
         finally:
+            stop.set()
+            bringing_up.cancel()
+            await asyncio.wait({bringing_up})
             await container.close()
+
+    def store_migrated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        # OPTIONS only lists the route's methods; it reads no job.
+        if connection.scope.get("method") != "OPTIONS":
+            startup.refuse_until_migrated()
 
     app = Litestar(
         route_handlers=[
@@ -55,15 +75,16 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     JobOperationsController,
                     DeadLettersController,
                     WorkersController,
-                    HealthController,
                 ],
+                guards=[store_migrated],
             ),
             DishkaRouter(
                 "",
                 route_handlers=[JobBatchController],
+                guards=[store_migrated],
                 request_max_body_size=settings.http_max_batch_body_bytes,
             ),
-            DishkaRouter("", route_handlers=[MetricsController]),
+            DishkaRouter("", route_handlers=[HealthController, MetricsController]),
         ],
         middleware=[HttpMetrics(metrics)],
         # The process's logging (taskforge_entrypoints.process.logging_setup) stays in charge.
@@ -77,8 +98,8 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             description=(
                 "Submit jobs over HTTP; workers run them with retries and a dead-letter stream."
             ),
-            path="/docs",
-            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=api_docs_router("/docs"),
+            render_plugins=[SwaggerUiPage()],
         ),
     )
     setup_dishka(container, app)

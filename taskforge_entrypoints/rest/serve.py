@@ -1,16 +1,13 @@
-import asyncio
 import signal
 
 import uvicorn
 from dishka import Provider
 
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.rest.composition import create_app, wait_for_migrations
+from taskforge_entrypoints.rest.composition import create_app
 
 
 def serve_api(settings: Settings, *overrides: Provider) -> None:
-    if not asyncio.run(wait_for_migrations(settings)):
-        return
     # uvicorn re-raises SIGTERM after its graceful shutdown so the previous handler
     # decides the exit; a no-op handler makes a requested stop exit 0, not -15.
     signal.signal(signal.SIGTERM, lambda *_: None)

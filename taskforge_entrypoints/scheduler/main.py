@@ -17,6 +17,7 @@ from taskforge_app.runtime.scheduler_loop import (
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.process.lifecycle import stop_on_signals
+from taskforge_entrypoints.process.store_startup import StoreStartup
 
 log = logging.getLogger("taskforge.scheduler")
 
@@ -53,8 +54,8 @@ async def main(settings: Settings, *overrides: Provider) -> None:
     stop = stop_on_signals()
     container = ioc.make_container(settings, *overrides)
     try:
-        migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
-        if migrated is not None:
+        startup = await container.get(StoreStartup)
+        if await startup.bring_up(stop):
             await run_scheduler(settings, container, stop)
     finally:
         await container.close()

@@ -23,6 +23,7 @@ from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.process.lifecycle import stop_on_signals
 from taskforge_entrypoints.process.metrics_server import serving_metrics
 from taskforge_entrypoints.process.presence_thread import announcing_presence
+from taskforge_entrypoints.process.store_startup import StoreStartup
 from taskforge_entrypoints.scheduler.main import run_scheduler
 from taskforge_entrypoints.worker.handler_modules import import_handler_modules
 
@@ -45,8 +46,8 @@ async def run_worker(settings: Settings, *, with_scheduler: bool) -> None:
 async def _serve(
     container: AsyncContainer, settings: Settings, stop: asyncio.Event, *, with_scheduler: bool
 ) -> None:
-    migrated = await until_available(lambda: ioc.apply_migrations(settings), stop, "migrations")
-    if migrated is None:
+    startup = await container.get(StoreStartup)
+    if not await startup.bring_up(stop):
         return
     parts = [_work(container, settings, stop)]
     if with_scheduler:

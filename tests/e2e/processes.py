@@ -77,18 +77,29 @@ def taskforge(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def wait_until_ready(base_url: str, process: TaskforgeProcess, timeout: float = 30) -> None:
+def wait_until_ready(
+    base_url: str, process: TaskforgeProcess, timeout: float = 30, *, for_jobs: bool = True
+) -> None:
+    """Until the API serves and, `for_jobs`, has migrated the store it reaches: /health
+    answers from the start, the job routes only once the migrations are applied."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
             raise AssertionError(f"taskforge {process.args} exited early:\n{process.log}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200 and (
+                not for_jobs or _store_ready(base_url)
+            ):
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.05)
     raise AssertionError(f"taskforge {process.args} not serving after {timeout}s:\n{process.log}")
+
+
+def _store_ready(base_url: str) -> bool:
+    checks = httpx.get(f"{base_url}/ready", timeout=5).json()["checks"]
+    return bool(checks["postgres"] == "ok")
 
 
 async def wait_for_status(

@@ -113,16 +113,20 @@ class FaultStack:
             **extra,
         }
 
-    def start(self, name: str, *args: str, entry: str = CLI, **extra: str) -> TaskforgeProcess:
+    def start(
+        self, name: str, *args: str, entry: str = CLI, for_jobs: bool = True, **extra: str
+    ) -> TaskforgeProcess:
+        """Start a process; an api is waited for until it serves (`for_jobs`: and has
+        migrated, so it takes jobs)."""
         env = self.env(WORKER_CONSUMER_NAME=f"{name}-{{pid}}", **extra)
         process = TaskforgeProcess(list(args), env, entry)
         self.processes[name] = process
         if args[0] == "api":
-            wait_until_ready(self.base_url, process)
+            wait_until_ready(self.base_url, process, for_jobs=for_jobs)
         return process
 
-    def start_default(self, workers: int = 1) -> None:
-        self.start("api", "api")
+    def start_default(self, workers: int = 1, *, for_jobs: bool = True) -> None:
+        self.start("api", "api", for_jobs=for_jobs)
         self.start("scheduler", "scheduler")
         for number in range(1, workers + 1):
             self.start(f"worker{number}", "worker")

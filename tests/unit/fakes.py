@@ -612,6 +612,20 @@ class ManualTimer:
         await settle()
 
 
+class JumpingTimer:
+    """A Timer where time passes exactly as fast as the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
 async def settle() -> None:
     """Let every task that can run, run, until all wait on something outside the loop's
     ready queue (a test's event, the timer, a fake's arrival)."""
