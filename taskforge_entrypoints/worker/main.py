@@ -67,17 +67,23 @@ async def _work(container: AsyncContainer, settings: Settings, stop: asyncio.Eve
     options = PresenceOptions(settings.worker_heartbeat_interval, settings.worker_liveness)
     if not await hold_name(presence, me, options, stop):
         return
+    running: list[WorkerLoop] = []
     try:
-        loop = await until_available(lambda: _worker_loop(container, settings), stop, "connecting")
-        if loop is None:
-            return
-        registry = await container.get(HandlerRegistry)
-        log.info(
-            "worker %s serving job types %s",
-            settings.worker_consumer_name,
-            ", ".join(registry.job_types),
-        )
-        with announcing_presence(settings, me, lambda: loop.in_flight, options):
+        # Announcing from the moment the name is held: waiting for Redis here must not
+        # make this worker look gone.
+        with announcing_presence(settings, me, lambda: sum(w.in_flight for w in running), options):
+            loop = await until_available(
+                lambda: _worker_loop(container, settings), stop, "connecting"
+            )
+            if loop is None:
+                return
+            running.append(loop)
+            registry = await container.get(HandlerRegistry)
+            log.info(
+                "worker %s serving job types %s",
+                settings.worker_consumer_name,
+                ", ".join(registry.job_types),
+            )
             await loop.run(stop)
     finally:
         await _leave(container, me)
