@@ -12,7 +12,8 @@ _BATCH_SIZE = 500
 
 
 class ReapExpiredAttempts:
-    """Turn attempts whose lease ran out into failed attempts: retried, or dead when used up.
+    """End attempts whose lease ran out, or was cut because their worker fell silent, as
+    lost: retried at once, or dead when used up (Job.lose_attempt).
 
     The write is fenced on the lease still being expired, so a worker that renewed
     it in the meantime keeps its attempt.
@@ -40,11 +41,10 @@ class ReapExpiredAttempts:
         if not expired:
             return 0
         outcomes = [
-            job.fail(
-                f"attempt {job.attempt} lost: its worker stopped renewing the lease "
-                f"(crashed, hung or cut off)",
+            job.lose_attempt(
+                f"attempt {job.attempt} lost: its worker {job.worker or ''} stopped "
+                f"(crashed, hung or cut off) before it finished",
                 now,
-                self._policy.backoff,
             )
             for job in expired
         ]

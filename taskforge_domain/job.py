@@ -186,6 +186,19 @@ class Job:
             lease_expires_at=None,
         )
 
+    def lose_attempt(self, error: str, now: datetime) -> "Job":
+        """The attempt's worker died or was cut off: not the handler's failure, so the
+        next attempt may start at once, without a backoff. The lost attempt still
+        counts, so a job that kills its worker every time ends dead; a cancel requested
+        meanwhile wins, as it does over a failure."""
+        if self.status is JobStatus.RUNNING and self.attempts_left <= 0:
+            return self.kill(error, now)
+        if self.status is JobStatus.RUNNING and self.cancel_requested_at is not None:
+            return self._become(JobStatus.CANCELLED, now, last_error=error, lease_expires_at=None)
+        return self._become(
+            JobStatus.RETRYING, now, last_error=error, run_at=now, lease_expires_at=None
+        )
+
     def decided_again(self, stored: "Job", now: datetime, backoff: FullJitterBackoff) -> "Job":
         """This finished attempt's outcome, decided again against `stored`: the same
         attempt as the store holds it now, after an operator asked meanwhile to cancel it."""

@@ -35,6 +35,7 @@ from taskforge_adapters.postgres.migrations import (
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
 from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
@@ -50,10 +51,12 @@ from taskforge_app.follow_dead_letters import FollowDeadLetters
 from taskforge_app.get_job import GetJob
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
+from taskforge_app.list_workers import ListWorkers
 from taskforge_app.measure_backlog import MeasureBacklog
 from taskforge_app.ports import (
     AttemptLedger,
     Clock,
+    ConsumerTakeover,
     DeadLetterFollower,
     DeadLetterPublisher,
     DeadLetterRecords,
@@ -65,6 +68,7 @@ from taskforge_app.ports import (
     MessagesInTransit,
     StoreUnavailable,
     WorkConsumer,
+    WorkerPresence,
     WorkPublisher,
 )
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
@@ -73,6 +77,7 @@ from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
+from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
@@ -94,6 +99,7 @@ __all__ = [
     "check_migration_source",
     "make_container",
     "migrations",
+    "own_worker_presence",
     "store_startup",
 ]
 
@@ -145,6 +151,10 @@ class InfrastructureProvider(Provider):
         return PgJobRepository(pool)
 
     @provide
+    def worker_presence(self, pool: asyncpg.Pool) -> WorkerPresence:
+        return PgWorkerPresence(pool)
+
+    @provide
     def stream_channel(self, client: Redis, settings: Settings) -> RedisStreamChannel:
         return RedisStreamChannel(
             client,
@@ -160,7 +170,12 @@ class InfrastructureProvider(Provider):
     def channel_roles(
         self, channel: RedisStreamChannel
     ) -> AnyOf[
-        WorkPublisher, WorkConsumer, MessagesInTransit, DeadLetterPublisher, DeadLetterFollower
+        WorkPublisher,
+        WorkConsumer,
+        ConsumerTakeover,
+        MessagesInTransit,
+        DeadLetterPublisher,
+        DeadLetterFollower,
     ]:
         return channel
 
@@ -187,6 +202,35 @@ class UseCaseProvider(Provider):
         self, store: PgJobRepository, channel: RedisStreamChannel, startup: StoreStartup
     ) -> CheckReadiness:
         return CheckReadiness({"postgres": startup.probe(store), "redis": channel})
+
+    @provide
+    def recover_silent_workers(
+        self,
+        presence: WorkerPresence,
+        reap: ReapExpiredAttempts,
+        promote: PromoteDueRetries,
+        consumer: WorkConsumer,
+        takeover: ConsumerTakeover,
+        records: DeliveryRecords,
+        publisher: WorkPublisher,
+        clock: Clock,
+        settings: Settings,
+    ) -> RecoverSilentWorkers:
+        return RecoverSilentWorkers(
+            presence,
+            reap,
+            promote,
+            consumer,
+            takeover,
+            records,
+            publisher,
+            clock,
+            settings.worker_liveness,
+        )
+
+    @provide
+    def list_workers(self, presence: WorkerPresence, settings: Settings) -> ListWorkers:
+        return ListWorkers(presence, settings.worker_liveness)
 
     @provide
     def purge_finished_jobs(
@@ -273,6 +317,17 @@ def make_container(
         startup = store_startup(settings)
     context = {Settings: settings, CollectorRegistry: registry, StoreStartup: startup}
     return make_async_container(*providers(), *overrides, context=context)
+
+
+@asynccontextmanager
+async def own_worker_presence(settings: Settings) -> AsyncIterator[WorkerPresence]:
+    """Worker presence on a connection of its own, for a heartbeat that runs apart from
+    the worker's event loop, so a busy pool or a blocked loop never delays it."""
+    pool = await create_pg_pool(settings.database_url, max_size=1)
+    try:
+        yield PgWorkerPresence(pool)
+    finally:
+        await pool.close()
 
 
 def store_startup(settings: Settings) -> StoreStartup:

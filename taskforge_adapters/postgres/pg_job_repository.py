@@ -143,6 +143,11 @@ WHERE status IN ({_sql_list(WAITING_STATUSES)}) AND updated_at < $1
 ORDER BY updated_at, id LIMIT $2
 """
 
+_WAITING_AMONG = f"""
+SELECT {COLUMNS} FROM jobs
+WHERE id = ANY($1::uuid[]) AND status IN ({_sql_list(WAITING_STATUSES)})
+"""
+
 _FIND_DEAD_NOT_LETTERED = f"""
 SELECT {COLUMNS} FROM jobs
 WHERE status = 'dead' AND dead_lettered_at IS NULL AND updated_at < $1
@@ -308,6 +313,9 @@ class PgJobRepository(
     ) -> list[Job]:
         after_at, after_id = after or (None, None)
         return await self._fetch_jobs(_FIND_WAITING, updated_before, limit, after_at, after_id)
+
+    async def waiting_among(self, job_ids: Sequence[UUID]) -> list[Job]:
+        return await self._fetch_jobs(_WAITING_AMONG, job_ids)
 
     async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:
         return await self._fetch_jobs(_FIND_DEAD_NOT_LETTERED, updated_before, limit)

@@ -12,6 +12,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from taskforge_app.ports import (
     ChannelUnavailable,
+    ConsumerTakeover,
     DeadLetter,
     DeadLetterFollower,
     DeadLetterPublisher,
@@ -66,6 +67,11 @@ def _from_receipt(receipt: str) -> tuple[str, str]:
     return queue or NORMAL, message_id
 
 
+def _no_such_group(exc: ResponseError) -> bool:
+    """A queue's stream that was never written has no group either: nothing is pending."""
+    return "NOGROUP" in str(exc) or "requires the key to exist" in str(exc)
+
+
 def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
     try:
         dead_at = datetime.fromisoformat(fields[b"dead_at"].decode())
@@ -83,6 +89,7 @@ def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
 class RedisStreamChannel(
     WorkPublisher,
     WorkConsumer,
+    ConsumerTakeover,
     MessagesInTransit,
     DeadLetterPublisher,
     DeadLetterFollower,
@@ -186,6 +193,55 @@ class RedisStreamChannel(
                 if len(taken) >= count:
                     break
         return taken
+
+    async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:
+        left: list[Delivery] = []
+        async with channel_errors():
+            for queue in self._queues:
+                try:
+                    # Reading from id 0 answers from the consumer's own pending list: no
+                    # new message is delivered, and one deleted meanwhile comes back
+                    # without fields, so it is acknowledged as malformed.
+                    reply: Any = await self._redis.xreadgroup(
+                        self._group, consumer, {self.stream_of(queue): "0"}, count=count - len(left)
+                    )
+                except ResponseError as exc:
+                    if not _no_such_group(exc):
+                        raise
+                    continue
+                left += [
+                    _delivery(message_id, fields or {}, queue)
+                    for _, entries in reply or []
+                    for message_id, fields in entries
+                ]
+                if len(left) >= count:
+                    break
+        return left
+
+    async def remove_consumer(self, consumer: str) -> bool:
+        async with channel_errors():
+            streams = [self.stream_of(queue) for queue in self._queues]
+            for stream in streams:
+                if await self._pending_of(stream, consumer):
+                    return False
+            for stream in streams:
+                try:
+                    await self._redis.xgroup_delconsumer(stream, self._group, consumer)
+                except ResponseError as exc:
+                    if not _no_such_group(exc):
+                        raise
+        return True
+
+    async def _pending_of(self, stream: str, consumer: str) -> bool:
+        try:
+            reply: Any = await self._redis.xpending_range(
+                stream, self._group, min="-", max="+", count=1, consumername=consumer
+            )
+        except ResponseError as exc:
+            if not _no_such_group(exc):
+                raise
+            return False
+        return bool(reply)
 
     async def ack(self, message_ids: Sequence[str]) -> None:
         if not message_ids:

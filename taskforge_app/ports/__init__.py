@@ -17,17 +17,20 @@ from taskforge_app.ports.job_revisions import JobRevisions
 from taskforge_app.ports.probe import Probe
 from taskforge_app.ports.unavailable import ChannelUnavailable, StoreUnavailable
 from taskforge_app.ports.work_channel import (
+    ConsumerTakeover,
     Delivery,
     MessagesInTransit,
     WorkConsumer,
     WorkPublisher,
 )
+from taskforge_app.ports.worker_presence import WorkerIdentity, WorkerPresence, WorkerSeen
 
 __all__ = [
     "Attempt",
     "AttemptLedger",
     "ChannelUnavailable",
     "Clock",
+    "ConsumerTakeover",
     "DeadLetter",
     "DeadLetterFollower",
     "DeadLetterPublisher",
@@ -46,4 +49,7 @@ __all__ = [
     "UnstorablePayload",
     "WorkConsumer",
     "WorkPublisher",
+    "WorkerIdentity",
+    "WorkerPresence",
+    "WorkerSeen",
 ]

@@ -28,6 +28,10 @@ class DeliveryRecords(Protocol):
         from after the (updated_at, id) of the previous page."""
         ...
 
+    async def waiting_among(self, job_ids: Sequence[UUID]) -> list[Job]:
+        """Those of these jobs that are pending or queued, waiting for a worker."""
+        ...
+
 
 class DeadLetterRecords(Protocol):
     """Which dead jobs have their dead letter published.

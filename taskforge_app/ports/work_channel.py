@@ -47,6 +47,11 @@ class WorkConsumer(Protocol):
         """Take over messages received by any consumer but unacknowledged for min_idle_ms."""
         ...
 
+    async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:
+        """Up to count messages delivered to this consumer and never acknowledged: what
+        an earlier run under this name, or a consumer that stopped for good, left."""
+        ...
+
     async def ack(self, message_ids: Sequence[str]) -> None:
         """Mark messages as processed and drop them, so the channel stays bounded."""
         ...
@@ -60,4 +65,15 @@ class MessagesInTransit(Protocol):
 
     async def job_ids_in_transit(self) -> set[UUID]:
         """The jobs with a message in the channel, delivered to a worker or not."""
+        ...
+
+
+class ConsumerTakeover(Protocol):
+    """The channel's bookkeeping of a consumer that stopped for good.
+
+    Raises ChannelUnavailable when the delivery channel cannot be reached.
+    """
+
+    async def remove_consumer(self, consumer: str) -> bool:
+        """Remove the consumer once it holds no unacknowledged message; whether it is gone."""
         ...

@@ -63,7 +63,8 @@ class WorkerLoop:
     A read never waits for a batch to fill: it takes what is there. Leases of
     running attempts are renewed every third of the lease; an attempt whose lease
     was taken away is cancelled. Messages idle for a whole lease in any consumer's
-    pending list are taken over, so a crashed worker strands none. On stop it
+    pending list are taken over, so a crashed worker strands none; at start it runs
+    what an earlier run under its name left unacknowledged. On stop it
     reads no more, gives running attempts the grace period, then cancels them and
     releases their leases so the scheduler retries them at once.
     """
@@ -100,6 +101,12 @@ class WorkerLoop:
         heartbeat = asyncio.create_task(self._renew_leases(stop))
         writer = asyncio.create_task(self._outcomes.run())
         try:
+            await until_available(
+                self._take_back_leftovers,
+                stop,
+                "reading an earlier run's messages",
+                timer=self._timer,
+            )
             await self._consume(stop)
             await self._drain()
         finally:
@@ -133,6 +140,23 @@ class WorkerLoop:
                 continue
             if claimed:
                 self._start_batch(claimed)
+
+    async def _take_back_leftovers(self) -> None:
+        """Run what an earlier run under this name received and never acknowledged: once,
+        at start, while the pending list holds nothing of this run's own. Messages of
+        attempts it was running are stale by now and are acknowledged by the claim."""
+        limit = self._options.concurrency + self._options.batch_size
+        leftovers = await self._consumer.unacknowledged(self._options.consumer, limit)
+        if not leftovers:
+            return
+        claimed = await self._claim(leftovers, self._options.consumer)
+        log.info(
+            "took back %d messages an earlier run left unacknowledged; %d jobs to run",
+            len(leftovers),
+            len(claimed),
+        )
+        if claimed:
+            self._start_batch(claimed)
 
     async def _next_deliveries(
         self, count: int, block_ms: int, stop: asyncio.Event

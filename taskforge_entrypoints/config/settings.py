@@ -50,6 +50,8 @@ class Settings:
     worker_batch_size: int
     worker_lease: timedelta
     worker_shutdown_grace: timedelta
+    worker_heartbeat_interval: timedelta
+    worker_liveness: timedelta
     worker_run_scheduler: bool
     worker_metrics_addr: tuple[str, int] | None
     backoff_base: timedelta
@@ -237,6 +239,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_batch_size=env.get("WORKER_BATCH_SIZE", "200", _positive_int),
         worker_lease=env.get("WORKER_LEASE", "30s", _positive_duration),
         worker_shutdown_grace=env.get("WORKER_SHUTDOWN_GRACE", "30s", _positive_duration),
+        worker_heartbeat_interval=env.get("WORKER_HEARTBEAT_INTERVAL", "1s", _positive_duration),
+        worker_liveness=env.get("WORKER_LIVENESS", "5s", _positive_duration),
         worker_run_scheduler=env.get("WORKER_RUN_SCHEDULER", "true", _boolean),
         worker_metrics_addr=env.get("WORKER_METRICS_ADDR", "", _optional_listen_address),
         backoff_base=env.get("BACKOFF_BASE", "5s", _positive_duration),
@@ -252,6 +256,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
+    if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:
+        # One late heartbeat must not make a live worker look gone.
+        raise ConfigError(
+            f"WORKER_LIVENESS={settings.worker_liveness} must be at least twice "
+            f"WORKER_HEARTBEAT_INTERVAL={settings.worker_heartbeat_interval}"
+        )
     unknown = sorted(set(settings.worker_queues) - set(settings.queues))
     if unknown:
         raise ConfigError(f"WORKER_QUEUES names queues not in QUEUES: {', '.join(unknown)}")

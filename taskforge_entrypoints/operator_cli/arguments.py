@@ -91,9 +91,10 @@ def consumer_name(text: str) -> str:
 
 
 def add_operator_commands(commands: Any) -> None:
-    """Add `jobs` and `dlq` to the sub-commands of `taskforge`."""
+    """Add `jobs`, `dlq` and `workers` to the sub-commands of `taskforge`."""
     _add_jobs(commands)
     _add_dlq(commands)
+    _add_workers(commands)
 
 
 def _command(
@@ -249,3 +250,14 @@ def _add_dlq(commands: Any) -> None:
         "(default 2s)",
     )
     _json_flag(follow)
+
+
+def _add_workers(commands: Any) -> None:
+    workers = _command(commands, "workers", "see the live workers")
+    actions = workers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = _command(
+        actions,
+        "list",
+        "list the workers heard from within WORKER_LIVENESS, with what each one runs",
+    )
+    _json_flag(listing)

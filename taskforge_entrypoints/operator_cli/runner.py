@@ -14,7 +14,7 @@ from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
 from taskforge_domain.errors import JobNotFound
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.operator_cli import dlq_commands, jobs_commands
+from taskforge_entrypoints.operator_cli import dlq_commands, jobs_commands, workers_commands
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
 
 Command = Callable[[AsyncContainer, argparse.Namespace], Awaitable[ExitCode]]
@@ -29,6 +29,7 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("dlq", "list"): dlq_commands.list_dead,
     ("dlq", "replay"): dlq_commands.replay_dead,
     ("dlq", "follow"): dlq_commands.follow_dead,
+    ("workers", "list"): workers_commands.list_workers,
 }
 
 # The adapters report a lost service as StoreUnavailable or ChannelUnavailable; only

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from taskforge_app.ports import Attempt, DeadLetter
+from taskforge_app.ports import Attempt, DeadLetter, WorkerSeen
 from taskforge_domain.job import Job
 
 ERROR_WIDTH = 60
@@ -56,6 +56,24 @@ def jobs_table(jobs: Sequence[Job]) -> str:
                 truncate(job.last_error or "", ERROR_WIDTH),
             ]
             for job in jobs
+        ],
+    )
+
+
+def workers_table(workers: Sequence[WorkerSeen]) -> str:
+    return render_table(
+        ["CONSUMER", "HOST", "PID", "STARTED", "LAST SEEN", "QUEUES", "IN FLIGHT"],
+        [
+            [
+                one_line(worker.name),
+                one_line(worker.host),
+                str(worker.pid),
+                when(worker.started_at),
+                when(worker.last_seen_at),
+                ",".join(worker.queues),
+                str(worker.in_flight),
+            ]
+            for worker in workers
         ],
     )
 

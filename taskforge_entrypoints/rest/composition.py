@@ -24,6 +24,7 @@ from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
+from taskforge_entrypoints.rest.workers_controller import WorkersController
 
 log = logging.getLogger("taskforge")
 
@@ -69,7 +70,12 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         route_handlers=[
             DishkaRouter(
                 "",
-                route_handlers=[JobsController, JobOperationsController, DeadLettersController],
+                route_handlers=[
+                    JobsController,
+                    JobOperationsController,
+                    DeadLettersController,
+                    WorkersController,
+                ],
                 guards=[store_migrated],
             ),
             DishkaRouter(

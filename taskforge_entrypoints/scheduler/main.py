@@ -6,9 +6,14 @@ from dishka import AsyncContainer, Provider
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
+from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_app.runtime.outages import until_available
-from taskforge_app.runtime.scheduler_loop import SchedulerTasks, run_scheduler_loop
+from taskforge_app.runtime.scheduler_loop import (
+    SchedulerIntervals,
+    SchedulerTasks,
+    run_scheduler_loop,
+)
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.process.lifecycle import stop_on_signals
@@ -23,6 +28,7 @@ async def scheduler_tasks(container: AsyncContainer) -> SchedulerTasks:
         reap=await container.get(ReapExpiredAttempts),
         repair=await container.get(RepairDelivery),
         purge=await container.get(PurgeFinishedJobs),
+        recover=await container.get(RecoverSilentWorkers),
     )
 
 
@@ -30,14 +36,18 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
     tasks = await until_available(lambda: scheduler_tasks(container), stop, "connecting")
     if tasks is None:
         return
+    intervals = SchedulerIntervals(
+        promote=settings.retry_scheduler_interval,
+        repair=settings.repair_interval,
+        recovery=settings.worker_heartbeat_interval,
+    )
     log.info(
-        "scheduler running every %s, repairing every %s",
-        settings.retry_scheduler_interval,
-        settings.repair_interval,
+        "scheduler promoting every %s, recovering silent workers every %s, repairing every %s",
+        intervals.promote,
+        intervals.recovery,
+        intervals.repair,
     )
-    await run_scheduler_loop(
-        tasks, settings.retry_scheduler_interval, settings.repair_interval, stop
-    )
+    await run_scheduler_loop(tasks, intervals, stop)
 
 
 async def main(settings: Settings, *overrides: Provider) -> None:

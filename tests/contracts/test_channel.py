@@ -139,3 +139,37 @@ async def test_receive_from_several_queues_returns_at_most_count_in_all(channel:
     received = await channel.receive("consumer-1", ["high", "normal"], 2, None)
 
     assert len(received) <= 2
+
+
+async def test_unacknowledged_answers_a_consumers_own_pending_messages_only(
+    channel: Channel,
+) -> None:
+    mine, theirs, high = new_job(), new_job(), new_job(queue="high")
+    await channel.publish([mine])
+    await channel.receive("consumer-1", ["normal"], 10, None)
+    await channel.publish([theirs, high])
+    await channel.receive("consumer-2", ["normal"], 10, None)
+    [high_delivery] = await channel.receive("consumer-1", ["high"], 10, None)
+
+    left = await channel.unacknowledged("consumer-1", 10)
+
+    assert sorted(str(d.job_id) for d in left) == sorted([str(mine.id), str(high.id)])
+    # Reading them again delivers nothing new and acknowledges nothing.
+    assert len(await channel.unacknowledged("consumer-1", 10)) == 2
+    await channel.ack([high_delivery.message_id])
+    assert [d.job_id for d in await channel.unacknowledged("consumer-1", 10)] == [mine.id]
+    assert await channel.unacknowledged("consumer-never-seen", 10) == []
+
+
+async def test_a_consumer_is_removed_only_once_it_holds_no_unacknowledged_message(
+    channel: Channel,
+) -> None:
+    job = new_job()
+    await channel.publish([job])
+    [delivery] = await channel.receive("consumer-1", ["normal"], 10, None)
+
+    assert await channel.remove_consumer("consumer-1") is False
+    await channel.ack([delivery.message_id])
+    assert await channel.remove_consumer("consumer-1") is True
+    # Streams of queues never written to hold nothing of it either.
+    assert await channel.remove_consumer("consumer-never-seen") is True

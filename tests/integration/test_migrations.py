@@ -52,6 +52,7 @@ SCHEMA_AT_VERSION[7] = (
     | {"job_listing_keys", "job_listing_keys_type_idx", "job_listing_keys_queue_idx"}
 ) - {"jobs_type_created_idx"}
 SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
+SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -84,7 +85,8 @@ async def inspector(fresh_database_url: str) -> AsyncIterator[Any]:
 async def jobs_relations(conn: Any) -> set[str]:
     rows = await conn.fetch(
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = 'public' AND c.relname LIKE 'job%'"""
+           WHERE n.nspname = 'public'
+             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%')"""
     )
     return {row["relname"] for row in rows}
 

@@ -17,6 +17,8 @@ from taskforge_app.ports import (
     LeaseRenewal,
     StoreUnavailable,
     UnstorablePayload,
+    WorkerIdentity,
+    WorkerSeen,
 )
 from taskforge_app.ports.backlog import InFlight, WaitingJobs
 from taskforge_domain.job import Job
@@ -225,6 +227,14 @@ class InMemoryJobRepository:
             lambda job: (job.updated_at, job.id),
         )[:limit]
 
+    async def waiting_among(self, job_ids: Sequence[UUID]) -> list[Job]:
+        self._answer()
+        wanted = set(job_ids)
+        return self._select(
+            lambda job: job.id in wanted and job.status in WAITING_STATUSES,
+            lambda job: job.id,
+        )
+
     async def find_dead_not_lettered(self, updated_before: datetime, limit: int) -> list[Job]:
         self._answer()
         return self._select(
@@ -365,6 +375,8 @@ class FakeChannel:
         self.arrived = asyncio.Event()
         self.blocks = False
         self.unacked: dict[str, Delivery] = {}
+        self.owner: dict[str, str] = {}
+        self.removed_consumers: list[str] = []
         self.monotonic: Callable[[], float] = time.monotonic
         self._received_at: dict[str, float] = {}
         self.groups_ensured = False
@@ -395,6 +407,7 @@ class FakeChannel:
         """What a Redis restart without persistence does to the streams."""
         self.inbox.clear()
         self.unacked.clear()
+        self.owner.clear()
 
     @property
     def published_ids(self) -> list[UUID]:
@@ -433,6 +446,7 @@ class FakeChannel:
             ]
         self.inbox = [d for d in self.inbox if d not in taken]
         self.unacked.update((delivery.message_id, delivery) for delivery in taken)
+        self.owner.update((delivery.message_id, consumer) for delivery in taken)
         self._received_at.update((delivery.message_id, self.monotonic()) for delivery in taken)
         return taken
 
@@ -446,13 +460,30 @@ class FakeChannel:
         ][:count]
         # Taken over: idle again from now, like XAUTOCLAIM.
         self._received_at.update((delivery.message_id, now) for delivery in idle)
+        self.owner.update((delivery.message_id, consumer) for delivery in idle)
         return idle
+
+    async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:
+        self._answer()
+        return [
+            delivery
+            for message_id, delivery in self.unacked.items()
+            if self.owner.get(message_id) == consumer
+        ][:count]
+
+    async def remove_consumer(self, consumer: str) -> bool:
+        self._answer()
+        if consumer in self.owner.values():
+            return False
+        self.removed_consumers.append(consumer)
+        return True
 
     async def ack(self, message_ids: Sequence[str]) -> None:
         self._answer()
         self.acked.extend(message_ids)
         for message_id in message_ids:
             self.unacked.pop(message_id, None)
+            self.owner.pop(message_id, None)
             self._received_at.pop(message_id, None)
         self.inbox = [d for d in self.inbox if d.message_id not in set(message_ids)]
         self.events.record("queue.ack", message_ids)
@@ -600,3 +631,86 @@ async def settle() -> None:
     ready queue (a test's event, the timer, a fake's arrival)."""
     for _ in range(100):
         await asyncio.sleep(0)
+
+
+class InMemoryWorkerPresence:
+    """The workers table as a dict, on the clock it is given (the store's own), cutting
+    the leases of a name's attempts in the job store it is given, as the real one does
+    in the same database."""
+
+    def __init__(self, jobs: InMemoryJobRepository, clock: FixedClock) -> None:
+        self.workers: dict[str, WorkerSeen] = {}
+        self._jobs = jobs
+        self._clock = clock
+        self.unavailable = False
+
+    def _answer(self) -> None:
+        if self.unavailable:
+            raise StoreUnavailable("postgres is down")
+
+    def _cut_leases(self, names: set[str], to: datetime) -> None:
+        for job in list(self._jobs.jobs.values()):
+            if job.status is JobStatus.RUNNING and job.worker in names:
+                expires = to if job.lease_expires_at is None else min(job.lease_expires_at, to)
+                self._jobs.put(replace(job, lease_expires_at=expires))
+
+    async def register(self, worker: WorkerIdentity, liveness: timedelta) -> WorkerSeen:
+        self._answer()
+        now = self._clock.now()
+        held = self.workers.get(worker.name)
+        if (
+            held is not None
+            and held.incarnation != worker.incarnation
+            and held.retired_at is None
+            and held.last_seen_at >= now - liveness
+        ):
+            return held
+        seen = WorkerSeen(
+            worker.name, worker.incarnation, worker.host, worker.pid, worker.queues, now, now, 0
+        )
+        self.workers[worker.name] = seen
+        self._cut_leases({worker.name}, now)
+        return seen
+
+    async def announce(self, worker: WorkerIdentity, in_flight: int) -> bool:
+        self._answer()
+        held = self.workers.get(worker.name)
+        if held is None or held.incarnation != worker.incarnation or held.retired_at:
+            return False
+        self.workers[worker.name] = replace(
+            held, last_seen_at=self._clock.now(), in_flight=in_flight
+        )
+        return True
+
+    async def live(self, liveness: timedelta) -> list[WorkerSeen]:
+        self._answer()
+        since = self._clock.now() - liveness
+        return sorted(
+            (w for w in self.workers.values() if w.retired_at is None and w.last_seen_at >= since),
+            key=lambda w: w.name,
+        )
+
+    async def retire_silent(self, liveness: timedelta, cut_leases_to: datetime) -> list[WorkerSeen]:
+        self._answer()
+        since = self._clock.now() - liveness
+        for name, held in list(self.workers.items()):
+            if held.retired_at is None and held.last_seen_at < since:
+                self.workers[name] = replace(held, retired_at=self._clock.now())
+        retired = sorted(
+            (w for w in self.workers.values() if w.retired_at is not None), key=lambda w: w.name
+        )
+        self._cut_leases({w.name for w in retired}, cut_leases_to)
+        return retired
+
+    async def forget(self, workers: Sequence[WorkerSeen]) -> None:
+        self._answer()
+        for worker in workers:
+            held = self.workers.get(worker.name)
+            if held and held.incarnation == worker.incarnation and held.retired_at:
+                del self.workers[worker.name]
+
+    async def leave(self, worker: WorkerIdentity) -> None:
+        self._answer()
+        held = self.workers.get(worker.name)
+        if held and held.incarnation == worker.incarnation:
+            del self.workers[worker.name]

@@ -4,7 +4,12 @@ import pytest
 
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
-from tests.unit.fakes import FakeChannel, FixedClock, InMemoryJobRepository
+from tests.unit.fakes import (
+    FakeChannel,
+    FixedClock,
+    InMemoryJobRepository,
+    InMemoryWorkerPresence,
+)
 
 STORE_ROLES = [
     ports.JobIntake,
@@ -20,6 +25,7 @@ STORE_ROLES = [
 CHANNEL_ROLES = [
     ports.WorkPublisher,
     ports.WorkConsumer,
+    ports.ConsumerTakeover,
     ports.MessagesInTransit,
     ports.DeadLetterPublisher,
     ports.DeadLetterFollower,
@@ -42,11 +48,13 @@ def port_methods(port: type) -> list[str]:
         *((role, InMemoryJobRepository) for role in STORE_ROLES),
         *((role, FakeChannel) for role in CHANNEL_ROLES),
         (ports.Clock, FixedClock),
+        (ports.WorkerPresence, InMemoryWorkerPresence),
     ],
     ids=[
         *(f"store-{role.__name__}" for role in STORE_ROLES),
         *(f"channel-{role.__name__}" for role in CHANNEL_ROLES),
         "Clock",
+        "WorkerPresence",
     ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
@@ -64,4 +72,9 @@ def test_every_port_of_the_application_has_a_fake_role_here() -> None:
         for value in vars(ports).values()
         if isinstance(value, type) and getattr(value, "_is_protocol", False)
     }
-    assert protocols | {StoreBacklog, ChannelBacklog} == {*STORE_ROLES, *CHANNEL_ROLES, ports.Clock}
+    assert protocols | {StoreBacklog, ChannelBacklog} == {
+        *STORE_ROLES,
+        *CHANNEL_ROLES,
+        ports.Clock,
+        ports.WorkerPresence,
+    }

@@ -230,6 +230,28 @@ def test_fail_with_attempts_left_retries_after_the_backoff() -> None:
     assert retrying.attempt == running.attempt
 
 
+def test_a_lost_attempt_is_retried_at_once_and_still_counts() -> None:
+    running = job_in(RUNNING, max_attempts=3)
+
+    retrying = running.lose_attempt("worker gone", LATER)
+
+    assert (retrying.status, retrying.run_at, retrying.attempt) == (RETRYING, LATER, 1)
+    assert (retrying.last_error, retrying.lease_expires_at) == ("worker gone", None)
+
+
+def test_a_lost_last_attempt_is_dead_and_a_cancel_requested_meanwhile_wins() -> None:
+    last = job_in(RETRYING, max_attempts=2).enqueue(LATER).start(LATER, LEASE)
+    assert last.lose_attempt("worker gone", LATER).status is DEAD
+
+    asked = job_in(RUNNING, max_attempts=3).request_cancel(LATER)
+    assert asked.lose_attempt("worker gone", LATER).status is CANCELLED
+
+
+def test_only_a_running_attempt_can_be_lost() -> None:
+    with pytest.raises(InvalidTransition):
+        job_in(QUEUED).lose_attempt("worker gone", LATER)
+
+
 def test_a_retrying_job_is_queued_again_with_its_attempts_kept() -> None:
     retrying = job_in(RETRYING)
 

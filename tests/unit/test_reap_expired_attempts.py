@@ -28,7 +28,7 @@ def running(jobs: InMemoryJobRepository, max_attempts: int = 3) -> Job:
     return job
 
 
-async def test_an_attempt_whose_lease_ran_out_is_a_failed_attempt_retried_later(
+async def test_an_attempt_whose_lease_ran_out_is_lost_and_retried_at_once(
     reap: ReapExpiredAttempts, jobs: InMemoryJobRepository, clock: FixedClock
 ) -> None:
     job = running(jobs)
@@ -43,9 +43,10 @@ async def test_an_attempt_whose_lease_ran_out_is_a_failed_attempt_retried_later(
         1,
         None,
     )
-    assert stored.run_at > clock.now()
+    # Not the handler's failure: no backoff before the next attempt.
+    assert stored.run_at == clock.now()
     assert stored.last_error is not None
-    assert "lease" in stored.last_error
+    assert "lost" in stored.last_error
 
 
 async def test_a_lost_attempt_joins_the_history_as_failed_by_its_worker(
@@ -60,7 +61,7 @@ async def test_a_lost_attempt_joins_the_history_as_failed_by_its_worker(
     assert (attempt.attempt, attempt.worker, attempt.outcome) == (1, "worker-1", "retrying")
     assert (attempt.started_at, attempt.finished_at) == (START, clock.now())
     assert attempt.error is not None
-    assert "lease" in attempt.error
+    assert "lost" in attempt.error
 
 
 async def test_a_lost_last_attempt_is_dead_written_before_its_dead_letter(

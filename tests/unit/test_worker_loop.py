@@ -324,3 +324,26 @@ async def test_a_batch_that_finished_leaves_no_deadline_behind(
 
     # What still sleeps on the timer is the lease renewal alone.
     assert timer.sleeping == 1
+
+
+async def test_at_start_a_worker_runs_what_an_earlier_run_of_its_name_left_unacknowledged(
+    launch: Callable[[], Worker],
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    gates: Gates,
+) -> None:
+    waiting, finished = submit(jobs, queue, 2)
+    # The earlier run read both and crashed; one job finished meanwhile elsewhere.
+    await queue.receive("worker-1", ["normal"], 10, None)
+    jobs.put(finished.enqueue(START).start(START, LEASE).complete(None, START))
+
+    running = launch()
+    await settle()
+
+    assert gates.started == [waiting.id]
+    assert list(queue.unacked) == [m for m, d in queue.unacked.items() if d.job_id == waiting.id]
+    gates.finish(waiting.id)
+    running.stop.set()
+    await asyncio.wait_for(running.task, 5)
+    assert jobs.jobs[waiting.id].status is JobStatus.COMPLETED
+    assert not queue.unacked
