@@ -5,16 +5,19 @@ statement here is one autocommit statement, so it holds its locks only until it 
 and a cycle needs each of its members to hold one row while waiting for another:
 
 - The multi-row writers that wait (claim, record_outcomes, extend_leases,
-  mark_dead_lettered) first lock their rows in id order (`_LOCKED_IN_ID_ORDER`), and
+  mark_dead_lettered) first lock their rows in id order (`_locked_in_id_order`), and
   only then write. A statement waits only for a row above every row it holds, so a chain
   of waits climbs in id order and cannot close: not between two workers' claims
   (duplicate messages for one job included), not between a worker's outcomes and its
   own lease renewal on another connection, not between the reaper's outcomes and a
   worker's.
 - mark_queued, promote_due and delete_finished never wait: they take only rows nobody
-  holds (SKIP LOCKED). A `pending` row that mark_queued skips is held by a claim that
-  is moving it on anyway, or by a single-row change; if it is left `pending`, the repair
-  pass republishes it and the claim accepts `pending`.
+  holds (SKIP LOCKED). Waiting is unsafe even among `pending` rows: a statement that
+  finds a row changed since its snapshot locks the new version before it re-checks it,
+  so mark_queued held rows that a claim had made `running` and an outcome write wanted
+  (the deadlock seen under load). A `pending` row it skips is held by a claim that moves
+  it on anyway, or by a single-row change; one left `pending` is republished by the
+  repair pass, and the claim accepts `pending`.
 - replace (cancel, replay) writes one row: while it waits it holds nothing.
 - insert_many creates rows no other statement can see before it commits, so only another
   insert waits for it, on an idempotency key both insert; keys are inserted in sorted
