@@ -5,7 +5,7 @@ statement here is one autocommit statement, so it holds its locks only until it 
 and a cycle needs each of its members to hold one row while waiting for another:
 
 - The multi-row writers that wait (claim, record_outcomes, extend_leases,
-  mark_dead_lettered) first lock their rows in id order (`_locked_in_id_order`), and
+  mark_dead_lettered) first lock their rows in id order (`_LOCKED_IN_ID_ORDER`), and
   only then write. A statement waits only for a row above every row it holds, so a chain
   of waits climbs in id order and cannot close: not between two workers' claims
   (duplicate messages for one job included), not between a worker's outcomes and its
@@ -99,30 +99,28 @@ def _sql_list(statuses: frozenset[JobStatus]) -> str:
 _RUNNING = f"'{JobStatus.RUNNING.value}'"
 
 
-def _locked_in_id_order(statuses: str) -> str:
-    """The rows of $1 in one of `statuses`, locked in id order before the write touches
-    any: the order that keeps concurrent batches from deadlocking (module docstring).
-
-    The write then takes `id = ANY(ARRAY(SELECT id FROM locked))`: run once, before it,
-    and its rows are found in the write's own cheap order; joining `locked` instead made
-    the planner update in id order, which doubled the outcome write's time. The batch is
-    read through ARRAY(SELECT unnest(...)) for the same reason: with the array in sight,
-    the planner scanned a small table whose every row has the status, not its key.
-    """
-    return f"""locked AS MATERIALIZED (
+# The rows of $1, locked in id order before the write touches any: the order that keeps
+# concurrent batches from deadlocking (module docstring). Whatever their status: a row
+# the write then skips is held only until the statement ends. ARRAY(SELECT unnest(...))
+# hides the batch's size, so the planner probes the primary key instead of scanning a
+# small table whose every row matches.
+_LOCKED_IN_ID_ORDER = """locked AS MATERIALIZED (
     SELECT id FROM jobs WHERE id = ANY(ARRAY(SELECT unnest($1::uuid[])))
-      AND status IN ({statuses})
     ORDER BY id FOR NO KEY UPDATE)"""
 
-
+# Either condition evaluates `locked` whole, so every lock is taken before the first row
+# is written. A write by id list takes its rows from the locked ids; a write joined with
+# unnest counts them instead, which keeps its hash join: the forms that joined `locked`
+# made the planner update in id order and cost the one-worker drain a third of its rate.
 _IS_LOCKED = "id = ANY(ARRAY(SELECT id FROM locked))"
+_ALL_LOCKED = "(SELECT count(*) FROM locked) > 0"
 
 
 # Job.start, applied to the jobs of the batch whose status the transition table lets
 # start; one statement, the rows it returns are the started jobs. Reading the rows first
 # to run Job.start in Python cost the one-worker drain about 13 % in paired runs.
 _CLAIM = f"""
-WITH {_locked_in_id_order(_sql_list(CLAIMABLE_STATUSES))}
+WITH {_LOCKED_IN_ID_ORDER}
 UPDATE jobs
 SET status = {_RUNNING}, attempt = attempt + 1,
     lease_expires_at = $2::timestamptz + $3::interval,
@@ -136,7 +134,7 @@ _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND st
 # Writes each outcome as the domain decided it, guarded on the job still being as the
 # decision saw it: running that attempt, with or without a cancel request.
 _RECORD_OUTCOMES = f"""
-WITH {_locked_in_id_order(_RUNNING)}, finished AS (
+WITH {_LOCKED_IN_ID_ORDER}, finished AS (
     UPDATE jobs AS j
     SET status = o.status, result = o.result::jsonb, last_error = o.last_error,
         run_at = o.run_at, lease_expires_at = NULL, updated_at = o.updated_at
@@ -144,7 +142,7 @@ WITH {_locked_in_id_order(_RUNNING)}, finished AS (
                 $7::timestamptz[], $8::bool[], $9::bool[])
          AS o(id, attempt, status, result, last_error, run_at, updated_at, cancel_requested,
               keep_history)
-    WHERE j.id = o.id AND j.{_IS_LOCKED} AND j.status = {_RUNNING} AND j.attempt = o.attempt
+    WHERE j.id = o.id AND {_ALL_LOCKED} AND j.status = {_RUNNING} AND j.attempt = o.attempt
       AND (j.cancel_requested_at IS NOT NULL) = o.cancel_requested
       AND ($10::timestamptz IS NULL OR j.lease_expires_at < $10)
     RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error,
@@ -159,10 +157,10 @@ SELECT id FROM finished
 """
 
 _EXTEND_LEASES = f"""
-WITH {_locked_in_id_order(_RUNNING)}
+WITH {_LOCKED_IN_ID_ORDER}
 UPDATE jobs AS j SET lease_expires_at = $3::timestamptz + $4::interval
 FROM unnest($1::uuid[], $2::int[]) AS a(id, attempt)
-WHERE j.id = a.id AND j.{_IS_LOCKED} AND j.status = {_RUNNING} AND j.attempt = a.attempt
+WHERE j.id = a.id AND {_ALL_LOCKED} AND j.status = {_RUNNING} AND j.attempt = a.attempt
 RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
 """
 
@@ -209,7 +207,7 @@ ORDER BY updated_at LIMIT $2
 _DEAD = f"'{JobStatus.DEAD.value}'"
 
 _MARK_DEAD_LETTERED = f"""
-WITH {_locked_in_id_order(_DEAD)}
+WITH {_LOCKED_IN_ID_ORDER}
 UPDATE jobs SET dead_lettered_at = $2 WHERE {_IS_LOCKED} AND status = {_DEAD}
 """
 
