@@ -93,6 +93,36 @@ async def post_all(
     return result
 
 
+async def post_for(
+    host: str, port: int, path: str, body: Callable[[int], bytes], clients: int, seconds: float
+) -> LoadResult:
+    """Closed-loop load for `seconds`: each of `clients` connections sends its next request as
+    soon as the last one is answered. A request that got no answer counts as status 0."""
+    result = LoadResult()
+    stop_at = time.perf_counter() + seconds
+    sent = 0
+
+    async def client() -> None:
+        nonlocal sent
+        connection = Connection(host, port)
+        try:
+            while time.perf_counter() < stop_at:
+                sent += 1
+                try:
+                    status, _ = await connection.post(path, body(sent))
+                except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
+                    await connection.close()
+                    status = 0
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+        finally:
+            await connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
 async def post_at_rate(
     host: str, port: int, path: str, body: Callable[[int], bytes], rate: float, seconds: float
 ) -> LoadResult:

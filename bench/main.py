@@ -10,8 +10,9 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import measures
+from bench import measures, soak
 from bench.machine import describe
+from bench.report_file import write_section
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -20,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description='Measure Taskforge here; `make bench BENCH_ARGS="..."` passes these options.',
+        epilog="`python -m bench soak --help`: the soak run, minutes of the highest submit "
+        "rate with workers draining, and the checks it must pass.",
     )
     parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
@@ -131,17 +134,9 @@ def render(
     return "\n".join(lines)
 
 
-def write_report(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n" + START + "\n" + END + "\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["soak"]:
+        return soak.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2**31)
@@ -153,6 +148,6 @@ def main(argv: Sequence[str]) -> int:
     section = render(rows, machine, command, args.seed)
     print("\n" + section)
     if args.output != "-":
-        write_report(Path(args.output), section)
+        write_section(Path(args.output), section, START, END)
         print(f"\nwritten to {args.output}")
     return 0

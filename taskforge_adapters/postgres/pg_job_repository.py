@@ -1,3 +1,32 @@
+"""The system of record's statements, and the order they take job rows in.
+
+PostgreSQL deadlocks when statements wait on each other's row locks in a cycle. Every
+statement here is one autocommit statement, so it holds its locks only until it ends,
+and a cycle needs each of its members to hold one row while waiting for another:
+
+- The multi-row writers that wait (claim, record_outcomes, extend_leases,
+  mark_dead_lettered) first lock their rows in id order (`_LOCKED_IN_ID_ORDER`), and
+  only then write. A statement waits only for a row above every row it holds, so a chain
+  of waits climbs in id order and cannot close: not between two workers' claims
+  (duplicate messages for one job included), not between a worker's outcomes and its
+  own lease renewal on another connection, not between the reaper's outcomes and a
+  worker's.
+- mark_queued, promote_due and delete_finished never wait: they take only rows nobody
+  holds (SKIP LOCKED). Waiting is unsafe even among `pending` rows: a statement that
+  finds a row changed since its snapshot locks the new version before it re-checks it,
+  so mark_queued held rows that a claim had made `running` and an outcome write wanted
+  (the deadlock seen under load). A `pending` row it skips is held by a claim that moves
+  it on anyway, or by a single-row change; one left `pending` is republished by the
+  repair pass, and the claim accepts `pending`.
+- replace (cancel, replay) writes one row: while it waits it holds nothing.
+- insert_many creates rows no other statement can see before it commits, so only another
+  insert waits for it, on an idempotency key both insert; keys are inserted in sorted
+  order, so those waits climb too.
+
+A write added here must keep to one of these rules. If a conflict still happens (a
+statement from outside Taskforge), ConflictRetry runs the statement again.
+"""
+
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -9,7 +38,7 @@ import msgspec
 
 from taskforge_adapters.postgres.job_listing import job_listing
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
-from taskforge_adapters.postgres.pg_errors import store_errors
+from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
 from taskforge_app.ports import (
     Attempt,
     AttemptLedger,
@@ -42,6 +71,7 @@ SELECT id, job_type, payload::jsonb, status, 0, max_attempts, idempotency_key, r
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $7::text[],
             $8::timestamptz[], $9::text[])
      AS new(id, job_type, payload, max_attempts, idempotency_key, status, run_at, queue)
+ORDER BY idempotency_key
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id
 """
@@ -50,9 +80,14 @@ _BY_KEYS = f"SELECT {COLUMNS} FROM jobs WHERE idempotency_key = ANY($1::text[])"
 
 _BY_ID = f"SELECT {COLUMNS} FROM jobs WHERE id = $1"
 
+_PENDING = f"'{JobStatus.PENDING.value}'"
+
 _MARK_QUEUED = f"""
+WITH free AS MATERIALIZED (
+    SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_PENDING}
+    FOR NO KEY UPDATE SKIP LOCKED)
 UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $2
-WHERE id = ANY($1::uuid[]) AND status = '{JobStatus.PENDING.value}'
+FROM free WHERE jobs.id = free.id AND jobs.status = {_PENDING}
 """
 
 
@@ -63,15 +98,34 @@ def _sql_list(statuses: frozenset[JobStatus]) -> str:
 
 _RUNNING = f"'{JobStatus.RUNNING.value}'"
 
+
+# The rows of $1, locked in id order before the write touches any: the order that keeps
+# concurrent batches from deadlocking (module docstring). Whatever their status: a row
+# the write then skips is held only until the statement ends. ARRAY(SELECT unnest(...))
+# hides the batch's size, so the planner probes the primary key instead of scanning a
+# small table whose every row matches.
+_LOCKED_IN_ID_ORDER = """locked AS MATERIALIZED (
+    SELECT id FROM jobs WHERE id = ANY(ARRAY(SELECT unnest($1::uuid[])))
+    ORDER BY id FOR NO KEY UPDATE)"""
+
+# Either condition evaluates `locked` whole, so every lock is taken before the first row
+# is written. A write by id list takes its rows from the locked ids; a write joined with
+# unnest counts them instead, which keeps its hash join: the forms that joined `locked`
+# made the planner update in id order and cost the one-worker drain a third of its rate.
+_IS_LOCKED = "id = ANY(ARRAY(SELECT id FROM locked))"
+_ALL_LOCKED = "(SELECT count(*) FROM locked) > 0"
+
+
 # Job.start, applied to the jobs of the batch whose status the transition table lets
 # start; one statement, the rows it returns are the started jobs. Reading the rows first
 # to run Job.start in Python cost the one-worker drain about 13 % in paired runs.
 _CLAIM = f"""
+WITH {_LOCKED_IN_ID_ORDER}
 UPDATE jobs
 SET status = {_RUNNING}, attempt = attempt + 1,
     lease_expires_at = $2::timestamptz + $3::interval,
     started_at = $2, updated_at = $2, worker = $4, cancel_requested_at = NULL
-WHERE id = ANY($1::uuid[]) AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
+WHERE {_IS_LOCKED} AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
 RETURNING {COLUMNS}
 """
 
@@ -80,7 +134,7 @@ _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND st
 # Writes each outcome as the domain decided it, guarded on the job still being as the
 # decision saw it: running that attempt, with or without a cancel request.
 _RECORD_OUTCOMES = f"""
-WITH finished AS (
+WITH {_LOCKED_IN_ID_ORDER}, finished AS (
     UPDATE jobs AS j
     SET status = o.status, result = o.result::jsonb, last_error = o.last_error,
         run_at = o.run_at, lease_expires_at = NULL, updated_at = o.updated_at
@@ -88,7 +142,7 @@ WITH finished AS (
                 $7::timestamptz[], $8::bool[], $9::bool[])
          AS o(id, attempt, status, result, last_error, run_at, updated_at, cancel_requested,
               keep_history)
-    WHERE j.id = o.id AND j.status = {_RUNNING} AND j.attempt = o.attempt
+    WHERE j.id = o.id AND {_ALL_LOCKED} AND j.status = {_RUNNING} AND j.attempt = o.attempt
       AND (j.cancel_requested_at IS NOT NULL) = o.cancel_requested
       AND ($10::timestamptz IS NULL OR j.lease_expires_at < $10)
     RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error,
@@ -102,10 +156,11 @@ WITH finished AS (
 SELECT id FROM finished
 """
 
-_EXTEND_LEASES = """
+_EXTEND_LEASES = f"""
+WITH {_LOCKED_IN_ID_ORDER}
 UPDATE jobs AS j SET lease_expires_at = $3::timestamptz + $4::interval
 FROM unnest($1::uuid[], $2::int[]) AS a(id, attempt)
-WHERE j.id = a.id AND j.status = 'running' AND j.attempt = a.attempt
+WHERE j.id = a.id AND {_ALL_LOCKED} AND j.status = {_RUNNING} AND j.attempt = a.attempt
 RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
 """
 
@@ -154,8 +209,11 @@ WHERE status = 'dead' AND dead_lettered_at IS NULL AND updated_at < $1
 ORDER BY updated_at LIMIT $2
 """
 
-_MARK_DEAD_LETTERED = """
-UPDATE jobs SET dead_lettered_at = $2 WHERE id = ANY($1::uuid[]) AND status = 'dead'
+_DEAD = f"'{JobStatus.DEAD.value}'"
+
+_MARK_DEAD_LETTERED = f"""
+WITH {_LOCKED_IN_ID_ORDER}
+UPDATE jobs SET dead_lettered_at = $2 WHERE {_IS_LOCKED} AND status = {_DEAD}
 """
 
 # MATERIALIZED: selected once. As a plain IN (subquery) the planner may re-run the
@@ -195,13 +253,13 @@ class PgJobRepository(
     """Every role of the system of record, one atomic statement per method."""
 
     def __init__(self, pool: Any) -> None:
-        self._pool = pool
+        self._db = ConflictRetry(pool)
 
     async def insert_many(self, jobs: Sequence[Job]) -> list[tuple[Job, bool]]:
         if not jobs:
             return []
-        async with store_errors(), _payload_errors():
-            rows = await self._pool.fetch(
+        async with _payload_errors():
+            rows = await self._db.fetch(
                 _INSERT_MANY,
                 [job.id for job in jobs],
                 [job.job_type for job in jobs],
@@ -220,7 +278,7 @@ class PgJobRepository(
                 if job.id not in inserted and job.idempotency_key is not None
             ]
             # Those keys' first jobs committed before this insert looked; this read sees them.
-            existing = await self._pool.fetch(_BY_KEYS, known_keys) if known_keys else []
+            existing = await self._db.fetch(_BY_KEYS, known_keys) if known_keys else []
         by_key = {row["idempotency_key"]: job_from_row(row) for row in existing}
         return [
             (job, True) if job.id in inserted else (by_key[job.idempotency_key], False)
@@ -228,13 +286,11 @@ class PgJobRepository(
         ]
 
     async def get(self, job_id: UUID) -> Job | None:
-        async with store_errors():
-            row = await self._pool.fetchrow(_BY_ID, job_id)
+        row = await self._db.fetchrow(_BY_ID, job_id)
         return job_from_row(row) if row is not None else None
 
     async def mark_queued(self, job_ids: Sequence[UUID], now: datetime) -> None:
-        async with store_errors():
-            await self._pool.execute(_MARK_QUEUED, job_ids, now)
+        await self._db.execute(_MARK_QUEUED, job_ids, now)
 
     async def claim(
         self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
@@ -263,8 +319,7 @@ class PgJobRepository(
             )
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
-        async with store_errors():
-            rows = await self._pool.fetch(_RECORD_OUTCOMES, *columns, lease_expired_before)
+        rows = await self._db.fetch(_RECORD_OUTCOMES, *columns, lease_expired_before)
         return {row["id"] for row in rows}
 
     async def extend_leases(
@@ -272,28 +327,26 @@ class PgJobRepository(
     ) -> LeaseRenewal:
         ids = [job_id for job_id, _ in attempts]
         numbers = [attempt for _, attempt in attempts]
-        async with store_errors():
-            rows = await self._pool.fetch(_EXTEND_LEASES, ids, numbers, now, lease)
+        rows = await self._db.fetch(_EXTEND_LEASES, ids, numbers, now, lease)
         return LeaseRenewal(
             held={row["id"] for row in rows},
             cancel_requested={row["id"] for row in rows if row["cancel_requested"]},
         )
 
     async def replace(self, changed: Job, expected: Job) -> Job | None:
-        async with store_errors():
-            row = await self._pool.fetchrow(
-                _REPLACE,
-                expected.id,
-                expected.status.value,
-                expected.attempt,
-                changed.status.value,
-                changed.max_attempts,
-                changed.run_at,
-                changed.last_error,
-                changed.cancel_requested_at,
-                changed.replays,
-                changed.updated_at,
-            )
+        row = await self._db.fetchrow(
+            _REPLACE,
+            expected.id,
+            expected.status.value,
+            expected.attempt,
+            changed.status.value,
+            changed.max_attempts,
+            changed.run_at,
+            changed.last_error,
+            changed.cancel_requested_at,
+            changed.replays,
+            changed.updated_at,
+        )
         return job_from_row(row) if row is not None else None
 
     async def list_jobs(self, query: JobQuery) -> list[Job]:
@@ -301,8 +354,7 @@ class PgJobRepository(
         return await self._fetch_jobs(sql, *args)
 
     async def attempts(self, job_id: UUID) -> list[Attempt]:
-        async with store_errors():
-            rows = await self._pool.fetch(_ATTEMPTS, job_id)
+        rows = await self._db.fetch(_ATTEMPTS, job_id)
         return [Attempt(**dict(row)) for row in rows]
 
     async def find_expired_leases(self, now: datetime, limit: int) -> list[Job]:
@@ -321,12 +373,10 @@ class PgJobRepository(
         return await self._fetch_jobs(_FIND_DEAD_NOT_LETTERED, updated_before, limit)
 
     async def mark_dead_lettered(self, job_ids: Sequence[UUID], now: datetime) -> None:
-        async with store_errors():
-            await self._pool.execute(_MARK_DEAD_LETTERED, job_ids, now)
+        await self._db.execute(_MARK_DEAD_LETTERED, job_ids, now)
 
     async def _fetch_jobs(self, query: str, *args: Any) -> list[Job]:
-        async with store_errors():
-            rows = await self._pool.fetch(query, *args)
+        rows = await self._db.fetch(query, *args)
         return [job_from_row(row) for row in rows]
 
     async def promote_due(self, now: datetime, limit: int) -> list[Job]:
@@ -337,12 +387,8 @@ class PgJobRepository(
     ) -> int:
         if not status.is_terminal:
             raise ValueError(f"only finished jobs are deleted, not {status.value} ones")
-        async with store_errors():
-            result = await self._pool.execute(
-                _DELETE_FINISHED, status.value, finished_before, limit
-            )
+        result = await self._db.execute(_DELETE_FINISHED, status.value, finished_before, limit)
         return int(result.split()[-1])
 
     async def ping(self) -> None:
-        async with store_errors():
-            await self._pool.fetchval("SELECT 1", timeout=2)
+        await self._db.fetchval("SELECT 1", seconds=2)
