@@ -19,6 +19,9 @@ and a cycle needs each of its members to hold one row while waiting for another:
   it on anyway, or by a single-row change; one left `pending` is republished by the
   repair pass, and the claim accepts `pending`.
 - replace (cancel, replay) writes one row: while it waits it holds nothing.
+- The worker presence statements (pg_worker_presence) that cut a silent worker's
+  leases lock its jobs in id order too; registration's transaction holds only its own
+  `workers` row besides, which no statement on jobs ever locks.
 - insert_many creates rows no other statement can see before it commits, so only another
   insert waits for it, on an idempotency key both insert; keys are inserted in sorted
   order, so those waits climb too.

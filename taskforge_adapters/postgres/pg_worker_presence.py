@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from taskforge_adapters.postgres.pg_errors import store_errors
+from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
 from taskforge_app.ports import WorkerIdentity, WorkerPresence, WorkerSeen
 
 _WORKER_COLUMNS = (
@@ -27,12 +27,12 @@ RETURNING {_WORKER_COLUMNS}
 
 _HOLDER = f"SELECT {_WORKER_COLUMNS} FROM workers WHERE name = $1"
 
-# Rows are locked in id order, as every statement that writes several jobs takes them,
-# so this cannot deadlock against a claim or an outcome batch.
+# Rows are locked in id order, as every statement that writes several jobs takes them
+# (pg_job_repository says why that order rules out a deadlock).
 _CUT_LEASES_OF_NAMES = """
 UPDATE jobs SET lease_expires_at = LEAST(lease_expires_at, $2)
 WHERE id IN (SELECT id FROM jobs WHERE status = 'running' AND worker = ANY($1::text[])
-             ORDER BY id FOR UPDATE)
+             ORDER BY id FOR NO KEY UPDATE)
   AND status = 'running'
 """
 
@@ -62,7 +62,7 @@ UPDATE jobs SET lease_expires_at = LEAST(lease_expires_at, $2)
 WHERE id IN (SELECT j.id FROM jobs AS j JOIN workers AS w ON w.name = j.worker
              WHERE j.status = 'running' AND w.retired_at IS NOT NULL
                AND w.name = ANY($1::text[])
-             ORDER BY j.id FOR UPDATE OF j)
+             ORDER BY j.id FOR NO KEY UPDATE OF j)
   AND status = 'running'
 """
 
@@ -90,11 +90,18 @@ def _worker_from_row(row: Mapping[str, Any]) -> WorkerSeen:
 
 
 class PgWorkerPresence(WorkerPresence):
+    """Every statement runs through ConflictRetry, like the job store's: each is one
+    autocommit statement, or registration's one transaction, and safe to run again."""
+
     def __init__(self, pool: Any) -> None:
         self._pool = pool
+        self._db = ConflictRetry(pool)
 
     async def register(self, worker: WorkerIdentity, liveness: timedelta) -> WorkerSeen:
-        async with store_errors(), self._pool.acquire() as conn, conn.transaction():
+        return await self._db.run(lambda: self._register(worker, liveness))
+
+    async def _register(self, worker: WorkerIdentity, liveness: timedelta) -> WorkerSeen:
+        async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 _TAKE_NAME,
                 worker.name,
@@ -112,35 +119,28 @@ class PgWorkerPresence(WorkerPresence):
             return _worker_from_row(row)
 
     async def announce(self, worker: WorkerIdentity, in_flight: int) -> bool:
-        async with store_errors():
-            status = await self._pool.execute(_ANNOUNCE, worker.name, worker.incarnation, in_flight)
+        status = await self._db.execute(_ANNOUNCE, worker.name, worker.incarnation, in_flight)
         return bool(status == "UPDATE 1")
 
     async def live(self, liveness: timedelta) -> list[WorkerSeen]:
-        async with store_errors():
-            rows = await self._pool.fetch(_LIVE, liveness)
-        return [_worker_from_row(row) for row in rows]
+        return [_worker_from_row(row) for row in await self._db.fetch(_LIVE, liveness)]
 
     async def retire_silent(self, liveness: timedelta, cut_leases_to: datetime) -> list[WorkerSeen]:
-        async with store_errors():
-            await self._pool.execute(_RETIRE_SILENT, liveness)
-            retired = [_worker_from_row(row) for row in await self._pool.fetch(_RETIRED)]
-            if retired:
-                await self._pool.execute(
-                    _CUT_LEASES_OF_RETIRED, [worker.name for worker in retired], cut_leases_to
-                )
+        await self._db.execute(_RETIRE_SILENT, liveness)
+        retired = [_worker_from_row(row) for row in await self._db.fetch(_RETIRED)]
+        if retired:
+            names = [worker.name for worker in retired]
+            await self._db.execute(_CUT_LEASES_OF_RETIRED, names, cut_leases_to)
         return retired
 
     async def forget(self, workers: Sequence[WorkerSeen]) -> None:
         if not workers:
             return
-        async with store_errors():
-            await self._pool.execute(
-                _FORGET,
-                [worker.name for worker in workers],
-                [worker.incarnation for worker in workers],
-            )
+        await self._db.execute(
+            _FORGET,
+            [worker.name for worker in workers],
+            [worker.incarnation for worker in workers],
+        )
 
     async def leave(self, worker: WorkerIdentity) -> None:
-        async with store_errors():
-            await self._pool.execute(_LEAVE, worker.name, worker.incarnation)
+        await self._db.execute(_LEAVE, worker.name, worker.incarnation)
