@@ -44,6 +44,8 @@ KEY_FILTER = Parameter(
 ERROR_FILTER = Parameter(
     min_length=1, max_length=200, schema_extra={"pattern": STORABLE_TEXT_PATTERN}
 )
+# decode_cursor applies the pattern, answering 400 invalid-cursor as before.
+CURSOR = Parameter(schema_extra={"pattern": CURSOR_PATTERN})
 TIMESTAMP = Parameter(
     schema_extra={"format": "date-time"}, description="RFC 3339, like 2026-12-01T09:00:00Z"
 )
@@ -89,7 +91,7 @@ class JobOperationsController(Controller):
         updated_before: Annotated[str | None, TIMESTAMP] = None,
         error: Annotated[str | None, ERROR_FILTER] = None,
         limit: Annotated[str | None, whole_number(1, MAX_PAGE, default=DEFAULT_PAGE)] = None,
-        cursor: Annotated[str | None, Parameter(pattern=CURSOR_PATTERN)] = None,
+        cursor: Annotated[str | None, CURSOR] = None,
     ) -> JobPage:
         if queue is not None and queue not in settings.queues:
             raise InvalidQuery(detail=f"queue must be one of {', '.join(settings.queues)}")
@@ -104,7 +106,7 @@ class JobOperationsController(Controller):
             updated_after=query_timestamp("updated_after", updated_after),
             updated_before=query_timestamp("updated_before", updated_before),
             error_contains=error,
-            before=decode_cursor(cursor) if cursor else None,
+            before=None if cursor is None else decode_cursor(cursor),
         )
         jobs = await list_jobs(query)
         return JobPage(
