@@ -14,8 +14,9 @@ from taskforge_entrypoints.rest.request_bodies import read_json
 from taskforge_entrypoints.rest.schemas import JobType, MaxAttempts, Timestamp
 from taskforge_entrypoints.rest.timestamps import in_utc
 
-# A request paced for longer than this would outlive clients' and proxies' timeouts.
-MAX_REQUEST_SECONDS = 60
+# A request paced for longer would outlive many clients' timeouts (and the 10 s schemathesis
+# allows an answer); slower replays are `taskforge dlq replay --rate` or repeated requests.
+MAX_REQUEST_SECONDS = 5
 
 # The schema shows the NUL rule; JobQuery enforces it, for every way a query is made.
 ErrorFilter = Annotated[
@@ -48,8 +49,8 @@ class DeadLettersController(Controller):
         description=(
             "Selects dead jobs by job_type, error text and when they died, up to `limit`, "
             "and replays each with a fresh attempt budget, at most `rate_per_second` per "
-            "second. A request is paced for at most 60 s: with `rate_per_second` it takes at "
-            "most 60 * rate_per_second jobs (at least one), and the next request takes the "
+            "second. A request is paced for at most 5 s: with `rate_per_second` it takes at "
+            "most 5 * rate_per_second jobs (at least one), and the next request takes the "
             "rest. With `dry_run` nothing changes and the answer lists what would be "
             "replayed."
         ),
