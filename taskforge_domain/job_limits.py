@@ -13,8 +13,13 @@ QUEUE_NAME_PATTERN = r"^[a-z0-9_-]{1,32}$"
 MAX_ATTEMPTS_LIMIT = 100
 """The most attempts one job may be given, at submit or by a replay."""
 
-IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
+# Printable ASCII with no space at either end: HTTP drops those around a header's value,
+# so a key that had them could not be sent as Idempotency-Key.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+# What a text the store keeps or compares (a filter, a key) may hold: anything but NUL.
+STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
 
 
 def holds_nul(value: Any) -> bool:
@@ -28,6 +33,19 @@ def holds_nul(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(holds_nul(item) for item in value)
     return False
+
+
+def unstorable_text(text: str) -> str | None:
+    """Why the store could neither keep nor compare this text, or None when it can:
+    its text type holds no NUL, and only valid Unicode reaches it (a lone surrogate,
+    such as undecodable bytes in a command line, cannot be encoded)."""
+    if "\x00" in text:
+        return "cannot contain the NUL character (\\u0000)"
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        return f"is not valid Unicode text ({exc.reason} at character {exc.start})"
+    return None
 
 
 # In JSON text a NUL character is the escape \u0000; one preceded by an odd number of

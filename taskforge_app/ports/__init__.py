@@ -11,7 +11,7 @@ from taskforge_app.ports.dead_letter_channel import (
 from taskforge_app.ports.delivery_records import DeadLetterRecords, DeliveryRecords
 from taskforge_app.ports.job_intake import JobIntake, UnstorablePayload
 from taskforge_app.ports.job_lookup import JobLookup
-from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal
+from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal, UnsearchableText
 from taskforge_app.ports.job_retention import FinishedJobs
 from taskforge_app.ports.job_revisions import JobRevisions
 from taskforge_app.ports.probe import Probe
@@ -46,6 +46,7 @@ __all__ = [
     "MessagesInTransit",
     "Probe",
     "StoreUnavailable",
+    "UnsearchableText",
     "UnstorablePayload",
     "WorkConsumer",
     "WorkPublisher",

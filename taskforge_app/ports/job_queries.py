@@ -2,7 +2,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from taskforge_domain.job_limits import unstorable_text
 from taskforge_domain.job_status import JobStatus
+
+
+class UnsearchableText(ValueError):
+    """A filter's text that the store could not compare, named by the query's field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field} {reason}")
+        self.field = field
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +30,14 @@ class JobQuery:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     before: tuple[datetime, UUID] | None = None
+
+    def __post_init__(self) -> None:
+        # Checked as the query is made, so no way in (REST, the CLI, a bulk replay) can
+        # hand the store a text it fails on half-way through a statement.
+        for field in ("job_type", "queue", "idempotency_key", "error_contains"):
+            text = getattr(self, field)
+            if text is not None and (reason := unstorable_text(text)):
+                raise UnsearchableText(field, reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dishka import AsyncContainer
 
 from taskforge_app.job_changes import JobBusy
-from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
+from taskforge_app.ports import ChannelUnavailable, StoreUnavailable, UnsearchableText
 from taskforge_domain.errors import JobNotFound
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
@@ -48,6 +48,10 @@ def run_operator_command(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(name, exc, ExitCode.NOT_FOUND)
     except Refused as exc:
         return _fail(name, exc, ExitCode.USAGE)
+    except UnsearchableText as exc:
+        # The query's field is the option's name (error_contains is --error).
+        option = "--" + exc.field.removesuffix("_contains").replace("_", "-")
+        return _fail(name, f"{option} {exc.reason}", ExitCode.USAGE)
     except (Conflict, JobBusy) as exc:
         return _fail(name, exc, ExitCode.CONFLICT)
     except BrokenPipeError:

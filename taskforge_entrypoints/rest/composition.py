@@ -24,6 +24,7 @@ from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
+from taskforge_entrypoints.rest.openapi_document import make_exact
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 
 log = logging.getLogger("taskforge")
@@ -103,4 +104,5 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         ),
     )
     setup_dishka(container, app)
+    make_exact(app, settings.queues)
     return app

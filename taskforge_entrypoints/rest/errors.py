@@ -9,7 +9,7 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from litestar.openapi.datastructures import ResponseSpec
 
 from taskforge_app.job_changes import JobBusy
-from taskforge_app.ports import StoreUnavailable, UnstorablePayload
+from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePayload
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
 from taskforge_entrypoints.rest.schemas import Problem
 
@@ -50,6 +50,11 @@ class EmptyBody(TaskforgeHTTPError):
     code = "empty-body"
 
 
+class MalformedJson(TaskforgeHTTPError):
+    status_code = 400
+    code = "malformed-json"
+
+
 class InvalidJob(TaskforgeHTTPError):
     status_code = 422
     code = "validation-failed"
@@ -87,7 +92,12 @@ def problem_body(
 
 def problem_spec(description: str) -> ResponseSpec:
     """How an error answer appears in the OpenAPI schema."""
-    return ResponseSpec(Problem, description=description, media_type=PROBLEM_JSON)
+    return ResponseSpec(
+        Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False
+    )
+
+
+STORE_DOWN = {503: problem_spec("Job store unavailable; retry after Retry-After seconds")}
 
 
 def problem(
@@ -155,6 +165,18 @@ def _unstorable(request: AnyRequest, exc: UnstorablePayload) -> Response[Problem
     return problem(request, 422, "payload-not-storable", str(exc), title=title)
 
 
+# The names a client sends a filter under, where the query calls it otherwise.
+_FILTER_NAMES = {"error_contains": "error"}
+
+
+def _unsearchable(request: AnyRequest, exc: UnsearchableText) -> Response[Problem]:
+    name = _FILTER_NAMES.get(exc.field, exc.field)
+    detail = f"{name} {exc.reason}"
+    title = "A filter cannot be searched for"
+    errors = [{"key": name, "message": exc.reason}]
+    return problem(request, 422, "unsearchable-filter", detail, title=title, errors=errors)
+
+
 def _store_unavailable(request: AnyRequest, exc: StoreUnavailable) -> Response[Problem]:
     log.warning("answering 503: %s", exc)
     detail = "the job store is not reachable; try again later"
@@ -175,6 +197,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     InvalidTransition: _invalid_transition,
     JobBusy: _busy,
     UnstorablePayload: _unstorable,
+    UnsearchableText: _unsearchable,
     StoreUnavailable: _store_unavailable,
     Exception: _unexpected,
 }

@@ -2,7 +2,7 @@ from typing import Any
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, post
+from litestar import Controller, Request, post
 
 from taskforge_app.submit_jobs import NewJob, SubmitJobs, Submitted
 from taskforge_domain.job_limits import json_text_holds_nul
@@ -10,7 +10,7 @@ from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.rest.errors import InvalidJob, problem_body, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
-from taskforge_entrypoints.rest.jobs_controller import require_json_body
+from taskforge_entrypoints.rest.request_bodies import read_json, strict_convert
 from taskforge_entrypoints.rest.schemas import (
     BatchItemResult,
     JobBatchCreate,
@@ -21,7 +21,7 @@ from taskforge_entrypoints.rest.schemas import (
 
 def _checked(index: int, raw: Any, queues: tuple[str, ...]) -> NewJob | BatchItemResult:
     try:
-        item = msgspec.convert(raw, JobBatchItem)
+        item = strict_convert(raw, JobBatchItem)
         request = new_job(item, item.idempotency_key, queues, where=f"jobs[{index}]: ")
     except msgspec.ValidationError as exc:
         error = problem_body(422, "validation-failed", f"jobs[{index}]: {exc}")
@@ -43,7 +43,6 @@ class JobBatchController(Controller):
     @post(
         "/",
         status_code=200,
-        before_request=require_json_body,
         summary="Submit up to 1000 jobs at once",
         description=(
             "Valid items are stored together in one statement and queued in one pipeline; "
@@ -62,10 +61,11 @@ class JobBatchController(Controller):
     )
     async def submit_batch(
         self,
-        data: JobBatchCreate,
+        request: Request[Any, Any, Any],
         submit_jobs: FromDishka[SubmitJobs],
         settings: FromDishka[Settings],
     ) -> JobBatchOut:
+        data = await read_json(request, JobBatchCreate)
         checked = [_checked(index, raw, settings.queues) for index, raw in enumerate(data.jobs)]
         valid = [(i, item) for i, item in enumerate(checked) if isinstance(item, NewJob)]
         answers = await submit_jobs([item for _, item in valid])

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,21 +9,51 @@ from taskforge_app.cancel_job import CancelJob
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
-from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, holds_nul
-from taskforge_domain.job_status import JobStatus
+from taskforge_domain.job_limits import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    JOB_TYPE_MAX_LENGTH,
+    JOB_TYPE_PATTERN,
+    MAX_ATTEMPTS_LIMIT,
+    QUEUE_NAME_PATTERN,
+    STORABLE_TEXT_PATTERN,
+)
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.presentation.job_cursor import encode_cursor
+from taskforge_entrypoints.presentation.job_cursor import CURSOR_PATTERN
 from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
-from taskforge_entrypoints.rest.errors import InvalidQuery, problem_spec
+from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidQuery, problem_spec
 from taskforge_entrypoints.rest.job_pages import decode_cursor, next_link
+from taskforge_entrypoints.rest.query_values import (
+    STATUS,
+    query_status,
+    query_whole_number,
+    refuse_repeated,
+    whole_number,
+)
 from taskforge_entrypoints.rest.schemas import JobPage
+from taskforge_entrypoints.rest.timestamps import query_timestamp
 
 MAX_PAGE = 500
+DEFAULT_PAGE = 50
+
+JOB_TYPE_FILTER = Parameter(min_length=1, max_length=JOB_TYPE_MAX_LENGTH, pattern=JOB_TYPE_PATTERN)
+KEY_FILTER = Parameter(
+    min_length=1, max_length=IDEMPOTENCY_KEY_MAX_LENGTH, pattern=IDEMPOTENCY_KEY_PATTERN
+)
+# The schema shows the NUL rule; JobQuery enforces it, for every way a query is made.
+ERROR_FILTER = Parameter(
+    min_length=1, max_length=200, schema_extra={"pattern": STORABLE_TEXT_PATTERN}
+)
+# decode_cursor applies the pattern, answering 400 invalid-cursor as before.
+CURSOR = Parameter(schema_extra={"pattern": CURSOR_PATTERN})
+TIMESTAMP = Parameter(
+    schema_extra={"format": "date-time"}, description="RFC 3339, like 2026-12-01T09:00:00Z"
+)
 
 _NOT_FOUND = {404: problem_spec("No job with this id")}
 _CONFLICT = {409: problem_spec("The job's status does not allow it")}
 _INVALID = {422: problem_spec("A query parameter is not valid")}
-_REPLAY_RESPONSES = {**_NOT_FOUND, **_CONFLICT, **_INVALID}
+_REPLAY_RESPONSES = {**_NOT_FOUND, **_CONFLICT, **_INVALID, **STORE_DOWN}
 _REPLAY_DESCRIPTION = (
     "Queues the dead job again with a fresh budget of `attempts` (default "
     "SERVICE_MAX_ATTEMPTS); its attempt history and numbering stay. Not dead: 409."
@@ -39,70 +68,50 @@ class JobOperationsController(Controller):
 
     @get(
         "/",
+        before_request=refuse_repeated,
         summary="List jobs, newest first",
         description=(
             "Filters combine; `error` matches text in last_error (best with status=dead); "
             "`updated_after`/`updated_before` bound the last change (for dead jobs: when "
             "they died). Follow `next` for the following page."
         ),
-        responses={400: problem_spec("Malformed cursor"), **_INVALID},
+        responses={400: problem_spec("Malformed cursor"), **_INVALID, **STORE_DOWN},
     )
     async def list_jobs(
         self,
         list_jobs: FromDishka[ListJobs],
         settings: FromDishka[Settings],
-        status: JobStatus | None = None,
-        job_type: str | None = None,
-        queue: str | None = None,
-        idempotency_key: str | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        updated_after: datetime | None = None,
-        updated_before: datetime | None = None,
-        error: Annotated[str | None, Parameter(min_length=1, max_length=200)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
-        cursor: str | None = None,
+        status: Annotated[str | None, STATUS] = None,
+        job_type: Annotated[str | None, JOB_TYPE_FILTER] = None,
+        queue: Annotated[str | None, Parameter(pattern=QUEUE_NAME_PATTERN)] = None,
+        idempotency_key: Annotated[str | None, KEY_FILTER] = None,
+        created_after: Annotated[str | None, TIMESTAMP] = None,
+        created_before: Annotated[str | None, TIMESTAMP] = None,
+        updated_after: Annotated[str | None, TIMESTAMP] = None,
+        updated_before: Annotated[str | None, TIMESTAMP] = None,
+        error: Annotated[str | None, ERROR_FILTER] = None,
+        limit: Annotated[str | None, whole_number(1, MAX_PAGE, default=DEFAULT_PAGE)] = None,
+        cursor: Annotated[str | None, CURSOR] = None,
     ) -> JobPage:
-        for name, text in (
-            ("job_type", job_type),
-            ("queue", queue),
-            ("idempotency_key", idempotency_key),
-            ("error", error),
-        ):
-            if text is not None and holds_nul(text):
-                raise InvalidQuery(detail=f"{name} cannot contain the NUL character")
+        if queue is not None and queue not in settings.queues:
+            raise InvalidQuery(detail=f"queue must be one of {', '.join(settings.queues)}")
         query = JobQuery(
-            limit=limit,
-            status=status,
+            limit=query_whole_number("limit", limit, 1, MAX_PAGE) or DEFAULT_PAGE,
+            status=query_status(status),
             job_type=job_type,
             queue=queue,
             idempotency_key=idempotency_key,
-            created_after=created_after,
-            created_before=created_before,
+            created_after=query_timestamp("created_after", created_after),
+            created_before=query_timestamp("created_before", created_before),
+            updated_after=query_timestamp("updated_after", updated_after),
+            updated_before=query_timestamp("updated_before", updated_before),
             error_contains=error,
-            updated_after=updated_after,
-            updated_before=updated_before,
-            before=decode_cursor(cursor) if cursor else None,
+            before=None if cursor is None else decode_cursor(cursor),
         )
         jobs = await list_jobs(query)
-        filters = {
-            "status": status.value if status else None,
-            "job_type": job_type,
-            "queue": queue,
-            "idempotency_key": idempotency_key,
-            "created_after": created_after,
-            "created_before": created_before,
-            "updated_after": updated_after,
-            "updated_before": updated_before,
-            "error": error,
-            "limit": limit,
-        }
-        last = jobs[-1] if len(jobs) == limit else None
         return JobPage(
             jobs=[JobOut.of(job, settings.http_base_url) for job in jobs],
-            next=next_link(settings.http_base_url, filters, encode_cursor(last.created_at, last.id))
-            if last
-            else None,
+            next=next_link(settings.http_base_url, query, jobs),
         )
 
     @post(
@@ -114,7 +123,7 @@ class JobOperationsController(Controller):
             "runs. A running job keeps running until its worker's next lease renewal cancels "
             "the handler; that attempt then ends cancelled. A finished job answers 409."
         ),
-        responses={**_NOT_FOUND, **_CONFLICT},
+        responses={**_NOT_FOUND, **_CONFLICT, **STORE_DOWN},
     )
     async def cancel(
         self, job_id: UUID, cancel_job: FromDishka[CancelJob], settings: FromDishka[Settings]
@@ -123,6 +132,7 @@ class JobOperationsController(Controller):
 
     @post(
         "/{job_id:uuid}/replay",
+        before_request=refuse_repeated,
         status_code=200,
         summary="Replay a dead job",
         description=_REPLAY_DESCRIPTION,
@@ -133,15 +143,17 @@ class JobOperationsController(Controller):
         job_id: UUID,
         replay_dead_job: FromDishka[ReplayDeadJob],
         settings: FromDishka[Settings],
-        attempts: Annotated[int | None, Parameter(ge=1, le=MAX_ATTEMPTS_LIMIT)] = None,
+        attempts: Annotated[str | None, whole_number(1, MAX_ATTEMPTS_LIMIT)] = None,
     ) -> JobOut:
-        return JobOut.of(await replay_dead_job(job_id, attempts), settings.http_base_url)
+        budget = query_whole_number("attempts", attempts, 1, MAX_ATTEMPTS_LIMIT)
+        return JobOut.of(await replay_dead_job(job_id, budget), settings.http_base_url)
 
     # The route's first name: `retrying` is the automatic retry, so the operator's action is
     # now called a replay. Clients written against /retry keep working, and so does a client
     # generated from the old schema, whose method name is this operationId.
     replay_by_old_name = post(
         "/{job_id:uuid}/retry",
+        before_request=refuse_repeated,
         operation_id="V1JobsJobIdRetryRetry",
         status_code=200,
         summary="Replay a dead job (the old path of /replay)",
@@ -150,7 +162,11 @@ class JobOperationsController(Controller):
         deprecated=True,
     )(replay.fn)
 
-    @get("/{job_id:uuid}/attempts", summary="A job's finished attempts", responses=_NOT_FOUND)
+    @get(
+        "/{job_id:uuid}/attempts",
+        summary="A job's finished attempts",
+        responses={**_NOT_FOUND, **STORE_DOWN},
+    )
     async def attempts(
         self, job_id: UUID, get_attempts: FromDishka[GetAttempts]
     ) -> list[AttemptOut]:

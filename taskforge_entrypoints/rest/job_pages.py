@@ -1,10 +1,11 @@
 """Keyset pagination of GET /v1/jobs: the cursor of a page and the link to the next."""
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from taskforge_app.ports import JobQuery
+from taskforge_domain.job import Job
 from taskforge_entrypoints.presentation import job_cursor
 from taskforge_entrypoints.rest.errors import InvalidCursor
 
@@ -16,10 +17,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidCursor(detail="cursor is not one this API gave out") from exc
 
 
-def next_link(base_url: str, filters: dict[str, Any], cursor: str) -> str:
+def next_link(base_url: str, query: JobQuery, page: list[Job]) -> str | None:
+    """The same query from after the page's last job; None when the page was the last."""
+    if len(page) < query.limit:
+        return None
+    filters = {
+        "status": query.status.value if query.status else None,
+        "job_type": query.job_type,
+        "queue": query.queue,
+        "idempotency_key": query.idempotency_key,
+        "created_after": query.created_after,
+        "created_before": query.created_before,
+        "updated_after": query.updated_after,
+        "updated_before": query.updated_before,
+        "error": query.error_contains,
+        "limit": query.limit,
+        "cursor": job_cursor.encode_cursor(page[-1].created_at, page[-1].id),
+    }
     present = {key: _text(value) for key, value in filters.items() if value is not None}
-    return f"{base_url}/v1/jobs?{urlencode({**present, 'cursor': cursor})}"
+    return f"{base_url}/v1/jobs?{urlencode(present)}"
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)

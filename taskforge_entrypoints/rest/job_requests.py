@@ -5,6 +5,7 @@ from datetime import timedelta
 from taskforge_app.submit_jobs import NewJob
 from taskforge_entrypoints.rest.errors import InvalidJob
 from taskforge_entrypoints.rest.schemas import JobBatchItem, JobCreate
+from taskforge_entrypoints.rest.timestamps import in_utc
 
 
 def new_job(
@@ -15,8 +16,6 @@ def new_job(
 ) -> NewJob:
     if fields.queue not in queues:
         raise InvalidJob(detail=f"{where}queue must be one of {', '.join(queues)}")
-    if fields.run_at is not None and fields.run_at.tzinfo is None:
-        raise InvalidJob(detail=f"{where}run_at needs a UTC offset, like 2026-12-01T09:00:00Z")
     if fields.run_at is not None and fields.delay_seconds is not None:
         raise InvalidJob(detail=f"{where}give run_at or delay_seconds, not both")
     delay = None if fields.delay_seconds is None else timedelta(seconds=fields.delay_seconds)
@@ -25,7 +24,7 @@ def new_job(
         fields.payload,
         idempotency_key,
         fields.max_attempts,
-        run_at=fields.run_at,
+        run_at=None if fields.run_at is None else in_utc(fields.run_at),
         delay=delay,
         queue=fields.queue,
     )

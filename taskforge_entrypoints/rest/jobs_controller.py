@@ -1,45 +1,55 @@
+import re
 from typing import Annotated, Any
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
 from taskforge_app.submit_job import SubmitJob
+from taskforge_domain.job_limits import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
-from taskforge_entrypoints.rest.errors import (
-    EmptyBody,
-    InvalidIdempotencyKey,
-    UnsupportedMediaType,
-    problem_spec,
-)
+from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidIdempotencyKey, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
+from taskforge_entrypoints.rest.request_bodies import read_json
 from taskforge_entrypoints.rest.schemas import JobCreate
 
-_MAX_KEY_LENGTH = 255
+AnyRequest = Request[Any, Any, Any]
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
-
-async def require_json_body(request: Request[Any, Any, Any]) -> None:
-    media_type, _ = request.content_type
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            detail=f"Content-Type must be application/json, got {media_type or 'none'!r}"
-        )
-    if not await request.body():
-        raise EmptyBody(detail="the request body is empty; send a JSON object with a job_type")
+# The schema states the whole rule; _checked_key applies it, answering 400 with its own code.
+IDEMPOTENCY_KEY_HEADER = Parameter(
+    header="Idempotency-Key",
+    required=False,
+    schema_extra={
+        "minLength": 1,
+        "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
+    },
+)
 
 
 def _checked_key(key: str | None) -> str | None:
     if key is None:
         return None
-    if not key or len(key) > _MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not _KEY.fullmatch(key):
         raise InvalidIdempotencyKey(
-            detail=f"Idempotency-Key must be 1 to {_MAX_KEY_LENGTH} printable ASCII characters"
+            detail=(
+                f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII "
+                "characters, not starting or ending with a space"
+            )
         )
     return key
+
+
+def answer_options(request: AnyRequest) -> Response[None]:
+    """Allow lists every method the path serves, whichever controller declares it (Litestar's
+    own OPTIONS answer lists only the methods of the first controller on the path)."""
+    methods = request.app.route_handler_method_map[request.scope["path_template"]]
+    return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
 
 
 class JobsController(Controller):
@@ -49,7 +59,6 @@ class JobsController(Controller):
     @post(
         "/",
         status_code=202,
-        before_request=require_json_body,
         summary="Submit a job",
         description=(
             "Stores the job and queues it for a worker. Answers 202 with the new job, or 200 "
@@ -61,20 +70,18 @@ class JobsController(Controller):
             413: problem_spec("Body larger than HTTP_MAX_BODY_BYTES"),
             415: problem_spec("Body is not JSON"),
             422: problem_spec("Invalid job, or Idempotency-Key reused for a different job"),
-            503: problem_spec("Job store unavailable; retry after Retry-After seconds"),
+            **STORE_DOWN,
         },
     )
     async def submit(
         self,
-        data: JobCreate,
+        request: AnyRequest,
         submit_job: FromDishka[SubmitJob],
         settings: FromDishka[Settings],
-        idempotency_key: Annotated[
-            str | None, Parameter(header="Idempotency-Key", required=False)
-        ] = None,
+        idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY_HEADER] = None,
     ) -> Response[JobOut]:
-        request = new_job(data, _checked_key(idempotency_key), settings.queues)
-        submitted = await submit_job(request)
+        data = await read_json(request, JobCreate)
+        submitted = await submit_job(new_job(data, _checked_key(idempotency_key), settings.queues))
         body = JobOut.of(submitted.job, settings.http_base_url)
         if submitted.created:
             return Response(body, status_code=202, headers={"Location": body.links.self})
@@ -83,12 +90,14 @@ class JobsController(Controller):
     @get(
         "/{job_id:uuid}",
         summary="Get a job",
-        responses={
-            404: problem_spec("No job with this id"),
-            503: problem_spec("Job store unavailable; retry after Retry-After seconds"),
-        },
+        responses={404: problem_spec("No job with this id"), **STORE_DOWN},
     )
     async def get_job(
         self, job_id: UUID, get_job: FromDishka[GetJob], settings: FromDishka[Settings]
     ) -> JobOut:
         return JobOut.of(await get_job(job_id), settings.http_base_url)
+
+    # Declared on the first controller of /v1/jobs, so Litestar adds no OPTIONS of its own.
+    @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False)
+    async def allowed_methods(self, request: AnyRequest) -> Response[None]:
+        return answer_options(request)

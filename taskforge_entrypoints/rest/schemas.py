@@ -13,8 +13,25 @@ from taskforge_domain.job_limits import (
     JOB_TYPE_PATTERN,
     MAX_ATTEMPTS_LIMIT,
     QUEUE_NAME_PATTERN,
+    STORABLE_TEXT_PATTERN,
 )
 from taskforge_entrypoints.presentation.job_json import JobOut
+
+# RFC 3339 with its offset, as the schema's date-time format says: msgspec refuses a time
+# without one.
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+
+# JSON whose every string and key the store's jsonb can keep; the schema spells out the
+# rule the store applies (UnstorablePayload), so a client can know it beforehand.
+Payload = Annotated[
+    dict[str, Any],
+    msgspec.Meta(
+        extra_json_schema={
+            "propertyNames": {"pattern": STORABLE_TEXT_PATTERN},
+            "additionalProperties": {"$ref": "#/components/schemas/StorableJson"},
+        }
+    ),
+]
 
 JobType = Annotated[
     str,
@@ -53,19 +70,19 @@ QueueName = Annotated[
 
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     job_type: JobType
-    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+    payload: Payload = msgspec.field(default_factory=dict)
     max_attempts: MaxAttempts | None = None
-    run_at: datetime | None = None
+    run_at: Timestamp | None = None
     delay_seconds: DelaySeconds | None = None
     queue: QueueName = "normal"
 
 
 class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     job_type: JobType
-    payload: dict[str, Any] = msgspec.field(default_factory=dict)
+    payload: Payload = msgspec.field(default_factory=dict)
     max_attempts: MaxAttempts | None = None
     idempotency_key: IdempotencyKey | None = None
-    run_at: datetime | None = None
+    run_at: Timestamp | None = None
     delay_seconds: DelaySeconds | None = None
     queue: QueueName = "normal"
 

@@ -74,3 +74,117 @@ async def test_over_long_idempotency_key_is_400(client: httpx.AsyncClient) -> No
     )
 
     assert_problem(response, 400, "invalid-idempotency-key")
+
+
+async def test_nul_in_an_error_filter_is_422_naming_the_filter(client: httpx.AsyncClient) -> None:
+    listing = await client.get("/v1/jobs", params={"error": "boom\x00"})
+    replay = await client.post("/v1/dead-letters/replay", json={"error": "boom\x00"})
+
+    for response in (listing, replay):
+        problem = assert_problem(response, 422, "unsearchable-filter")
+        assert str(problem["detail"]).startswith("error cannot contain the NUL character")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"updated_before": "0.5"},
+        {"created_after": "2026-12-01T09:00:00"},
+        {"created_after": "2026-12-01"},
+        {"status": "null"},
+        {"limit": "0"},
+        {"limit": "null"},
+        {"queue": "urgent"},
+        {"job_type": "not a job type"},
+    ],
+)
+async def test_query_values_outside_the_schema_are_refused_by_name(
+    client: httpx.AsyncClient, query: dict[str, str]
+) -> None:
+    response = await client.get("/v1/jobs", params=query)
+
+    problem = assert_problem(response, 422, "validation-failed")
+    assert next(iter(query)) in str(problem["detail"]) + str(problem.get("errors"))
+
+
+@pytest.mark.parametrize("cursor", ["", "nonsense", "WyJ4Il0"])
+async def test_a_cursor_outside_its_pattern_is_400_even_when_empty(
+    client: httpx.AsyncClient, cursor: str
+) -> None:
+    assert_problem(await client.get(f"/v1/jobs?cursor={cursor}"), 400, "invalid-cursor")
+
+
+async def test_a_repeated_query_parameter_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/jobs?status=dead&status=completed")
+
+    problem = assert_problem(response, 422, "validation-failed")
+    assert "status is given more than once" in str(problem["detail"])
+
+
+async def test_timestamps_with_far_offsets_saturate_instead_of_failing(
+    client: httpx.AsyncClient,
+) -> None:
+    earliest = await client.get("/v1/jobs", params={"created_after": "0001-01-01T00:00:00+01:00"})
+    latest = await client.post(
+        "/v1/jobs", json={"job_type": "ping", "run_at": "9999-12-31T23:00:00-05:00"}
+    )
+
+    assert earliest.status_code == 200, earliest.text
+    assert latest.status_code == 202, latest.text
+    assert latest.json()["run_at"] == "9999-12-31T23:59:59Z"
+    await client.post(f"/v1/jobs/{latest.json()['id']}/cancel")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"job_type": "ping", "run_at": 0}, "run_at"),
+        ({"job_type": "ping", "max_attempts": "3"}, "max_attempts"),
+        ({"job_type": "ping", "max_attempts": 2.5}, "max_attempts"),
+        ({"job_type": "ping", "run_at": "2026-12-01T09:00:00"}, "run_at"),
+    ],
+)
+async def test_body_values_are_not_coerced(
+    client: httpx.AsyncClient, body: dict[str, object], field: str
+) -> None:
+    response = await client.post("/v1/jobs", json=body)
+
+    problem = assert_problem(response, 422, "validation-failed")
+    assert field in str(problem["detail"])
+
+
+async def test_a_whole_number_written_with_a_fraction_is_an_integer(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/v1/jobs", json={"job_type": "ping", "max_attempts": 2.0})
+
+    assert response.status_code == 202, response.text
+    assert response.json()["max_attempts"] == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rate_per_second": 0.0}, "rate_per_second"),
+        ({"dry_run": 0}, "dry_run"),
+        ({"dead_after": "yesterday"}, "dead_after"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+async def test_replay_bodies_outside_the_schema_are_refused(
+    client: httpx.AsyncClient, body: dict[str, object], field: str
+) -> None:
+    response = await client.post("/v1/dead-letters/replay", json=body)
+
+    problem = assert_problem(response, 422, "validation-failed")
+    assert field in str(problem["detail"])
+
+
+async def test_an_idempotency_key_outside_printable_ascii_is_400(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/v1/jobs", json={"job_type": "ping"}, headers={"Idempotency-Key": "caf\u00e9".encode()}
+    )
+
+    assert_problem(response, 400, "invalid-idempotency-key")

@@ -35,7 +35,7 @@ async def test_run_at_without_an_offset_and_both_delays_are_refused(
     )
 
     assert naive.status_code == 422
-    assert "UTC offset" in naive.json()["detail"]
+    assert "with a timezone component - at `$.run_at`" in naive.json()["detail"]
     assert both.status_code == 422
 
 
@@ -157,10 +157,19 @@ async def test_a_job_on_the_high_queue_runs_and_an_unknown_queue_is_refused(
     assert "high, normal, low" in unknown.json()["detail"]
 
 
-async def test_a_replay_paced_beyond_a_minute_is_refused_over_http(
+async def test_a_paced_replay_takes_only_the_jobs_its_five_seconds_allow(
     client: httpx.AsyncClient,
 ) -> None:
-    slow = await client.post("/v1/dead-letters/replay", json={"limit": 1000, "rate_per_second": 1})
+    job_type = f"unknown_{uuid.uuid4().hex[:8]}"
+    jobs = [await submit(client, {"job_type": job_type}) for _ in range(4)]
+    for job in jobs:
+        await wait_for_status(client, str(job["id"]))
 
-    assert slow.status_code == 422
-    assert "taskforge dlq replay" in slow.json()["detail"]
+    # 0.6 jobs a second: five seconds hold three of the four.
+    paced = await client.post(
+        "/v1/dead-letters/replay",
+        json={"job_type": job_type, "rate_per_second": 0.6, "dry_run": True},
+    )
+
+    assert paced.status_code == 200, paced.text
+    assert paced.json()["matched"] == 3

@@ -246,6 +246,18 @@ async def test_bad_options_and_an_unconfirmed_replay_exit_2(
     assert (await job(client, dead))["status"] == "dead"
 
 
+def test_a_filter_the_store_cannot_compare_exits_2_naming_the_option(
+    stack_env: dict[str, str],
+) -> None:
+    # An undecodable byte in the command line reaches Python as a lone surrogate.
+    listed = taskforge("jobs", "list", "--error", "boom \udcff", env=stack_env)
+    replayed = taskforge("dlq", "replay", "--error", "boom \udcff", "--dry-run", env=stack_env)
+
+    for result in (listed, replayed):
+        assert result.returncode == 2, result.stderr
+        assert "--error is not valid Unicode text" in one_line_error(result)
+
+
 async def test_dlq_list_shows_dead_jobs_by_type_error_and_time_of_death(
     client: httpx.AsyncClient, stack_env: dict[str, str]
 ) -> None:

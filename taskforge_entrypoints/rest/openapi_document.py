@@ -1,0 +1,132 @@
+"""The served OpenAPI document, made exact where Litestar's generator is not: what the
+server checks and answers, the document says, and nothing it refuses is left open.
+
+Request bodies are described by msgspec, the library that validates them, so every
+pattern, bound and unknown-field refusal is the validator's own. Litestar does not say
+which headers an error answer carries, nor that a query value is never null."""
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+
+# The plugin that serves /docs/openapi.json; Litestar keeps no public name for it.
+from litestar._openapi.plugin import OpenAPIPlugin
+
+from taskforge_domain.job_limits import STORABLE_TEXT_PATTERN
+from taskforge_entrypoints.rest.dead_letters_controller import ReplayRequest
+from taskforge_entrypoints.rest.errors import PROBLEM_JSON
+from taskforge_entrypoints.rest.schemas import JobBatchCreate, JobCreate
+
+# The controllers decode these bodies themselves (request_bodies.read_json), so Litestar
+# does not see them.
+REQUEST_BODIES: dict[tuple[str, str], type[msgspec.Struct]] = {
+    ("post", "/v1/jobs"): JobCreate,
+    ("post", "/v1/jobs/batch"): JobBatchCreate,
+    ("post", "/v1/dead-letters/replay"): ReplayRequest,
+}
+_REF = "#/components/schemas/{name}"
+
+# Any JSON value whose strings and keys PostgreSQL's jsonb can keep (no NUL).
+STORABLE_JSON = {
+    "anyOf": [
+        {"type": ["null", "boolean", "number"]},
+        {"type": "string", "pattern": STORABLE_TEXT_PATTERN},
+        {"type": "array", "items": {"$ref": _REF.format(name="StorableJson")}},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": STORABLE_TEXT_PATTERN},
+            "additionalProperties": {"$ref": _REF.format(name="StorableJson")},
+        },
+    ]
+}
+
+# run_at and delay_seconds both say when a job first runs: a body gives one at most.
+ONE_START_TIME = {
+    "not": {
+        "required": ["run_at", "delay_seconds"],
+        "properties": {"run_at": {"type": "string"}, "delay_seconds": {"type": "number"}},
+    }
+}
+
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+_HEADERS: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {
+    ("post", "/v1/jobs", "202"): {
+        "Location": {
+            "description": "The new job's URL (its links.self)",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    ("post", "/v1/jobs", "200"): {
+        "Idempotent-Replayed": {
+            "description": "The job was submitted before with this Idempotency-Key",
+            "required": True,
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    },
+}
+_LITESTAR_400 = "Bad request syntax or unsupported method"
+
+
+def make_exact(app: Litestar, queues: tuple[str, ...]) -> None:
+    """Rewrite the app's OpenAPI document in place, before it is first served."""
+    document = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    _describe_bodies(document["components"]["schemas"], queues)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                if body := REQUEST_BODIES.get((method, path)):
+                    operation["requestBody"] = {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": _REF.format(name=body.__name__)}
+                            }
+                        },
+                    }
+                _describe_parameters(operation, queues)
+                _describe_responses(method, path, operation)
+
+
+def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
+    _, components = msgspec.json.schema_components(REQUEST_BODIES.values(), ref_template=_REF)
+    schemas.update(components)
+    schemas["StorableJson"] = STORABLE_JSON
+    schemas["JobCreate"].update(ONE_START_TIME)
+    schemas["JobCreate"]["properties"]["queue"]["enum"] = list(queues)
+
+
+def _describe_parameters(operation: dict[str, Any], queues: tuple[str, ...]) -> None:
+    for parameter in operation.get("parameters", []):
+        schema = parameter["schema"]
+        # An absent query value or header is how a client leaves it out; none is null.
+        arms = [arm for arm in schema.pop("oneOf", []) if arm.get("type") != "null"]
+        if len(arms) == 1:
+            # What the parameter itself declares (a number read from text) outranks the arm.
+            parameter["schema"] = schema = {**arms[0], **schema}
+        elif arms:
+            schema["oneOf"] = arms
+        if parameter["in"] == "query" and parameter["name"] == "queue":
+            schema["enum"] = list(queues)
+
+
+def _describe_responses(method: str, path: str, operation: dict[str, Any]) -> None:
+    responses = operation["responses"]
+    problem = {PROBLEM_JSON: {"schema": {"$ref": _REF.format(name="Problem")}}}
+    if responses.get("400", {}).get("description") == _LITESTAR_400:
+        responses["400"] = {"description": "Malformed request", "content": problem}
+    responses.setdefault(
+        "500", {"description": "Unexpected error; the server logged it", "content": problem}
+    )
+    if "503" in responses and PROBLEM_JSON in responses["503"].get("content", {}):
+        responses["503"]["headers"] = {"Retry-After": {**RETRY_AFTER, "required": True}}
+    if "409" in responses:
+        # Only a job busy with another change answers with a time to wait.
+        responses["409"]["headers"] = {"Retry-After": {**RETRY_AFTER, "required": False}}
+    for status, response in responses.items():
+        if headers := _HEADERS.get((method, path, status)):
+            response["headers"] = headers

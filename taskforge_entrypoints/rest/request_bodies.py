@@ -1,0 +1,67 @@
+"""JSON request bodies, read strictly: a value of the wrong JSON type is refused, never
+coerced (Litestar's own decoding takes `0` for a date and `"5"` for a number), so the
+server takes exactly what the schema's bodies describe."""
+
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+
+from taskforge_entrypoints.rest.errors import (
+    EmptyBody,
+    InvalidJob,
+    MalformedJson,
+    UnsupportedMediaType,
+)
+
+T = TypeVar("T")
+
+
+async def read_json(request: Request[Any, Any, Any], shape: type[T]) -> T:
+    media_type, _ = request.content_type
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            detail=f"Content-Type must be application/json, got {media_type or 'none'!r}"
+        )
+    body = await request.body()
+    if not body:
+        raise EmptyBody(detail="the request body is empty; send a JSON object")
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise MalformedJson(detail=f"the request body is not valid JSON: {exc}") from None
+    try:
+        return strict_convert(raw, shape)
+    except msgspec.ValidationError as exc:
+        raise InvalidJob(detail=str(exc)) from None
+
+
+def strict_convert(raw: Any, shape: type[T]) -> T:
+    """`raw` (decoded JSON) as `shape`, with no coercion but one: a whole number written
+    with a fraction (`3.0`) is an integer, as JSON Schema counts it."""
+    if isinstance(raw, dict):
+        for name in _integer_fields(shape):
+            value = raw.get(name)
+            if isinstance(value, float) and value.is_integer():
+                raw = {**raw, name: int(value)}
+    return msgspec.convert(raw, shape)
+
+
+_INTEGER_FIELDS: dict[object, tuple[str, ...]] = {}
+
+
+def _integer_fields(shape: object) -> tuple[str, ...]:
+    if shape not in _INTEGER_FIELDS:
+        info = msgspec.inspect.type_info(shape)
+        fields = info.fields if isinstance(info, msgspec.inspect.StructType) else ()
+        names = tuple(field.encode_name for field in fields if _is_integer(field.type))
+        _INTEGER_FIELDS[shape] = names
+    return _INTEGER_FIELDS[shape]
+
+
+def _is_integer(kind: msgspec.inspect.Type) -> bool:
+    if isinstance(kind, msgspec.inspect.Metadata):
+        return _is_integer(kind.type)
+    if isinstance(kind, msgspec.inspect.UnionType):
+        return any(_is_integer(arm) for arm in kind.types)
+    return isinstance(kind, msgspec.inspect.IntType)
