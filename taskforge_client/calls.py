@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from taskforge_client.errors import problem_error
+from taskforge_client.errors import TaskforgeError, problem_error
 from taskforge_client.jobs import Job, NewJob, SubmitResult
 
 T = TypeVar("T")
@@ -134,12 +134,23 @@ def _batch(chunk: list[_JobCreate], start: int) -> Call[list[SubmitResult]]:
                 status=item.status,
                 idempotency_key=keys[item.index],
                 job=item.job,
-                error=problem_error(item.status, item.error) if item.error is not None else None,
+                error=_item_error(item, start),
             )
             for item in _read_batch(body).results
         ]
 
     return Call("POST", "/v1/jobs/batch", read, _encode(_BatchCreate(chunk)), headers=JSON)
+
+
+def _item_error(item: _ItemAnswer, start: int) -> TaskforgeError | None:
+    if item.error is None:
+        return None
+    error = problem_error(item.status, item.error)
+    # The server counts items within one request; the caller counts them in all it gave.
+    local, overall = f"jobs[{item.index}]", f"jobs[{start + item.index}]"
+    if error.detail and error.detail.startswith(local):
+        error.detail = overall + error.detail.removeprefix(local)
+    return error
 
 
 def job_path(job_id: UUID | str) -> str:

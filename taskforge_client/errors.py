@@ -22,8 +22,11 @@ class TaskforgeError(Exception):
         self.status = status
         self.code = code
         self.detail = detail
-        where = f"{status} " if status is not None else ""
-        super().__init__(f"{where}{code}: {detail}" if detail else f"{where}{code}")
+        super().__init__(status, code, detail)
+
+    def __str__(self) -> str:
+        where = f"{self.status} " if self.status is not None else ""
+        return f"{where}{self.code}: {self.detail}" if self.detail else f"{where}{self.code}"
 
 
 class JobNotFound(TaskforgeError):
