@@ -135,6 +135,7 @@ class AsyncClient:
         while True:
             attempt += 1
             failure: TaskforgeError
+            cause: httpx.TransportError | None = None
             try:
                 response = await self._http.request(
                     call.method,
@@ -144,7 +145,7 @@ class AsyncClient:
                     headers=call.headers,
                 )
             except httpx.TransportError as exc:
-                failure = connection_failed(call, exc)
+                failure, cause = connection_failed(call, exc), exc
                 if not may_resend(call, exc):
                     raise failure from exc
             else:
@@ -158,5 +159,5 @@ class AsyncClient:
                 failure = problem_error(503, response.content, response.headers.get("Retry-After"))
             wait = self.retry.wait_before_next(attempt, time.monotonic() - started, failure)
             if wait is None:
-                raise failure
+                raise failure from cause
             await asyncio.sleep(wait)

@@ -130,6 +130,7 @@ class Client:
         while True:
             attempt += 1
             failure: TaskforgeError
+            cause: httpx.TransportError | None = None
             try:
                 response = self._http.request(
                     call.method,
@@ -139,7 +140,7 @@ class Client:
                     headers=call.headers,
                 )
             except httpx.TransportError as exc:
-                failure = connection_failed(call, exc)
+                failure, cause = connection_failed(call, exc), exc
                 if not may_resend(call, exc):
                     raise failure from exc
             else:
@@ -153,5 +154,5 @@ class Client:
                 failure = problem_error(503, response.content, response.headers.get("Retry-After"))
             wait = self.retry.wait_before_next(attempt, time.monotonic() - started, failure)
             if wait is None:
-                raise failure
+                raise failure from cause
             time.sleep(wait)
