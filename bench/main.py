@@ -1,4 +1,4 @@
-"""Measure Taskforge on this machine: the real stack, six measurements, and their section
+"""Measure Taskforge on this machine: the real stack, seven measurements, and their section
 of BENCHMARKS.md rewritten."""
 
 import argparse
@@ -13,6 +13,7 @@ from pathlib import Path
 from bench import measures, soak
 from bench.machine import describe
 from bench.report_file import write_section
+from bench.sequential_submit import sequential_submit
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
     parser.add_argument("--clients", type=int, default=64, help="HTTP connections for (a)")
     parser.add_argument("--batch", type=int, default=20_000, help="jobs for (b)")
+    parser.add_argument(
+        "--sequential", type=int, default=10_000, help="jobs for (g), one producer; 0 skips"
+    )
     parser.add_argument("--drain", type=int, default=20_000, help="backlog for (c)")
     parser.add_argument("--workers", default="1,2", help="worker process counts for (c)")
     parser.add_argument("--light-rate", type=float, default=200, help="jobs/s for (d)")
@@ -109,6 +113,15 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             f"(f) GET /v1/jobs p99 ms with {args.listing_rows:,} jobs: " + ", ".join(p99),
             " / ".join(f"{value:.1f}" for value in p99.values()),
             "each < 50",
+        )
+    if args.sequential:
+        client, raw = await sequential_submit(env.stack(), args.sequential, args.seed + 5)
+        add(
+            "(g) submit, one sequential producer: taskforge_client.Client.submit, its CPU per "
+            f"job (raw httpx loop in the same run: {raw.jobs_per_second:,.0f} jobs/s, "
+            f"{raw.cpu_us_per_job:.0f} µs)",
+            f"{client.jobs_per_second:,.0f} jobs/s, {client.cpu_us_per_job:.0f} µs",
+            "≥ 1,500",
         )
     return rows
 

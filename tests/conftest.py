@@ -25,6 +25,7 @@ SUITE_MARKERS = {
     "integration": "integration",
     "e2e": "e2e",
     "faults": "faults",
+    "client": "client",
 }
 
 

@@ -9,7 +9,13 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT
 
-PACKAGES = ("taskforge_domain", "taskforge_app", "taskforge_adapters", "taskforge_entrypoints")
+PACKAGES = (
+    "taskforge_domain",
+    "taskforge_app",
+    "taskforge_adapters",
+    "taskforge_entrypoints",
+    "taskforge_client",
+)
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -87,6 +93,16 @@ def test_the_project_keeps_every_contract() -> None:
             "taskforge_app/get_job.py",
             "from taskforge_adapters.system_clock import SystemClock",
             "Hexagon: entrypoints > adapters > app > domain",
+        ),
+        (
+            "taskforge_client/jobs.py",
+            "from taskforge_domain.job_status import JobStatus",
+            "The Python client imports nothing of the service",
+        ),
+        (
+            "taskforge_client/calls.py",
+            "from taskforge_entrypoints.presentation.job_json import JobOut",
+            "The Python client imports nothing of the service",
         ),
     ],
 )

@@ -28,6 +28,8 @@ def test_a_tiny_bench_run_prints_and_writes_every_measurement(
             "8",
             "--batch",
             "1000",
+            "--sequential",
+            "200",
             "--drain",
             "300",
             "--workers",
@@ -59,6 +61,6 @@ def test_a_tiny_bench_run_prints_and_writes_every_measurement(
     assert "Notes kept across runs." in written
     assert "seed 7" in written
     assert 'with `make bench BENCH_ARGS="--seed 7 --single 200' in written
-    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)"):
+    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)"):
         assert measurement in written
     assert written.count("worker process") == 2
