@@ -49,32 +49,26 @@ class ValidationFailed(TaskforgeError):
         self.errors = errors
 
 
-class Conflict(TaskforgeError):
+class _MayAskToWait(TaskforgeError):
+    """An error whose answer may say, in Retry-After, how long to wait before trying again."""
+
+    def __init__(
+        self,
+        status: int | None,
+        code: str,
+        detail: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, detail)
+        self.retry_after = retry_after
+
+
+class Conflict(_MayAskToWait):
     """The job's status does not allow the change (or the job is busy: retry_after)."""
 
-    def __init__(
-        self,
-        status: int | None,
-        code: str,
-        detail: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, code, detail)
-        self.retry_after = retry_after
 
-
-class ServiceUnavailable(TaskforgeError):
+class ServiceUnavailable(_MayAskToWait):
     """The service cannot answer now; `retry_after` is how long it asked to wait, in seconds."""
-
-    def __init__(
-        self,
-        status: int | None,
-        code: str,
-        detail: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, code, detail)
-        self.retry_after = retry_after
 
 
 class ConnectionFailed(TaskforgeError):

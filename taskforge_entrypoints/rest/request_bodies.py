@@ -2,14 +2,15 @@
 coerced (Litestar's own decoding takes `0` for a date and `"5"` for a number), so the
 server takes exactly what the schema's bodies describe."""
 
+import re
 from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import ValidationException
 
 from taskforge_entrypoints.rest.errors import (
     EmptyBody,
-    InvalidJob,
     MalformedJson,
     UnsupportedMediaType,
 )
@@ -33,7 +34,23 @@ async def read_json(request: Request[Any, Any, Any], shape: type[T]) -> T:
     try:
         return strict_convert(raw, shape)
     except msgspec.ValidationError as exc:
-        raise InvalidJob(detail=str(exc)) from None
+        message, key = _message_and_field(str(exc))
+        # The field goes in `errors`, as Litestar's own validation answers carry it, so
+        # a client can point at what is wrong without parsing the message.
+        raise ValidationException(
+            detail=message, extra=[{"key": key or "body", "message": message}]
+        ) from None
+
+
+_AT_PATH = re.compile(r"^(?P<message>.*) - at `\$\.?(?P<path>[^`]*)`$", re.S)
+
+
+def _message_and_field(text: str) -> tuple[str, str | None]:
+    """msgspec's "Expected `int` >= 1 - at `$.max_attempts`" as its message and field."""
+    found = _AT_PATH.match(text)
+    if found is None:
+        return text, None
+    return found["message"], found["path"] or None
 
 
 def strict_convert(raw: Any, shape: type[T]) -> T:

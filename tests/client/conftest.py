@@ -5,7 +5,7 @@ import pytest_asyncio
 
 from tests.client.flaky_proxy import FlakyProxy
 from tests.conftest import Services
-from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
+from tests.e2e.processes import running_stack, stack_environment
 
 # Short delays, so a job that dies or is replayed finishes in well under a second.
 FAST = {
@@ -21,28 +21,14 @@ FAST = {
 
 @pytest_asyncio.fixture(scope="session")
 async def client_env(test_services: Services) -> dict[str, str]:
-    database_url = await test_services.create_database()
-    port = free_port()
-    return test_services.environment(
-        database_url,
-        HTTP_ADDR=f"127.0.0.1:{port}",
-        HTTP_BASE_URL=f"http://127.0.0.1:{port}",
-        WORKER_CONSUMER_NAME="client-worker-{pid}",
-        **FAST,
-    )
+    return await stack_environment(test_services, "client-worker", FAST)
 
 
 @pytest.fixture(scope="session")
 def api_url(client_env: dict[str, str]) -> Iterator[str]:
     """The base URL of one real API with one real worker behind it."""
-    api = TaskforgeProcess(["api"], client_env)
-    worker = TaskforgeProcess(["worker"], client_env)
-    try:
-        wait_until_ready(client_env["HTTP_BASE_URL"], api)
-        yield client_env["HTTP_BASE_URL"]
-    finally:
-        exits = (api.stop(), worker.stop())
-    assert exits == (0, 0), f"--- api\n{api.log}\n--- worker\n{worker.log}"
+    with running_stack(client_env) as running:
+        yield running.base_url
 
 
 @pytest.fixture

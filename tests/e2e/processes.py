@@ -8,12 +8,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from taskforge_domain.job_status import TERMINAL_STATUSES
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, Services
 
 TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
 CLI = "taskforge_entrypoints.cli"
@@ -115,3 +118,46 @@ async def wait_for_status(
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(f"job {job_id} never reached {sorted(statuses)}; last seen {job}")
+
+
+@dataclass
+class Stack:
+    base_url: str
+    env: dict[str, str]
+    api: TaskforgeProcess
+    worker: TaskforgeProcess
+
+    @property
+    def logs(self) -> str:
+        return f"--- api\n{self.api.log}\n--- worker\n{self.worker.log}"
+
+
+async def stack_environment(
+    services: Services, consumer: str, settings: dict[str, str]
+) -> dict[str, str]:
+    """The environment of an API and a worker on a database of their own, the API on a
+    free loopback port; `consumer` names the worker, `settings` tune the rest."""
+    database_url = await services.create_database()
+    port = free_port()
+    return services.environment(
+        database_url,
+        HTTP_ADDR=f"127.0.0.1:{port}",
+        HTTP_BASE_URL=f"http://127.0.0.1:{port}",
+        WORKER_CONSUMER_NAME=f"{consumer}-{{pid}}",
+        **settings,
+    )
+
+
+@contextmanager
+def running_stack(env: dict[str, str]) -> Iterator[Stack]:
+    """One API and one worker (with its retry scheduler), as a user would start them;
+    both must exit cleanly when stopped."""
+    api = TaskforgeProcess(["api"], env)
+    worker = TaskforgeProcess(["worker"], env)
+    running = Stack(env["HTTP_BASE_URL"], env, api, worker)
+    try:
+        wait_until_ready(running.base_url, api)
+        yield running
+    finally:
+        exits = (api.stop(), worker.stop())
+    assert exits == (0, 0), running.logs

@@ -217,6 +217,43 @@ async def test_jobs_retry_is_the_old_name_of_jobs_replay(
     assert (dead_again["status"], dead_again["attempt"]) == ("dead", 2)
 
 
+async def test_workers_list_shows_the_live_worker_as_get_v1_workers_does(
+    client: httpx.AsyncClient, stack_env: dict[str, str]
+) -> None:
+    listed = json_of(taskforge("workers", "list", "--json", env=stack_env))
+    answered = (await client.get("/v1/workers")).json()
+    table = taskforge("workers", "list", env=stack_env)
+
+    [worker] = listed["workers"]
+    assert worker["consumer"].startswith("e2e-worker-")
+    assert set(worker) == {
+        "consumer",
+        "host",
+        "pid",
+        "started_at",
+        "last_seen_at",
+        "queues",
+        "in_flight",
+    }
+    assert RFC3339_UTC.match(worker["last_seen_at"])
+    assert [w["consumer"] for w in answered["workers"]] == [worker["consumer"]]
+    assert table.returncode == 0, table.stderr
+    header, row = table.stdout.splitlines()
+    assert header.split() == [
+        "CONSUMER",
+        "HOST",
+        "PID",
+        "STARTED",
+        "LAST",
+        "SEEN",
+        "QUEUES",
+        "IN",
+        "FLIGHT",
+    ]
+    assert row.split()[0] == worker["consumer"]
+    assert row.split()[2] == str(worker["pid"])
+
+
 async def test_unknown_job_ids_exit_1_with_one_line(stack_env: dict[str, str]) -> None:
     missing = str(uuid.uuid4())
 

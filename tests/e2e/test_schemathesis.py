@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import PROJECT_ROOT, Services
-from tests.e2e.conftest import FAST_RETRIES, Stack
-from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
+from tests.e2e.conftest import FAST_RETRIES
+from tests.e2e.processes import Stack, running_stack, stack_environment
 
 CI_SEED = 20261201
 MAX_SECONDS = 120
@@ -30,28 +30,13 @@ HOOKS = "tests.e2e.schemathesis_hooks"
 
 @pytest_asyncio.fixture(scope="module")
 async def own_env(test_services: Services) -> dict[str, str]:
-    database_url = await test_services.create_database()
-    port = free_port()
-    return test_services.environment(
-        database_url,
-        HTTP_ADDR=f"127.0.0.1:{port}",
-        HTTP_BASE_URL=f"http://127.0.0.1:{port}",
-        WORKER_CONSUMER_NAME="schemathesis-worker-{pid}",
-        **FAST_RETRIES,
-    )
+    return await stack_environment(test_services, "schemathesis-worker", FAST_RETRIES)
 
 
 @pytest.fixture(scope="module")
 def own_stack(own_env: dict[str, str]) -> Iterator[Stack]:
-    api = TaskforgeProcess(["api"], own_env)
-    worker = TaskforgeProcess(["worker"], own_env)
-    running = Stack(own_env["HTTP_BASE_URL"], own_env, api, worker)
-    try:
-        wait_until_ready(running.base_url, api)
+    with running_stack(own_env) as running:
         yield running
-    finally:
-        exits = (api.stop(), worker.stop())
-    assert exits == (0, 0), running.logs
 
 
 def schemathesis_command(base_url: str, seed: int) -> list[str]:
