@@ -35,7 +35,8 @@ async def test_run_at_without_an_offset_and_both_delays_are_refused(
     )
 
     assert naive.status_code == 422
-    assert "with a timezone component - at `$.run_at`" in naive.json()["detail"]
+    assert naive.json()["detail"] == "run_at: Expected `datetime` with a timezone component"
+    assert [error["key"] for error in naive.json()["errors"]] == ["run_at"]
     assert both.status_code == 422
 
 
