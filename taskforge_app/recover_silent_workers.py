@@ -13,6 +13,7 @@ from taskforge_app.ports import (
 from taskforge_app.ports.unavailable import ChannelUnavailable, StoreUnavailable
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
+from taskforge_app.worker_liveness import WorkerLiveness
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class RecoverSilentWorkers:
         records: DeliveryRecords,
         publisher: WorkPublisher,
         clock: Clock,
-        liveness: timedelta,
+        liveness: WorkerLiveness,
     ) -> None:
         self._presence = presence
         self._reap = reap
@@ -55,7 +56,7 @@ class RecoverSilentWorkers:
         self._records = records
         self._publisher = publisher
         self._clock = clock
-        self._liveness = liveness
+        self._liveness = liveness.limit
         self._store_reached_since: datetime | None = None
 
     async def __call__(self) -> int:

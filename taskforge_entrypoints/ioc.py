@@ -84,6 +84,7 @@ from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
+from taskforge_app.worker_liveness import WorkerLiveness
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.process.store_startup import StoreStartup
@@ -203,34 +204,12 @@ class UseCaseProvider(Provider):
     ) -> CheckReadiness:
         return CheckReadiness({"postgres": startup.probe(store), "redis": channel})
 
-    @provide
-    def recover_silent_workers(
-        self,
-        presence: WorkerPresence,
-        reap: ReapExpiredAttempts,
-        promote: PromoteDueRetries,
-        consumer: WorkConsumer,
-        takeover: ConsumerTakeover,
-        records: DeliveryRecords,
-        publisher: WorkPublisher,
-        clock: Clock,
-        settings: Settings,
-    ) -> RecoverSilentWorkers:
-        return RecoverSilentWorkers(
-            presence,
-            reap,
-            promote,
-            consumer,
-            takeover,
-            records,
-            publisher,
-            clock,
-            settings.worker_liveness,
-        )
+    recover_silent_workers = provide(RecoverSilentWorkers)
+    list_workers = provide(ListWorkers)
 
     @provide
-    def list_workers(self, presence: WorkerPresence, settings: Settings) -> ListWorkers:
-        return ListWorkers(presence, settings.worker_liveness)
+    def worker_liveness(self, settings: Settings) -> WorkerLiveness:
+        return WorkerLiveness(settings.worker_liveness)
 
     @provide
     def purge_finished_jobs(

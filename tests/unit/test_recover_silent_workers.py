@@ -1,6 +1,7 @@
 """A silent worker's attempts run again at once and its unacknowledged messages are
 delivered again; a live worker keeps everything; a scheduler that lost the store waits."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
@@ -11,6 +12,7 @@ from taskforge_app.ports import ChannelUnavailable, StoreUnavailable, WorkerIden
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
+from taskforge_app.worker_liveness import WorkerLiveness
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from tests.unit.fakes import FakeChannel, FixedClock, InMemoryJobRepository, InMemoryWorkerPresence
@@ -19,157 +21,133 @@ LIVENESS = timedelta(seconds=5)
 LEASE = timedelta(seconds=30)
 
 
-@pytest.fixture
-def presence(jobs: InMemoryJobRepository, clock: FixedClock) -> InMemoryWorkerPresence:
-    return InMemoryWorkerPresence(jobs, clock)
+@dataclass
+class Scene:
+    """A scheduler's recovery over fake workers, jobs and streams, on a clock the test moves."""
+
+    recover: RecoverSilentWorkers
+    presence: InMemoryWorkerPresence
+    jobs: InMemoryJobRepository
+    queue: FakeChannel
+    clock: FixedClock
+
+    def waiting_job(self, attempts: int = 3) -> Job:
+        job = Job.submit(
+            job_id=uuid4(), job_type="ping", payload={}, max_attempts=attempts, now=self.clock.now()
+        )
+        self.jobs.put(job.enqueue(self.clock.now()))
+        self.queue.deliver(job.id)
+        return job
+
+    async def running_on(self, name: str, attempts: int = 3) -> Job:
+        job = self.waiting_job(attempts)
+        [delivery] = await self.queue.receive(name, ["normal"], 1, None)
+        [started] = await self.jobs.claim([job.id], self.clock.now(), LEASE, name)
+        assert delivery.job_id == started.id
+        return started
+
+    async def worker_running_a_job(
+        self, name: str, attempts: int = 3
+    ) -> tuple[WorkerIdentity, Job]:
+        """A registered worker with one attempt running, heard out by the scheduler once."""
+        me = WorkerIdentity(name, uuid4(), "host", 1, ("normal",))
+        await self.presence.register(me, LIVENESS)
+        job = await self.running_on(name, attempts)
+        assert await self.recover() == 0  # the scheduler first hears the workers out
+        return me, job
+
+    def silence_past_the_liveness(self) -> None:
+        self.clock.advance(LIVENESS + timedelta(seconds=1))
 
 
 @pytest.fixture
-def recover(
-    presence: InMemoryWorkerPresence,
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
-    policy: ExecutionPolicy,
-) -> RecoverSilentWorkers:
+def scene(
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
+) -> Scene:
+    presence = InMemoryWorkerPresence(jobs, clock)
     reap = ReapExpiredAttempts(jobs, jobs, queue, clock, policy)
     promote = PromoteDueRetries(jobs, queue, clock, batch_size=100)
-    return RecoverSilentWorkers(presence, reap, promote, queue, queue, jobs, queue, clock, LIVENESS)
-
-
-def worker(name: str) -> WorkerIdentity:
-    return WorkerIdentity(name, uuid4(), "host", 1, ("normal",))
-
-
-async def running_on(
-    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, name: str, attempts: int = 3
-) -> Job:
-    job = Job.submit(
-        job_id=uuid4(), job_type="ping", payload={}, max_attempts=attempts, now=clock.now()
+    recover = RecoverSilentWorkers(
+        presence, reap, promote, queue, queue, jobs, queue, clock, WorkerLiveness(LIVENESS)
     )
-    jobs.put(job.enqueue(clock.now()))
-    queue.deliver(job.id)
-    [delivery] = await queue.receive(name, ["normal"], 1, None)
-    [started] = await jobs.claim([job.id], clock.now(), LEASE, name)
-    assert delivery.job_id == started.id
-    return started
+    return Scene(recover, presence, jobs, queue, clock)
 
 
 async def test_a_silent_workers_attempt_runs_again_at_once_and_its_consumer_goes(
-    recover: RecoverSilentWorkers,
-    presence: InMemoryWorkerPresence,
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
+    scene: Scene,
 ) -> None:
-    await presence.register(worker("dead"), LIVENESS)
-    lost = await running_on(jobs, queue, clock, "dead")
+    _, lost = await scene.worker_running_a_job("dead")
     # A message the worker read and never claimed: its job still waits.
-    waiting = Job.submit(
-        job_id=uuid4(), job_type="ping", payload={}, max_attempts=3, now=clock.now()
-    )
-    jobs.put(waiting.enqueue(clock.now()))
-    queue.deliver(waiting.id)
-    await queue.receive("dead", ["normal"], 1, None)
-    assert await recover() == 0  # the scheduler first hears the workers out
-    clock.advance(LIVENESS + timedelta(seconds=1))
+    waiting = scene.waiting_job()
+    await scene.queue.receive("dead", ["normal"], 1, None)
+    scene.silence_past_the_liveness()
 
-    assert await recover() == 1
+    assert await scene.recover() == 1
 
-    again = jobs.jobs[lost.id]
+    again = scene.jobs.jobs[lost.id]
     assert (again.status, again.attempt) == (JobStatus.QUEUED, 1)
     assert again.last_error is not None
     assert "lost" in again.last_error
-    assert set(queue.published_ids) == {lost.id, waiting.id}
-    assert await queue.unacknowledged("dead", 10) == []
-    assert queue.removed_consumers == ["dead"]
-    assert presence.workers == {}
+    assert set(scene.queue.published_ids) == {lost.id, waiting.id}
+    assert await scene.queue.unacknowledged("dead", 10) == []
+    assert scene.queue.removed_consumers == ["dead"]
+    assert scene.presence.workers == {}
 
 
-async def test_a_live_worker_keeps_its_attempts_however_long_they_run(
-    recover: RecoverSilentWorkers,
-    presence: InMemoryWorkerPresence,
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
-) -> None:
-    me = worker("live")
-    await presence.register(me, LIVENESS)
-    job = await running_on(jobs, queue, clock, "live")
-    await recover()
+async def test_a_live_worker_keeps_its_attempts_however_long_they_run(scene: Scene) -> None:
+    me, job = await scene.worker_running_a_job("live")
     for _ in range(10):
-        clock.advance(LIVENESS - timedelta(seconds=1))
-        assert await presence.announce(me, in_flight=1)
-        assert await recover() == 0
+        scene.clock.advance(LIVENESS - timedelta(seconds=1))
+        assert await scene.presence.announce(me, in_flight=1)
+        assert await scene.recover() == 0
 
-    assert jobs.jobs[job.id].status is JobStatus.RUNNING
-    assert queue.published_ids == []
+    assert scene.jobs.jobs[job.id].status is JobStatus.RUNNING
+    assert scene.queue.published_ids == []
 
 
-async def test_an_attempt_lost_with_no_attempt_left_ends_dead(
-    recover: RecoverSilentWorkers,
-    presence: InMemoryWorkerPresence,
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
-) -> None:
-    await presence.register(worker("dead"), LIVENESS)
-    job = await running_on(jobs, queue, clock, "dead", attempts=1)
-    await recover()
-    clock.advance(LIVENESS + timedelta(seconds=1))
+async def test_an_attempt_lost_with_no_attempt_left_ends_dead(scene: Scene) -> None:
+    _, job = await scene.worker_running_a_job("dead", attempts=1)
+    scene.silence_past_the_liveness()
 
-    await recover()
+    await scene.recover()
 
-    assert jobs.jobs[job.id].status is JobStatus.DEAD
-    assert [letter.job_id for letter in queue.dead_letters] == [job.id]
+    assert scene.jobs.jobs[job.id].status is JobStatus.DEAD
+    assert [letter.job_id for letter in scene.queue.dead_letters] == [job.id]
 
 
 async def test_after_losing_the_store_a_scheduler_retires_no_one_for_a_whole_liveness(
-    recover: RecoverSilentWorkers,
-    presence: InMemoryWorkerPresence,
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
+    scene: Scene,
 ) -> None:
-    me = worker("live")
-    await presence.register(me, LIVENESS)
-    job = await running_on(jobs, queue, clock, "live")
-    await recover()
-    presence.unavailable = True
-    clock.advance(LIVENESS * 3)
+    me, job = await scene.worker_running_a_job("live")
+    scene.presence.unavailable = True
+    scene.clock.advance(LIVENESS * 3)
     with pytest.raises(StoreUnavailable):
-        await recover()
-    presence.unavailable = False
+        await scene.recover()
+    scene.presence.unavailable = False
 
     # Back: the worker's heartbeat has not come through yet, but it is not taken for gone.
-    assert await recover() == 0
-    assert jobs.jobs[job.id].status is JobStatus.RUNNING
-    assert await presence.announce(me, in_flight=1)
-    clock.advance(LIVENESS)
-    assert await recover() == 0
-    assert jobs.jobs[job.id].status is JobStatus.RUNNING
+    assert await scene.recover() == 0
+    assert scene.jobs.jobs[job.id].status is JobStatus.RUNNING
+    assert await scene.presence.announce(me, in_flight=1)
+    scene.clock.advance(LIVENESS)
+    assert await scene.recover() == 0
+    assert scene.jobs.jobs[job.id].status is JobStatus.RUNNING
 
 
 async def test_a_pass_cut_short_by_a_channel_outage_is_finished_by_the_next_one(
-    recover: RecoverSilentWorkers,
-    presence: InMemoryWorkerPresence,
-    jobs: InMemoryJobRepository,
-    queue: FakeChannel,
-    clock: FixedClock,
+    scene: Scene,
 ) -> None:
-    await presence.register(worker("dead"), LIVENESS)
-    lost = await running_on(jobs, queue, clock, "dead")
-    await recover()
-    clock.advance(LIVENESS + timedelta(seconds=1))
-    queue.unavailable = True
+    _, lost = await scene.worker_running_a_job("dead")
+    scene.silence_past_the_liveness()
+    scene.queue.unavailable = True
 
     with pytest.raises(ChannelUnavailable):
-        await recover()
+        await scene.recover()
     # The attempt is ended and the job queued; only its message is missing.
-    assert jobs.jobs[lost.id].status is JobStatus.QUEUED
-    assert "dead" in presence.workers
+    assert scene.jobs.jobs[lost.id].status is JobStatus.QUEUED
+    assert "dead" in scene.presence.workers
 
-    queue.unavailable = False
-    assert await recover() == 1
-    assert queue.published_ids == [lost.id]
-    assert presence.workers == {}
+    scene.queue.unavailable = False
+    assert await scene.recover() == 1
+    assert scene.queue.published_ids == [lost.id]
+    assert scene.presence.workers == {}
