@@ -5,23 +5,13 @@ import pytest_asyncio
 
 from tests.client.flaky_proxy import FlakyProxy
 from tests.conftest import Services
+from tests.e2e.conftest import FAST_RETRIES
 from tests.e2e.processes import running_stack, stack_environment
-
-# Short delays, so a job that dies or is replayed finishes in well under a second.
-FAST = {
-    "SERVICE_MAX_ATTEMPTS": "3",
-    "BACKOFF_BASE": "20ms",
-    "BACKOFF_MAX": "100ms",
-    "RETRY_SCHEDULER_INTERVAL": "50ms",
-    "WORKER_BLOCK_TIMEOUT": "200ms",
-    "WORKER_LEASE": "1s",
-    "TASKFORGE_HANDLERS": "tests.e2e.sample_handlers",
-}
 
 
 @pytest_asyncio.fixture(scope="session")
 async def client_env(test_services: Services) -> dict[str, str]:
-    return await stack_environment(test_services, "client-worker", FAST)
+    return await stack_environment(test_services, "client-worker", FAST_RETRIES)
 
 
 @pytest.fixture(scope="session")
