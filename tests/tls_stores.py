@@ -5,6 +5,8 @@ a client that reaches them as 127.0.0.1 meets a certificate for another host."""
 import secrets
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,3 +174,18 @@ def service_tls_environment(postgres: TlsPostgres, redis_server: TlsRedis) -> di
         "REDIS_TLS_CERT": str(files.client_cert),
         "REDIS_TLS_KEY": str(files.client_key),
     }
+
+
+@contextmanager
+def tls_servers(directory: Path) -> Iterator[tuple[TlsPostgres, TlsRedis]]:
+    """Both servers, with certificates made in `directory`; stopped when the block ends."""
+    certificates = make_certificates(directory)
+    postgres = TlsPostgres(certificates)
+    try:
+        redis_server = TlsRedis(certificates)
+        try:
+            yield postgres, redis_server
+        finally:
+            redis_server.stop()
+    finally:
+        postgres.destroy()
