@@ -4,7 +4,6 @@ a client that reaches them as 127.0.0.1 meets a certificate for another host."""
 
 import secrets
 import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,22 +102,8 @@ class TlsPostgres(PrivatePostgres):
 
     def _psql(self, statement: str) -> None:
         # Over the Unix socket, which trusts the local superuser.
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                str(self._dir),
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-qc",
-                statement,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
+        socket_dir, port = str(self._dir), str(self.port)
+        self._run("psql", "-h", socket_dir, "-p", port, "-U", "postgres", "-qc", statement)
 
 
 class TlsRedis(PrivateRedis):
