@@ -2,9 +2,12 @@
 client certificate: jobs run, `taskforge migrate` works, and a server whose certificate does
 not match, or a store without TLS where TLS is required, is refused with a clear error."""
 
+import asyncio
+import json
+import time
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from datetime import datetime
 
 import asyncpg
 import httpx
@@ -20,6 +23,7 @@ from tests.e2e.processes import (
     wait_for_status,
     wait_until_ready,
 )
+from tests.faults.private_services import PrivatePostgres
 from tests.tls_stores import OTHER_NAME, TlsPostgres, TlsRedis, service_tls_environment, tls_servers
 
 
@@ -51,19 +55,42 @@ async def sessions_of(postgres: TlsPostgres, database: str) -> list[bool]:
     return [row["ssl"] for row in rows]
 
 
+def seen(worker: dict[str, str], field: str) -> datetime:
+    return datetime.fromisoformat(worker[field])
+
+
+async def heartbeats_seen(client: httpx.AsyncClient, within: float = 10) -> list[dict[str, str]]:
+    """The workers once one was seen after it started: its heartbeat thread, which has a
+    connection of its own, wrote to PostgreSQL."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        workers: list[dict[str, str]] = (await client.get("/v1/workers")).json()["workers"]
+        if any(seen(worker, "last_seen_at") > seen(worker, "started_at") for worker in workers):
+            return workers
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no worker's heartbeat arrived within {within}s")
+
+
 async def test_api_and_worker_run_a_job_over_tls_to_both_stores(
     servers: tuple[TlsPostgres, TlsRedis],
 ) -> None:
-    env = await tls_environment(servers)
+    env = await tls_environment(servers, WORKER_HEARTBEAT_INTERVAL="100ms")
     with running_stack(env) as stack:
         async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as client:
             submitted = await client.post("/v1/jobs", json={"job_type": "ping", "payload": {}})
             assert submitted.status_code == 202, submitted.text
             job = await wait_for_status(client, submitted.json()["id"])
             ready = await client.get("/ready")
+            announced = await heartbeats_seen(client)
+        listed = taskforge("workers", "list", "--json", env=env)
         sessions = await sessions_of(servers[0], env["POSTGRES_DB"])
     assert job["status"] == "completed", stack.logs
     assert ready.status_code == 200, ready.text
+    assert [worker["consumer"][:11] for worker in announced] == ["tls-worker-"]
+    assert listed.returncode == 0, listed.stderr
+    assert [w["consumer"] for w in json.loads(listed.stdout)["workers"]] == [
+        announced[0]["consumer"]
+    ]
     assert sessions, "neither process held a PostgreSQL session"
     assert all(sessions)
     assert servers[0].password not in stack.logs
@@ -98,20 +125,20 @@ async def test_migrate_refuses_a_postgres_signed_by_another_authority(
     assert "certificate verify failed" in refused.stderr
 
 
-async def test_migrate_with_sslmode_require_refuses_a_postgres_without_tls(
-    test_services: Services,
-) -> None:
-    # The machine's own PostgreSQL runs with ssl=off.
-    database = urlsplit(await test_services.create_database())
-    env = {
-        "POSTGRES_HOST": database.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(database.port or 5432),
-        "POSTGRES_USER": database.username or "postgres",
-        "POSTGRES_PASSWORD": database.password or "",
-        "POSTGRES_DB": database.path.lstrip("/"),
-        "POSTGRES_SSLMODE": "require",
-    }
-    refused = taskforge("migrate", "up", env=env)
+def test_migrate_with_sslmode_require_refuses_a_postgres_without_tls() -> None:
+    # A server of its own with ssl = off, as initdb leaves it: the machine's might have it on.
+    plain = PrivatePostgres()
+    try:
+        env = {
+            "POSTGRES_HOST": "127.0.0.1",
+            "POSTGRES_PORT": str(plain.port),
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_DB": "postgres",
+            "POSTGRES_SSLMODE": "require",
+        }
+        refused = taskforge("migrate", "up", env=env)
+    finally:
+        plain.destroy()
     assert refused.returncode == 1
     assert "rejected SSL upgrade" in refused.stderr
 

@@ -18,6 +18,7 @@ from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_tls import RedisTlsOptions
 from tests.conftest import MIGRATIONS_URL, Services
+from tests.faults.private_services import PrivatePostgres
 from tests.tls_stores import (
     OTHER_NAME,
     SERVER_NAME,
@@ -36,6 +37,14 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 @pytest.fixture(scope="module")
 def tls_postgres(certificates: Certificates) -> Iterator[TlsPostgres]:
     server = TlsPostgres(certificates)
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="module")
+def plain_postgres() -> Iterator[PrivatePostgres]:
+    """ssl = off, as initdb leaves it; the machine's own server might have TLS on."""
+    server = PrivatePostgres()
     yield server
     server.destroy()
 
@@ -138,17 +147,16 @@ async def test_require_without_a_root_certificate_encrypts_without_checking(
 
 @pytest.mark.parametrize("mode", ["require", "verify-full"])
 async def test_a_mode_that_requires_tls_refuses_a_plaintext_server(
-    test_services: Services, certificates: Certificates, mode: str
+    plain_postgres: PrivatePostgres, certificates: Certificates, mode: str
 ) -> None:
-    # The machine's own PostgreSQL runs with ssl=off.
     with pytest.raises(ConnectionError, match="rejected SSL upgrade"):
-        await asyncpg.connect(test_services.admin_url, ssl=checked(certificates, mode))
+        await asyncpg.connect(plain_postgres.admin_url, ssl=checked(certificates, mode))
 
 
 async def test_the_default_prefer_still_reaches_a_plaintext_server(
-    test_services: Services,
+    plain_postgres: PrivatePostgres,
 ) -> None:
-    conn = await asyncpg.connect(test_services.admin_url, ssl=pg_ssl("prefer"))
+    conn = await asyncpg.connect(plain_postgres.admin_url, ssl=pg_ssl("prefer"))
     try:
         assert not await over_tls(conn)
     finally:
