@@ -10,7 +10,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
-from taskforge_entrypoints.config.config_error import ConfigError
+from taskforge_entrypoints.config.config_error import ConfigError as ConfigError
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.config.redaction import redacted_repr
 from taskforge_entrypoints.config.store_tls import (
@@ -19,8 +19,6 @@ from taskforge_entrypoints.config.store_tls import (
     load_postgres_tls,
     load_redis_address,
 )
-
-__all__ = ["ConfigError", "Settings", "load_settings"]
 
 T = TypeVar("T")
 
