@@ -35,11 +35,13 @@ from taskforge_adapters.postgres.migrations import (
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
 from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
+from taskforge_adapters.redis.redis_tls import RedisTlsOptions
 from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
@@ -123,7 +125,9 @@ class InfrastructureProvider(Provider):
 
     @provide
     async def pg_pool(self, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-        pool = await create_pg_pool(settings.database_url, max_size=settings.postgres_pool_size)
+        pool = await create_pg_pool(
+            settings.database_url, max_size=settings.postgres_pool_size, ssl=postgres_ssl(settings)
+        )
         yield pool
         await pool.close()
 
@@ -131,7 +135,11 @@ class InfrastructureProvider(Provider):
     async def redis_client(self, settings: Settings) -> AsyncIterator[Redis]:
         block = settings.worker_block_timeout.total_seconds()
         client = create_redis_client(
-            settings.redis_addr, settings.redis_password, settings.redis_db, read_timeout=block + 5
+            settings.redis_addr,
+            settings.redis_password,
+            settings.redis_db,
+            read_timeout=block + 5,
+            tls=redis_tls(settings),
         )
         yield client
         await client.aclose()
@@ -298,11 +306,30 @@ def make_container(
     return make_async_container(*providers(), *overrides, context=context)
 
 
+# TLS to the stores: every connection to PostgreSQL and to Redis is opened with these.
+def postgres_ssl(settings: Settings) -> PgSsl:
+    tls = settings.postgres_tls
+    return pg_ssl(tls.mode, root_cert=tls.root_cert, cert=tls.cert, key=tls.key)
+
+
+def redis_tls(settings: Settings) -> RedisTlsOptions | None:
+    tls = settings.redis_tls
+    if tls is None:
+        return None
+    return RedisTlsOptions(
+        check_chain=tls.check != "none",
+        check_hostname=tls.check == "full",
+        ca_file=tls.ca,
+        cert_file=tls.cert,
+        key_file=tls.key,
+    )
+
+
 @asynccontextmanager
 async def own_worker_presence(settings: Settings) -> AsyncIterator[WorkerPresence]:
     """Worker presence on a connection of its own, for a heartbeat that runs apart from
     the worker's event loop, so a busy pool or a blocked loop never delays it."""
-    pool = await create_pg_pool(settings.database_url, max_size=1)
+    pool = await create_pg_pool(settings.database_url, max_size=1, ssl=postgres_ssl(settings))
     try:
         yield PgWorkerPresence(pool)
     finally:
@@ -325,7 +352,9 @@ async def apply_migrations(settings: Settings) -> list[int]:
     unavailable: an operator fixes them outside Taskforge, and the process carries on
     once they are fixed instead of exiting into a restart loop."""
     try:
-        return await migrate_up(settings.database_url, settings.postgres_migration_path)
+        return await migrate_up(
+            settings.database_url, settings.postgres_migration_path, ssl=postgres_ssl(settings)
+        )
     except STORE_REFUSED as exc:
         raise StoreUnavailable(f"PostgreSQL refused the connection: {exc}") from exc
     except DirtyDatabase as exc:
@@ -335,7 +364,9 @@ async def apply_migrations(settings: Settings) -> list[int]:
 @asynccontextmanager
 async def migrations(settings: Settings) -> AsyncIterator[Migrator]:
     """The migrator of the configured database; its connection closes when the block ends."""
-    conn, migrator = await open_migrator(settings.database_url, settings.postgres_migration_path)
+    conn, migrator = await open_migrator(
+        settings.database_url, settings.postgres_migration_path, ssl=postgres_ssl(settings)
+    )
     try:
         yield migrator
     finally:

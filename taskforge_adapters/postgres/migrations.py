@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from taskforge_adapters.postgres.pg_errors import store_errors
+from taskforge_adapters.postgres.pg_tls import PgSsl
 
 _FILE = re.compile(r"^(\d+)_(.+)\.(up|down)\.sql$")
 _TABLE = "schema_migrations"
@@ -162,15 +163,15 @@ class _AdvisoryLock:
         await self._conn.execute("SELECT pg_advisory_unlock($1)", self._id)
 
 
-async def open_migrator(dsn: str, source_url: str) -> tuple[Any, Migrator]:
+async def open_migrator(dsn: str, source_url: str, *, ssl: PgSsl = None) -> tuple[Any, Migrator]:
     migrations = discover(migrations_dir(source_url))
     async with store_errors():
-        conn = await asyncpg.connect(dsn, timeout=10)
+        conn = await asyncpg.connect(dsn, timeout=10, ssl=ssl)
     return conn, Migrator(conn, migrations)
 
 
-async def migrate_up(dsn: str, source_url: str) -> list[int]:
-    conn, migrator = await open_migrator(dsn, source_url)
+async def migrate_up(dsn: str, source_url: str, *, ssl: PgSsl = None) -> list[int]:
+    conn, migrator = await open_migrator(dsn, source_url, ssl=ssl)
     try:
         # A server that goes away mid-run is an outage to wait out like a refused connect;
         # a migration left half-way leaves the database dirty, which the next run reports.

@@ -5,6 +5,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from taskforge_adapters.postgres.pg_tls import PgSsl
+
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 
@@ -25,7 +27,9 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     RESET ALL round trip; asyncpg still rolls back a transaction left open."""
 
 
-async def create_pg_pool(dsn: str, *, max_size: int = 10, connect_timeout: float = 5.0) -> Any:
+async def create_pg_pool(
+    dsn: str, *, max_size: int = 10, connect_timeout: float = 5.0, ssl: PgSsl = None
+) -> Any:
     """A pool that connects on first use, not when it is made: a process may start while
     PostgreSQL is down, and each use then fails as StoreUnavailable until it answers."""
     return await asyncpg.create_pool(
@@ -38,4 +42,5 @@ async def create_pg_pool(dsn: str, *, max_size: int = 10, connect_timeout: float
         reset=_keep_session,
         timeout=connect_timeout,
         command_timeout=30,
+        ssl=ssl,
     )

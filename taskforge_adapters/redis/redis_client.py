@@ -2,9 +2,17 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from taskforge_adapters.redis.redis_tls import RedisTlsOptions, redis_tls_arguments
+
 
 def create_redis_client(
-    address: str, password: str, db: int, *, read_timeout: float, connect_timeout: float = 2.0
+    address: str,
+    password: str,
+    db: int,
+    *,
+    read_timeout: float,
+    connect_timeout: float = 2.0,
+    tls: RedisTlsOptions | None = None,
 ) -> Redis:
     """One client (and pool) per process.
 
@@ -22,4 +30,5 @@ def create_redis_client(
         socket_connect_timeout=connect_timeout,
         retry=Retry(NoBackoff(), 1),
         health_check_interval=30,
+        **redis_tls_arguments(tls),
     )

@@ -4,19 +4,23 @@ import os
 import re
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import quote
 
 from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
+from taskforge_entrypoints.config.config_error import ConfigError as ConfigError
 from taskforge_entrypoints.config.go_duration import parse_go_duration
+from taskforge_entrypoints.config.redaction import redacted_repr
+from taskforge_entrypoints.config.store_tls import (
+    PostgresTls,
+    RedisTls,
+    load_postgres_tls,
+    load_redis_address,
+)
 
 T = TypeVar("T")
-
-
-class ConfigError(Exception):
-    """A setting is wrong; the message names the variable and what is wrong with it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,13 @@ class Settings:
     handler_modules: tuple[str, ...]
     log_level: str
     log_format: str
+    # TLS to the stores (config/store_tls.py); defaulted so a Settings built in a test
+    # without them keeps today's behaviour.
+    postgres_tls: PostgresTls = field(default_factory=PostgresTls)
+    redis_tls: RedisTls | None = None
+
+    def __repr__(self) -> str:
+        return redacted_repr(self)
 
     @property
     def database_url(self) -> str:
@@ -206,7 +217,9 @@ def _consumer_name(text: str) -> str:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    env = _Env(os.environ if environ is None else environ)
+    source = os.environ if environ is None else environ
+    env = _Env(source)
+    redis_addr, redis_tls = load_redis_address(source)
     http_host, http_port = env.get("HTTP_ADDR", ":8080", _listen_address)
     timeout = env.get("SERVICE_TIMEOUT_SECONDS", "300", _seconds)
     settings = Settings(
@@ -224,7 +237,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         postgres_db=env.text("POSTGRES_DB", "taskforge"),
         postgres_migration_path=env.text("POSTGRES_MIGRATION_PATH", "file://migrations"),
         postgres_pool_size=env.get("POSTGRES_POOL_SIZE", "10", _positive_int),
-        redis_addr=env.text("REDIS_ADDR", "redis:6379"),
+        redis_addr=redis_addr,
         redis_password=env.text("REDIS_PASSWORD", "", allow_empty=True),
         redis_db=env.get("REDIS_DB", "0", _non_negative_int),
         redis_stream=env.text("REDIS_STREAM", "taskforge:queue:normal"),
@@ -254,6 +267,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
+        postgres_tls=load_postgres_tls(source),
+        redis_tls=redis_tls,
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

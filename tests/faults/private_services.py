@@ -28,12 +28,15 @@ class PrivateRedis:
     def client(self) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
+    def server_arguments(self) -> list[str]:
+        """How redis-server listens; a subclass may listen otherwise (over TLS, say)."""
+        return ["--port", str(self.port)]
+
     def start(self) -> None:
         self._process = subprocess.Popen(
             [
                 shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
+                *self.server_arguments(),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -81,7 +84,16 @@ class PrivatePostgres:
         if self._as_postgres:
             shutil.chown(self._dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self._data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.configure(self._data)
         self.start()
+
+    def configure(self, data: Path) -> None:
+        """Between initdb and the first start: a subclass edits the cluster's files here."""
+
+    def give_to_server(self, path: Path) -> None:
+        """A file in the cluster's directory that the server, not root, must own."""
+        if self._as_postgres:
+            shutil.chown(path, "postgres", "postgres")
 
     @property
     def admin_url(self) -> str:
