@@ -65,6 +65,9 @@ class Settings:
     handler_modules: tuple[str, ...]
     log_level: str
     log_format: str
+    # How often an idle event stream (GET /v1/jobs/{id}/events) sends a comment, so
+    # proxies that close quiet connections leave it open.
+    http_events_heartbeat: timedelta = timedelta(seconds=15)
 
     @property
     def database_url(self) -> str:
@@ -254,6 +257,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
+        http_events_heartbeat=env.get("HTTP_EVENTS_HEARTBEAT", "15s", _positive_duration),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

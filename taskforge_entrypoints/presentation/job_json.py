@@ -33,6 +33,11 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     cancel_requested_at: datetime | None
     replays: int
     links: JobLinks
+    # What GET /v1/jobs/{id}/events numbers its events by, and the running attempt's
+    # reported progress (null until it reports).
+    revision: int
+    progress: float | None
+    progress_message: str | None
 
     @classmethod
     def of(cls, job: Job, base_url: str) -> "JobOut":
@@ -55,6 +60,9 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
             cancel_requested_at=job.cancel_requested_at,
             replays=job.replays,
             links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
+            revision=job.revision,
+            progress=job.progress,
+            progress_message=job.progress_message,
         )
 
 

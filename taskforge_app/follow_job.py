@@ -1,0 +1,123 @@
+"""A job's changes as a stream: the job as it is, then the job again after every change
+of its status or progress, until it is finished.
+
+Each event carries the job's revision, which the store bumps with every such change.
+A follower that resumes after revision R first gets the attempt history (every finished
+attempt, numbered, so it skips those it has seen) when the job moved past R, then the
+job as it is now. A follower that falls behind live changes (two changes landed before
+it read the job once) gets the history of the attempts it missed the same way."""
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from uuid import UUID
+
+from taskforge_app.job_waiter import JobWaiter
+from taskforge_app.job_watchers import JobWatchers
+from taskforge_app.ports import Attempt, JobLookup
+from taskforge_domain.errors import JobNotFound
+from taskforge_domain.job import Job
+
+
+@dataclass(frozen=True, slots=True)
+class JobSnapshot:
+    job: Job
+
+    @property
+    def revision(self) -> int:
+        return self.job.revision
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedAttempt:
+    """An attempt from the history, sent to a follower that may have missed its end;
+    `revision` is the last one the follower had, so resuming from it loses nothing."""
+
+    job_id: UUID
+    attempt: Attempt
+    revision: int
+
+
+JobEvent = JobSnapshot | FinishedAttempt
+
+
+class FollowJob:
+    """Follow one job's changes; see the module docstring for what a follower receives."""
+
+    def __init__(self, jobs: JobLookup, watchers: JobWatchers) -> None:
+        self._jobs = jobs
+        self._watchers = watchers
+
+    async def __call__(self, job_id: UUID, after_revision: int | None = None) -> "JobFollow":
+        """Start following; raises JobNotFound at once for an unknown job."""
+        watching = self._watchers.watch(job_id)
+        waiter = watching.__enter__()
+        try:
+            job = await self._jobs.get(job_id)
+            if job is None:
+                raise JobNotFound(job_id)
+        except BaseException:
+            watching.__exit__(None, None, None)
+            raise
+        return JobFollow(self._jobs, job, after_revision, waiter, watching)
+
+
+class JobFollow:
+    """One follower's stream of events; `events` releases the waiter when it ends."""
+
+    def __init__(
+        self,
+        jobs: JobLookup,
+        first: Job,
+        after_revision: int | None,
+        waiter: JobWaiter,
+        watching: AbstractContextManager[JobWaiter],
+    ) -> None:
+        self._jobs = jobs
+        self._first = first
+        self._after = after_revision
+        self._waiter = waiter
+        self._watching = watching
+        self._sent_attempts: set[int] = set()
+
+    async def events(self, heartbeat: float) -> AsyncIterator[JobEvent | None]:
+        """The events in order; None after `heartbeat` seconds without one."""
+        try:
+            job = self._first
+            after = self._after
+            resumed = after is not None and after <= job.revision
+            if resumed and after is not None and after < job.revision:
+                for missed in await self._missed(job, after, from_attempt=0):
+                    yield missed
+            if not resumed or after != job.revision:
+                yield JobSnapshot(job)
+            last = job
+            while not last.status.is_terminal:
+                if not await self._waiter.woken(heartbeat):
+                    yield None
+                    continue
+                if not self._waiter.news_after(last.revision):
+                    continue
+                current = await self._jobs.get(last.id)
+                if current is None:
+                    return
+                job = current
+                if job.revision <= last.revision:
+                    continue
+                if job.revision > last.revision + 1 and job.attempt != last.attempt:
+                    for missed in await self._missed(job, last.revision, last.attempt):
+                        yield missed
+                yield JobSnapshot(job)
+                last = job
+        finally:
+            self._watching.__exit__(None, None, None)
+
+    async def _missed(self, job: Job, revision: int, from_attempt: int) -> list[FinishedAttempt]:
+        history = await self._jobs.attempts(job.id)
+        missed = [
+            FinishedAttempt(job.id, attempt, revision)
+            for attempt in history
+            if attempt.attempt >= from_attempt and attempt.attempt not in self._sent_attempts
+        ]
+        self._sent_attempts.update(event.attempt.attempt for event in missed)
+        return missed

@@ -1,0 +1,37 @@
+import asyncio
+
+
+class JobWaiter:
+    """One waiter on one job: woken with the revision the store announced, or with None
+    when announcements may have been lost and the job must be read again regardless."""
+
+    __slots__ = ("_woken", "announced", "must_reread")
+
+    def __init__(self) -> None:
+        self._woken = asyncio.Event()
+        self.announced = -1
+        self.must_reread = False
+
+    def wake(self, revision: int | None) -> None:
+        if revision is None:
+            self.must_reread = True
+        elif revision > self.announced:
+            self.announced = revision
+        self._woken.set()
+
+    async def woken(self, within: float) -> bool:
+        """Wait up to `within` seconds for a wake-up; False when none came."""
+        if not self._woken.is_set():
+            try:
+                async with asyncio.timeout(within):
+                    await self._woken.wait()
+            except TimeoutError:
+                return False
+        self._woken.clear()
+        return True
+
+    def news_after(self, revision: int) -> bool:
+        """Whether a wake-up since the last read says the job moved past `revision`."""
+        news = self.must_reread or self.announced > revision
+        self.must_reread = False
+        return news
