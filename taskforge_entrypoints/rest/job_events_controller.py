@@ -86,7 +86,7 @@ async def _messages(
 
 def _message(event: JobEvent | None, base_url: str) -> ServerSentEventMessage:
     if event is None:
-        return ServerSentEventMessage(comment="heartbeat")
+        return ServerSentEventMessage(data=None, comment="heartbeat")
     if isinstance(event, JobSnapshot):
         data = _encode(JobOut.of(event.job, base_url)).decode()
         return ServerSentEventMessage(data=data, event="job", id=str(event.revision))
