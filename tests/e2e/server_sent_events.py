@@ -30,7 +30,8 @@ async def read_events(response: httpx.Response, into: Stream) -> AsyncIterator[E
             name, _, value = line.partition(":")
             fields[name] = value.removeprefix(" ")
         elif "data" in fields:
-            event = Event(fields.get("event", "message"), fields.get("id"), json.loads(fields["data"]))
+            data = json.loads(fields["data"])
+            event = Event(fields.get("event", "message"), fields.get("id"), data)
             into.events.append(event)
             fields = {}
             yield event

@@ -8,7 +8,6 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack
 from tests.e2e.server_sent_events import Stream, read_events
 
 
