@@ -38,7 +38,7 @@ class JobWatchers(JobChangeSink):
         waiting = self._waiting
         for change in changes:
             for waiter in waiting.get(change.job_id, ()):
-                waiter.wake(change.revision)
+                waiter.wake(change.revision, change.status)
 
     def resync(self) -> None:
         for waiters in self._waiting.values():

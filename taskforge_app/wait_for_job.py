@@ -27,8 +27,11 @@ class WaitForJob:
             while not job.status.is_terminal:
                 left = deadline - loop.time()
                 if left <= 0 or not await waiter.woken(left):
+                    # The job as it is now, if it changed since it was read.
+                    if waiter.news_after(job.revision):
+                        job = await self._read(job_id)
                     break
-                if waiter.news_after(job.revision):
+                if waiter.finished_after(job.revision):
                     job = await self._read(job_id)
         return job
 

@@ -75,7 +75,8 @@ async def test_a_waiter_is_answered_when_its_job_completes() -> None:
     answered = await asyncio.wait_for(waiting, 1)
 
     assert answered.status is JobStatus.COMPLETED
-    assert store.reads == 3  # the first read, then one per announced change
+    # The first read, then one for the end: a change that is not the end costs no read.
+    assert store.reads == 2
     assert watchers.count == 0
 
 
@@ -100,6 +101,20 @@ async def test_a_wait_that_ends_answers_the_job_as_it_is() -> None:
 
     assert answered == job
     assert watchers.count == 0
+
+
+async def test_a_wait_that_ends_after_a_change_answers_the_changed_job() -> None:
+    store, watchers = CountingLookup(), JobWatchers()
+    job = queued_job()
+    store.put(job)
+    waiting = asyncio.create_task(WaitForJob(store, watchers)(job.id, 0.05))
+    await asyncio.sleep(0)
+    running = job.start(NOW, timedelta(seconds=30))
+
+    change(store, watchers, running)
+    answered = await asyncio.wait_for(waiting, 1)
+
+    assert answered == running
 
 
 async def test_a_resync_makes_every_waiter_read_again() -> None:
