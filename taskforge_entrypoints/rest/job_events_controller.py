@@ -28,8 +28,10 @@ _encode = msgspec.json.Encoder().encode
 LAST_EVENT_ID = Parameter(
     header="Last-Event-ID",
     required=False,
-    description="The id of the last event received: the stream resumes after it",
-    schema_extra={"pattern": r"^[0-9]{1,18}$"},
+    description=(
+        "The id of the last event received: the stream resumes after it (an id this "
+        "server never sent starts the stream afresh)"
+    ),
 )
 
 
@@ -58,7 +60,10 @@ class JobEventsController(Controller):
         ),
         responses={
             200: ResponseSpec(
-                str, description="A text/event-stream", media_type="text/event-stream"
+                str,
+                description="A text/event-stream of `job` and `attempt` events",
+                media_type="text/event-stream",
+                generate_examples=False,
             ),
             404: problem_spec("No job with this id"),
             **STORE_DOWN,

@@ -71,6 +71,19 @@ _HEADERS: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {
 }
 _LITESTAR_400 = "Bad request syntax or unsupported method"
 
+# One server-sent event of GET /v1/jobs/{id}/events, as its fields: Litestar has no way
+# to say what a stream's events hold.
+JOB_EVENT = {
+    "type": "object",
+    "required": ["event", "id", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["job", "attempt"]},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+_EVENT_STREAMS = {("get", "/v1/jobs/{job_id}/events", "200")}
+
 
 def make_exact(app: Litestar, queues: tuple[str, ...]) -> None:
     """Rewrite the app's OpenAPI document in place, before it is first served."""
@@ -130,3 +143,5 @@ def _describe_responses(method: str, path: str, operation: dict[str, Any]) -> No
     for status, response in responses.items():
         if headers := _HEADERS.get((method, path, status)):
             response["headers"] = headers
+        if (method, path, status) in _EVENT_STREAMS:
+            response["content"]["text/event-stream"]["schema"] = JOB_EVENT
