@@ -80,6 +80,15 @@ class JobFollow:
         self._watching = watching
         self._sent_attempts: set[int] = set()
 
+    @property
+    def nothing_left(self) -> bool:
+        """The follower resumed after the last change of a finished job: no event is left."""
+        return self._first.status.is_terminal and self._after == self._first.revision
+
+    def close(self) -> None:
+        """Release the waiter of a follow whose events are never read."""
+        self._watching.__exit__(None, None, None)
+
     async def events(self, heartbeat: float) -> AsyncIterator[JobEvent | None]:
         """The events in order; None after `heartbeat` seconds without one."""
         try:
@@ -110,7 +119,7 @@ class JobFollow:
                 yield JobSnapshot(job)
                 last = job
         finally:
-            self._watching.__exit__(None, None, None)
+            self.close()
 
     async def _missed(self, job: Job, revision: int, from_attempt: int) -> list[FinishedAttempt]:
         history = await self._jobs.attempts(job.id)

@@ -131,6 +131,8 @@ class AsyncClient:
                 async with self._http.stream(
                     "GET", path, headers=reader.headers(), timeout=self._stream_timeout
                 ) as response:
+                    if response.status_code == 204:
+                        return  # resumed after the job's last event: nothing is left
                     if response.status_code != 200:
                         await response.aread()
                         stream_refused(response.status_code, response.content, response.headers)

@@ -126,6 +126,8 @@ class Client:
                 with self._http.stream(
                     "GET", path, headers=reader.headers(), timeout=self._stream_timeout
                 ) as response:
+                    if response.status_code == 204:
+                        return  # resumed after the job's last event: nothing is left
                     if response.status_code != 200:
                         response.read()
                         stream_refused(response.status_code, response.content, response.headers)

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -65,6 +65,13 @@ class JobEventsController(Controller):
                 media_type="text/event-stream",
                 generate_examples=False,
             ),
+            204: ResponseSpec(
+                None,
+                description=(
+                    "Resumed after the last event of a finished job: nothing is left, and an "
+                    "EventSource stops reconnecting"
+                ),
+            ),
             404: problem_spec("No job with this id"),
             **STORE_DOWN,
         },
@@ -75,8 +82,11 @@ class JobEventsController(Controller):
         follow_job: FromDishka[FollowJob],
         settings: FromDishka[Settings],
         last_event_id: Annotated[str | None, LAST_EVENT_ID] = None,
-    ) -> ServerSentEvent:
+    ) -> ServerSentEvent | Response[None]:
         following = await follow_job(job_id, resumed_after(last_event_id))
+        if following.nothing_left:
+            following.close()
+            return Response(None, status_code=204)
         heartbeat = settings.http_events_heartbeat.total_seconds()
         messages = _messages(following.events(heartbeat), settings.http_base_url)
         return ServerSentEvent(messages, headers={"X-Accel-Buffering": "no"})

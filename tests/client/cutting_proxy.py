@@ -2,6 +2,7 @@
 an event stream dropped mid-way, as a restarted proxy or a lost network would drop it."""
 
 import asyncio
+import contextlib
 from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ class CuttingProxy:
         self._upstream = (address.hostname or "127.0.0.1", address.port or 80)
         self.requests: list[bytes] = []
         self._server: asyncio.Server | None = None
+        self._serving: set[asyncio.Task[None]] = set()
 
     @property
     def base_url(self) -> str:
@@ -29,8 +31,15 @@ class CuttingProxy:
     ) -> None:
         assert self._server is not None
         self._server.close()
+        for task in self._serving:
+            task.cancel()
+        await asyncio.gather(*self._serving, return_exceptions=True)
+        await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        serving = asyncio.current_task()
+        assert serving is not None
+        self._serving.add(serving)
         cut = not self.requests
         up_reader, up_writer = await asyncio.open_connection(*self._upstream)
         head = await reader.readuntil(b"\r\n\r\n")
@@ -45,8 +54,11 @@ class CuttingProxy:
                     break
         finally:
             sending.cancel()
-            writer.close()
-            up_writer.close()
+            for stream in (writer, up_writer):
+                stream.close()
+                with contextlib.suppress(OSError, asyncio.CancelledError):
+                    await stream.wait_closed()
+            await asyncio.gather(sending, return_exceptions=True)
 
 
 async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
