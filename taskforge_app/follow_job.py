@@ -8,7 +8,6 @@ job as it is now. A follower that falls behind live changes (two changes landed 
 it read the job once) gets the history of the attempts it missed the same way."""
 
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -50,34 +49,37 @@ class FollowJob:
 
     async def __call__(self, job_id: UUID, after_revision: int | None = None) -> "JobFollow":
         """Start following; raises JobNotFound at once for an unknown job."""
-        watching = self._watchers.watch(job_id)
-        waiter = watching.__enter__()
+        # Registered before the read, so no change between the two is missed.
+        waiter = self._watchers.register(job_id)
         try:
             job = await self._jobs.get(job_id)
             if job is None:
                 raise JobNotFound(job_id)
         except BaseException:
-            watching.__exit__(None, None, None)
+            self._watchers.release(job_id, waiter)
             raise
-        return JobFollow(self._jobs, job, after_revision, waiter, watching)
+        # An id this job never had (ahead of its revision) is no place to resume from.
+        if after_revision is not None and after_revision > job.revision:
+            after_revision = None
+        return JobFollow(self._jobs, self._watchers, waiter, job, after_revision)
 
 
 class JobFollow:
-    """One follower's stream of events; `events` releases the waiter when it ends."""
+    """One follower's stream of events; the waiter is released when `events` ends."""
 
     def __init__(
         self,
         jobs: JobLookup,
+        watchers: JobWatchers,
+        waiter: JobWaiter,
         first: Job,
         after_revision: int | None,
-        waiter: JobWaiter,
-        watching: AbstractContextManager[JobWaiter],
     ) -> None:
         self._jobs = jobs
+        self._watchers = watchers
+        self._waiter = waiter
         self._first = first
         self._after = after_revision
-        self._waiter = waiter
-        self._watching = watching
         self._sent_attempts: set[int] = set()
 
     @property
@@ -86,31 +88,27 @@ class JobFollow:
         return self._first.status.is_terminal and self._after == self._first.revision
 
     def close(self) -> None:
-        """Release the waiter of a follow whose events are never read."""
-        self._watching.__exit__(None, None, None)
+        """Release the waiter; for a follow whose events are never read."""
+        self._watchers.release(self._first.id, self._waiter)
 
     async def events(self, heartbeat: float) -> AsyncIterator[JobEvent | None]:
         """The events in order; None after `heartbeat` seconds without one."""
         try:
-            job = self._first
-            after = self._after
-            resumed = after is not None and after <= job.revision
-            if resumed and after is not None and after < job.revision:
-                for missed in await self._missed(job, after, from_attempt=0):
+            last = self._first
+            if self._after is not None and self._after < last.revision:
+                for missed in await self._missed(last, self._after, from_attempt=0):
                     yield missed
-            if not resumed or after != job.revision:
-                yield JobSnapshot(job)
-            last = job
+            if self._after != last.revision:
+                yield JobSnapshot(last)
             while not last.status.is_terminal:
                 if not await self._waiter.woken(heartbeat):
                     yield None
                     continue
                 if not self._waiter.news_after(last.revision):
                     continue
-                current = await self._jobs.get(last.id)
-                if current is None:
+                job = await self._jobs.get(last.id)
+                if job is None:
                     return
-                job = current
                 if job.revision <= last.revision:
                     continue
                 if job.revision > last.revision + 1 and job.attempt != last.attempt:

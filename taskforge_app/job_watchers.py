@@ -23,16 +23,24 @@ class JobWatchers(JobChangeSink):
     def watch(self, job_id: UUID) -> Iterator[JobWaiter]:
         """A waiter on the job, registered for the block: register it before reading the
         job, so a change landing between the read and the wait still wakes it."""
-        waiter = JobWaiter()
-        self._waiting.setdefault(job_id, set()).add(waiter)
+        waiter = self.register(job_id)
         try:
             yield waiter
         finally:
-            waiters = self._waiting.get(job_id)
-            if waiters is not None:
-                waiters.discard(waiter)
-                if not waiters:
-                    del self._waiting[job_id]
+            self.release(job_id, waiter)
+
+    def register(self, job_id: UUID) -> JobWaiter:
+        """A waiter on the job until release(); watch() is the same for one block."""
+        waiter = JobWaiter()
+        self._waiting.setdefault(job_id, set()).add(waiter)
+        return waiter
+
+    def release(self, job_id: UUID, waiter: JobWaiter) -> None:
+        waiters = self._waiting.get(job_id)
+        if waiters is not None:
+            waiters.discard(waiter)
+            if not waiters:
+                del self._waiting[job_id]
 
     def changed(self, changes: list[JobChange]) -> None:
         waiting = self._waiting

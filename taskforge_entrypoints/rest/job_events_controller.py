@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Response, get
+from litestar.background_tasks import BackgroundTask
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -89,7 +90,9 @@ class JobEventsController(Controller):
             return Response(None, status_code=204)
         heartbeat = settings.http_events_heartbeat.total_seconds()
         messages = _messages(following.events(heartbeat), settings.http_base_url)
-        return ServerSentEvent(messages, headers={"X-Accel-Buffering": "no"})
+        # Also released after the answer, for a client gone before the stream began.
+        release = BackgroundTask(following.close)
+        return ServerSentEvent(messages, headers={"X-Accel-Buffering": "no"}, background=release)
 
 
 async def _messages(
