@@ -1,13 +1,14 @@
 """A job and its attempts as JSON: what GET /v1/jobs/{id} answers and `--json` prints."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
 from taskforge_app.ports import Attempt
 from taskforge_domain.job import Job
+from taskforge_domain.job_progress import PROGRESS_MESSAGE_MAX_LENGTH
 
 
 class JobLinks(msgspec.Struct, frozen=True):
@@ -36,8 +37,8 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     # What GET /v1/jobs/{id}/events numbers its events by, and the running attempt's
     # reported progress (null until it reports).
     revision: int
-    progress: float | None
-    progress_message: str | None
+    progress: Annotated[float, msgspec.Meta(ge=0, le=1)] | None
+    progress_message: Annotated[str, msgspec.Meta(max_length=PROGRESS_MESSAGE_MAX_LENGTH)] | None
 
     @classmethod
     def of(cls, job: Job, base_url: str) -> "JobOut":

@@ -111,6 +111,10 @@ def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
     schemas["StorableJson"] = STORABLE_JSON
     schemas["JobCreate"].update(ONE_START_TIME)
     schemas["JobCreate"]["properties"]["queue"]["enum"] = list(queues)
+    # Litestar drops a bound of 0 from the msgspec annotation.
+    job = schemas["JobOut"]["properties"]
+    job["progress"]["minimum"] = 0
+    job["revision"]["minimum"] = 0
 
 
 def _describe_parameters(operation: dict[str, Any], queues: tuple[str, ...]) -> None:

@@ -12,6 +12,7 @@ from taskforge_client import (
     JobNotFound,
     WaitTimedOut,
 )
+from taskforge_client.calls import MAX_WAIT_SECONDS, wait_slice
 from tests.client.cutting_proxy import CuttingProxy
 
 
@@ -80,3 +81,16 @@ async def test_async_events_resume_after_a_dropped_connection(api_url: str) -> N
     assert "last-event-id" not in proxy.requests[0].decode().lower()
     assert f"last-event-id: {changes[0].revision}" in proxy.requests[1].decode().lower()
     assert [c.revision for c in changes] == sorted({c.revision for c in changes})
+
+
+def test_a_long_wait_is_sent_in_slices_the_server_takes() -> None:
+
+    long, short, spent = (
+        wait_slice("6b0e4f6e-2f65-4d39-9a53-5b9c0f3c2f11", s, 10) for s in (600, 2.5, -1)
+    )
+
+    assert long.params == {"wait": f"{MAX_WAIT_SECONDS:.3f}"}
+    assert long.timeout == MAX_WAIT_SECONDS + 10
+    assert short.params == {"wait": "2.500"}
+    # A deadline already past still asks once, for the job as it is.
+    assert spent.params == {"wait": "0.001"}
