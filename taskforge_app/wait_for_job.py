@@ -27,9 +27,9 @@ class WaitForJob:
             while not job.status.is_terminal:
                 left = deadline - loop.time()
                 if left <= 0 or not await waiter.woken(left):
-                    # The job as it is now, if it changed since it was read.
-                    if waiter.news_after(job.revision):
-                        job = await self._read(job_id)
+                    # As it is now: a change made outside Taskforge's statements (an
+                    # operator's SQL) is announced by nobody.
+                    job = await self._read(job_id)
                     break
                 if waiter.finished_after(job.revision):
                     job = await self._read(job_id)

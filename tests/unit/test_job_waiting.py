@@ -117,6 +117,20 @@ async def test_a_wait_that_ends_after_a_change_answers_the_changed_job() -> None
     assert answered == running
 
 
+async def test_a_wait_that_ends_answers_a_change_nobody_announced() -> None:
+    store, watchers = CountingLookup(), JobWatchers()
+    job = queued_job()
+    store.put(job)
+    waiting = asyncio.create_task(WaitForJob(store, watchers)(job.id, 0.05))
+    await asyncio.sleep(0)
+    cancelled = job.cancel(NOW)
+
+    store.put(cancelled)  # an operator's SQL: no notice
+    answered = await asyncio.wait_for(waiting, 1)
+
+    assert answered == cancelled
+
+
 async def test_a_resync_makes_every_waiter_read_again() -> None:
     store, watchers = CountingLookup(), JobWatchers()
     job = queued_job()
