@@ -26,9 +26,9 @@ and a cycle needs each of its members to hold one row while waiting for another:
   insert waits for it, on an idempotency key both insert; keys are inserted in sorted
   order, so those waits climb too.
 
-A write added here must keep to one of these rules. One that changes a job's status
-also bumps its revision and announces it (job_change_notices), as these do. If a conflict still happens (a
-statement from outside Taskforge), ConflictRetry runs the statement again.
+A write added here must keep to one of these rules. If a conflict still happens (a
+statement from outside Taskforge), ConflictRetry runs the statement again. A write that
+changes a job's status also bumps its revision and announces it (job_change_notices).
 """
 
 from collections.abc import AsyncIterator, Sequence
