@@ -7,10 +7,10 @@ import datetime
 import os
 import random
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import measures, soak
+from bench import measures, soak, waiters
 from bench.machine import describe
 from bench.report_file import write_section
 from bench.sequential_submit import sequential_submit
@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--redis", default=os.environ.get("TASKFORGE_BENCH_REDIS_ADDR", "127.0.0.1:6379")
     )
+    parser.add_argument("--waiters", type=int, default=1000, help="long-polls for (h); 0 skips")
+    parser.add_argument("--waiter-rate", type=float, default=200, help="completions/s for (h)")
+    parser.add_argument(
+        "--only", choices=["waiters"], help="run only this line (its figures are printed)"
+    )
     parser.add_argument("--output", default="BENCHMARKS.md", help="'-' to write no file")
     return parser
 
@@ -72,6 +77,10 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     def add(name: str, value: str, target: str) -> None:
         rows.append((name, value, target))
         print(f"  {name}: {value}", flush=True)
+
+    if args.only == "waiters":
+        await _waiters_line(env, args, add)
+        return rows
 
     single = await measures.single_submit(env, args.single, args.clients)
     add(
@@ -123,7 +132,25 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             f"{client.jobs_per_second:,.0f} jobs/s, {client.cpu_us_per_job:.0f} µs",
             "≥ 1,500",
         )
+    if args.waiters:
+        await _waiters_line(env, args, add)
     return rows
+
+
+async def _waiters_line(
+    env: measures.Environment, args: argparse.Namespace, add: Callable[[str, str, str], None]
+) -> None:
+    held = await waiters.waiters(env, args.waiters, args.waiter_rate)
+    add(
+        "(h) long-polls held by one API process (its PostgreSQL connections, open fds, RSS MiB)",
+        f"{held.held:,} ({held.api_db_connections}, {held.api_fds}, {held.api_rss_mib:.0f})",
+        f"{args.waiters:,}",
+    )
+    add(
+        f"(h) completion → waiter, p50/p95/p99 ms, {args.waiter_rate:,.0f} completions/s",
+        " / ".join(f"{v:.1f}" for v in held.latency_ms),
+        "p99 ≤ 20",
+    )
 
 
 def render(

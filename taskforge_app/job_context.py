@@ -8,8 +8,10 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from taskforge_app.job_log_context import JobLogger
+from taskforge_app.progress_reports import NO_PROGRESS, ProgressSink
 from taskforge_app.read_only_json import read_only
 from taskforge_domain.job import Job
+from taskforge_domain.job_progress import Progress
 
 _handlers_log = logging.getLogger("taskforge.handlers")
 
@@ -30,7 +32,8 @@ class JobContext:
     """The job one handler call runs, as the handler may see it: its identity, its
     read-only payload, which attempt of how many this is, and `log`, a logger whose every
     line carries job_id, job_type, attempt and worker. It has no way to change the job:
-    the handler's return value or exception decides the outcome.
+    the handler's return value or exception decides the outcome. The one thing it may
+    write is how far it has got, with `report_progress`.
 
     The worker builds one per attempt; handler tests build their own with keywords."""
 
@@ -38,6 +41,7 @@ class JobContext:
         "_log",
         "_payload",
         "_payload_as_decoded",
+        "_progress",
         "attempt",
         "created_at",
         "id",
@@ -58,6 +62,7 @@ class JobContext:
     _payload_as_decoded: Mapping[str, Any]
     _payload: Mapping[str, Any] | None
     _log: JobLogger | None
+    _progress: ProgressSink
 
     def __init__(
         self,
@@ -70,6 +75,7 @@ class JobContext:
         queue: str,
         created_at: datetime,
         worker: str | None = None,
+        progress: ProgressSink = NO_PROGRESS,
     ) -> None:
         _set(self, "id", id)
         _set(self, "job_type", job_type)
@@ -82,6 +88,7 @@ class JobContext:
         _set(self, "_payload_as_decoded", payload)
         _set(self, "_payload", None)
         _set(self, "_log", None)
+        _set(self, "_progress", progress)
 
     @property
     def payload(self) -> Mapping[str, Any]:
@@ -105,6 +112,12 @@ class JobContext:
             _set(self, "_log", log)
         return log
 
+    def report_progress(self, fraction: float, message: str = "") -> None:
+        """Say how far the attempt has got: `fraction` from 0 to 1 and a short message (at
+        most PROGRESS_MESSAGE_MAX_LENGTH characters). It returns at once; rapid reports
+        are coalesced, the latest wins, and the job shows it while the attempt runs."""
+        self._progress.report(self.id, self.attempt, Progress(fraction, message))
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"a JobContext is read-only: cannot set {name!r}")
 
@@ -118,7 +131,7 @@ class JobContext:
         )
 
 
-def context_of(job: Job) -> JobContext:
+def context_of(job: Job, progress: ProgressSink = NO_PROGRESS) -> JobContext:
     """The view of a claimed job its handler is given."""
     return JobContext(
         id=job.id,
@@ -129,4 +142,5 @@ def context_of(job: Job) -> JobContext:
         queue=job.queue,
         created_at=job.created_at,
         worker=job.worker,
+        progress=progress,
     )

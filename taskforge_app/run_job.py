@@ -8,6 +8,7 @@ from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.job_context import context_of
 from taskforge_app.ports import Clock
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
+from taskforge_app.progress_reports import NO_PROGRESS, ProgressSink
 from taskforge_domain.errors import RetryableError, TerminalError
 from taskforge_domain.job import Job
 from taskforge_domain.job_limits import json_text_holds_nul
@@ -28,11 +29,13 @@ class RunJob:
         clock: Clock,
         policy: ExecutionPolicy,
         events: JobEvents = NO_JOB_EVENTS,
+        progress: ProgressSink = NO_PROGRESS,
     ) -> None:
         self._registry = registry
         self._clock = clock
         self._policy = policy
         self._events = events
+        self._progress = progress
         self._timeout = policy.timeout.total_seconds()
 
     @property
@@ -60,7 +63,7 @@ class RunJob:
             known = ", ".join(self._registry.job_types)
             error = f"unknown job_type {job.job_type!r}: no handler serves it (known: {known})"
             return job.kill(error, self._clock.now())
-        context = context_of(job)
+        context = context_of(job, self._progress)
         deadline = asyncio.timeout(self._timeout) if timed else None
         started = time.perf_counter()
         try:

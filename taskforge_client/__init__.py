@@ -5,8 +5,10 @@ can be installed beside any application. Every submit carries an Idempotency-Key
 made when the caller gives none), so the bounded retries of 503 answers and lost
 connections never create a second job.
 
-Not here yet: `wait()` and `events()`, which wait for a job to finish without polling,
-come once the server has its long-poll (`GET /v1/jobs/{id}?wait=`) and its event stream.
+`wait(id, timeout)` returns the job once it is finished (the server's long-poll, no
+polling), or raises `WaitTimedOut` carrying the job as it was; `events(id)` iterates
+over the job's changes (`JobChanged`, `AttemptFinished`) from its event stream, resuming
+after a dropped connection.
 """
 
 from taskforge_client.async_client import AsyncClient
@@ -20,6 +22,13 @@ from taskforge_client.errors import (
     TaskforgeError,
     ValidationFailed,
 )
+from taskforge_client.job_events import (
+    Attempt,
+    AttemptFinished,
+    JobChanged,
+    JobEvent,
+    WaitTimedOut,
+)
 from taskforge_client.jobs import FINISHED_STATUSES, Job, JobLinks, NewJob, SubmitResult
 from taskforge_client.retry_policy import RetryPolicy
 from taskforge_client.sync_client import Client
@@ -27,12 +36,16 @@ from taskforge_client.sync_client import Client
 __all__ = [
     "FINISHED_STATUSES",
     "AsyncClient",
+    "Attempt",
+    "AttemptFinished",
     "Client",
     "Conflict",
     "ConnectionFailed",
     "FieldError",
     "IdempotencyKeyReused",
     "Job",
+    "JobChanged",
+    "JobEvent",
     "JobLinks",
     "JobNotFound",
     "NewJob",
@@ -41,4 +54,5 @@ __all__ = [
     "SubmitResult",
     "TaskforgeError",
     "ValidationFailed",
+    "WaitTimedOut",
 ]

@@ -33,6 +33,8 @@ class Call(Generic[T]):
     resendable: bool = True
     """Whether sending it twice does what sending it once does, so a request whose answer
     was lost may be sent again."""
+    timeout: float | None = None
+    """Seconds to wait for the answer, when not the client's own timeout (a long-poll)."""
 
 
 class _JobCreate(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -162,6 +164,17 @@ def job_path(job_id: UUID | str) -> str:
 
 def get(job_id: UUID | str) -> Call[Job]:
     return Call("GET", job_path(job_id), _read_job)
+
+
+MAX_WAIT_SECONDS = 60.0
+"""The longest one long-poll (GET /v1/jobs/{id}?wait=) may hold its answer."""
+
+
+def wait_slice(job_id: UUID | str, seconds: float, answer_within: float) -> Call[Job]:
+    """One long-poll of at most MAX_WAIT_SECONDS; the answer may take that long."""
+    held = min(max(seconds, 0.001), MAX_WAIT_SECONDS)
+    params = {"wait": f"{held:.3f}"}
+    return Call("GET", job_path(job_id), _read_job, params=params, timeout=held + answer_within)
 
 
 def cancel(job_id: UUID | str) -> Call[Job]:

@@ -37,6 +37,11 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     cancel_requested_at: datetime | None
     replays: int
     links: JobLinks
+    revision: int = 0
+    """Counts the job's changes of status and progress; the id of its events."""
+    progress: float | None = None
+    """How far the running attempt says it has got, from 0 to 1; None until it reports."""
+    progress_message: str | None = None
 
     @property
     def finished(self) -> bool:

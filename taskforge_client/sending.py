@@ -1,12 +1,12 @@
 """What both clients share about sending: their settings, and which failures leave a call
 certainly unsent."""
 
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
 from taskforge_client.calls import Call
-from taskforge_client.errors import ConnectionFailed
+from taskforge_client.errors import ConnectionFailed, problem_error
 
 # The request never reached the server: safe to resend whatever the call does.
 NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -23,6 +23,11 @@ def base_headers(api_key: str | None) -> dict[str, str]:
 
 def may_resend(call: Call[Any], exc: httpx.TransportError) -> bool:
     return call.resendable or isinstance(exc, NOTHING_SENT)
+
+
+def stream_refused(status: int, body: bytes, headers: httpx.Headers) -> NoReturn:
+    """Raise the error an event stream's refusal (not a 200) stands for."""
+    raise problem_error(status, body, headers.get("Retry-After"))
 
 
 def connection_failed(call: Call[Any], exc: httpx.TransportError) -> ConnectionFailed:

@@ -12,10 +12,23 @@ import httpx
 
 from taskforge_client import calls
 from taskforge_client.calls import Call
-from taskforge_client.errors import TaskforgeError, problem_error
+from taskforge_client.errors import (
+    ConnectionFailed,
+    ServiceUnavailable,
+    TaskforgeError,
+    problem_error,
+)
+from taskforge_client.job_events import (
+    RECONNECT_PAUSE,
+    RECONNECTS,
+    STREAM_READ_TIMEOUT,
+    EventStreamReader,
+    JobEvent,
+    WaitTimedOut,
+)
 from taskforge_client.jobs import Job, NewJob, SubmitResult
 from taskforge_client.retry_policy import RetryPolicy
-from taskforge_client.sending import base_headers, connection_failed, may_resend
+from taskforge_client.sending import base_headers, connection_failed, may_resend, stream_refused
 
 T = TypeVar("T")
 
@@ -34,6 +47,8 @@ class Client:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = RetryPolicy(max_attempts=max_attempts, budget=retry_budget)
+        self._answer_within = timeout
+        self._stream_timeout = httpx.Timeout(timeout, read=STREAM_READ_TIMEOUT)
         self._http = httpx.Client(
             base_url=self.base_url, headers=base_headers(api_key), timeout=timeout
         )
@@ -84,6 +99,52 @@ class Client:
 
     def get(self, job_id: UUID | str) -> Job:
         return self._send(calls.get(job_id))
+
+    def wait(self, job_id: UUID | str, timeout: float) -> Job:
+        """The job once it is completed, dead or cancelled, woken by the server (a
+        long-poll, repeated in slices of at most 60 s); raises WaitTimedOut, carrying the
+        job as it was, when `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            job = self._send(calls.wait_slice(job_id, left, self._answer_within))
+            if job.finished:
+                return job
+            if deadline - time.monotonic() <= 0:
+                raise WaitTimedOut(job, timeout)
+
+    def events(self, job_id: UUID | str) -> Iterator[JobEvent]:
+        """The job's changes as they happen, from its state now to its end (the iterator
+        stops after a completed, dead or cancelled job); a dropped connection is resumed
+        with Last-Event-ID, so no change is lost."""
+        path = f"{calls.job_path(job_id)}/events"
+        reader = EventStreamReader()
+        failures = 0
+        while not reader.finished:
+            heard = False
+            try:
+                with self._http.stream(
+                    "GET", path, headers=reader.headers(), timeout=self._stream_timeout
+                ) as response:
+                    if response.status_code == 204:
+                        return  # resumed after the job's last event: nothing is left
+                    if response.status_code != 200:
+                        response.read()
+                        stream_refused(response.status_code, response.content, response.headers)
+                    for line in response.iter_lines():
+                        if (event := reader.line(line)) is not None:
+                            heard = True
+                            yield event
+            except (httpx.TransportError, ServiceUnavailable) as exc:
+                failure: Exception = exc
+            else:
+                failure = ConnectionFailed(f"GET {path}: the stream ended before the job did")
+            if reader.finished:
+                return
+            failures = 0 if heard else failures + 1
+            if failures > RECONNECTS:
+                raise ConnectionFailed(f"GET {path}: {failure}") from failure
+            time.sleep(RECONNECT_PAUSE)
 
     def cancel(self, job_id: UUID | str) -> Job:
         return self._send(calls.cancel(job_id))
@@ -138,6 +199,7 @@ class Client:
                     content=call.body,
                     params=call.params,
                     headers=call.headers,
+                    timeout=httpx.USE_CLIENT_DEFAULT if call.timeout is None else call.timeout,
                 )
             except httpx.TransportError as exc:
                 failure, cause = connection_failed(call, exc), exc

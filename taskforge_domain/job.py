@@ -54,6 +54,10 @@ class Job:
     cancel_requested_at: datetime | None = None
     replays: int = 0
     queue: str = "normal"
+    revision: int = 0
+    """Counts the job's changes of status and progress, as the store bumps it."""
+    progress: float | None = None
+    progress_message: str | None = None
 
     @classmethod
     def submit(
@@ -117,6 +121,8 @@ class Job:
             started_at=now,
             worker=worker,
             cancel_requested_at=None,
+            progress=None,
+            progress_message=None,
         )
 
     def cancel(self, now: datetime) -> "Job":
@@ -229,6 +235,8 @@ class Job:
             raise InvalidTransition(self.id, self.status.value, target.value)
         changes["status"] = target
         changes["updated_at"] = now
+        # The store counts every change of status the same way (events are numbered by it).
+        changes["revision"] = self.revision + 1
         return _copy_with(self, changes)
 
 

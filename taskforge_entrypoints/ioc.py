@@ -1,5 +1,6 @@
 """The composition root: the one place where adapters are plugged into the ports."""
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,8 @@ from taskforge_adapters.postgres.migrations import (
     open_migrator,
 )
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
+from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListener
+from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
@@ -50,8 +53,10 @@ from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.follow_dead_letters import FollowDeadLetters
+from taskforge_app.follow_job import FollowJob
 from taskforge_app.get_job import GetJob
 from taskforge_app.handler_registry import HandlerRegistry, handlers
+from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.measure_backlog import MeasureBacklog
@@ -74,7 +79,9 @@ from taskforge_app.ports import (
     WorkPublisher,
 )
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
+from taskforge_app.progress_reports import CoalescedProgress, ProgressSink
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
@@ -86,6 +93,7 @@ from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_app.run_job import RunJob
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
+from taskforge_app.wait_for_job import WaitForJob
 from taskforge_app.worker_liveness import WorkerLiveness
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_entrypoints.config.settings import Settings
@@ -100,6 +108,7 @@ __all__ = [
     "Migrator",
     "apply_migrations",
     "check_migration_source",
+    "follow_job_changes",
     "make_container",
     "migrations",
     "own_worker_presence",
@@ -282,8 +291,31 @@ class MetricsProvider(Provider):
         )
 
 
+class JobWatchingProvider(Provider):
+    """Waiting on jobs without polling (the API), and handlers' progress (the worker)."""
+
+    scope = Scope.APP
+    watchers = provide(JobWatchers)
+    wait_for_job = provide(WaitForJob)
+    follow_job = provide(FollowJob)
+
+    @provide
+    def job_change_feed(self, settings: Settings) -> JobChangeFeed:
+        return PgJobChangeListener(settings.database_url)
+
+    @provide
+    def progress(self, pool: asyncpg.Pool) -> ProgressSink:
+        return CoalescedProgress(PgJobProgress(pool))
+
+
+async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> None:
+    """Wake this process's waiters on every change the store announces, until `stop`."""
+    feed = await container.get(JobChangeFeed)
+    await feed.follow(await container.get(JobWatchers), stop)
+
+
 def providers() -> list[Provider]:
-    return [InfrastructureProvider(), UseCaseProvider(), MetricsProvider()]
+    return [InfrastructureProvider(), UseCaseProvider(), MetricsProvider(), JobWatchingProvider()]
 
 
 def make_container(

@@ -27,7 +27,8 @@ and a cycle needs each of its members to hold one row while waiting for another:
   order, so those waits climb too.
 
 A write added here must keep to one of these rules. If a conflict still happens (a
-statement from outside Taskforge), ConflictRetry runs the statement again.
+statement from outside Taskforge), ConflictRetry runs the statement again. A write that
+changes a job's status also bumps its revision and announces it (job_change_notices).
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -39,6 +40,7 @@ from uuid import UUID
 import asyncpg.exceptions as pg
 import msgspec
 
+from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
 from taskforge_adapters.postgres.job_listing import job_listing
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
@@ -88,9 +90,13 @@ _PENDING = f"'{JobStatus.PENDING.value}'"
 _MARK_QUEUED = f"""
 WITH free AS MATERIALIZED (
     SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_PENDING}
-    FOR NO KEY UPDATE SKIP LOCKED)
-UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $2
-FROM free WHERE jobs.id = free.id AND jobs.status = {_PENDING}
+    FOR NO KEY UPDATE SKIP LOCKED), queued AS (
+    UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $2,
+        revision = jobs.revision + 1
+    FROM free WHERE jobs.id = free.id AND jobs.status = {_PENDING}
+    RETURNING jobs.id, jobs.revision, jobs.status
+), {notify_changed("queued")}
+SELECT count(*) FROM queued WHERE {NOTIFIED}
 """
 
 
@@ -123,13 +129,16 @@ _ALL_LOCKED = "(SELECT count(*) FROM locked) > 0"
 # start; one statement, the rows it returns are the started jobs. Reading the rows first
 # to run Job.start in Python cost the one-worker drain about 13 % in paired runs.
 _CLAIM = f"""
-WITH {_LOCKED_IN_ID_ORDER}
-UPDATE jobs
-SET status = {_RUNNING}, attempt = attempt + 1,
-    lease_expires_at = $2::timestamptz + $3::interval,
-    started_at = $2, updated_at = $2, worker = $4, cancel_requested_at = NULL
-WHERE {_IS_LOCKED} AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
-RETURNING {COLUMNS}
+WITH {_LOCKED_IN_ID_ORDER}, claimed AS (
+    UPDATE jobs
+    SET status = {_RUNNING}, attempt = attempt + 1,
+        lease_expires_at = $2::timestamptz + $3::interval,
+        started_at = $2, updated_at = $2, worker = $4, cancel_requested_at = NULL,
+        revision = revision + 1, progress = NULL, progress_message = NULL
+    WHERE {_IS_LOCKED} AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
+    RETURNING {COLUMNS}
+), {notify_changed("claimed")}
+SELECT * FROM claimed WHERE {NOTIFIED}
 """
 
 _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_RUNNING}"
@@ -140,7 +149,8 @@ _RECORD_OUTCOMES = f"""
 WITH {_LOCKED_IN_ID_ORDER}, finished AS (
     UPDATE jobs AS j
     SET status = o.status, result = o.result::jsonb, last_error = o.last_error,
-        run_at = o.run_at, lease_expires_at = NULL, updated_at = o.updated_at
+        run_at = o.run_at, lease_expires_at = NULL, updated_at = o.updated_at,
+        revision = j.revision + 1
     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
                 $7::timestamptz[], $8::bool[], $9::bool[])
          AS o(id, attempt, status, result, last_error, run_at, updated_at, cancel_requested,
@@ -149,14 +159,14 @@ WITH {_LOCKED_IN_ID_ORDER}, finished AS (
       AND (j.cancel_requested_at IS NOT NULL) = o.cancel_requested
       AND ($10::timestamptz IS NULL OR j.lease_expires_at < $10)
     RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error,
-              o.keep_history
+              o.keep_history, j.revision
 ), history AS (
     INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
     SELECT id, attempt, worker, started_at, updated_at, status, last_error FROM finished
     WHERE keep_history
     ON CONFLICT (job_id, attempt) DO NOTHING
-)
-SELECT id FROM finished
+), {notify_changed("finished")}
+SELECT id FROM finished WHERE {NOTIFIED}
 """
 
 _EXTEND_LEASES = f"""
@@ -168,11 +178,15 @@ RETURNING j.id, j.cancel_requested_at IS NOT NULL AS cancel_requested
 """
 
 _REPLACE = f"""
-UPDATE jobs SET status = $4, max_attempts = $5, run_at = $6, last_error = $7,
-    cancel_requested_at = $8, replays = $9, updated_at = $10,
-    dead_lettered_at = CASE WHEN $4 = 'dead' THEN dead_lettered_at END
-WHERE id = $1 AND status = $2 AND attempt = $3
-RETURNING {COLUMNS}
+WITH replaced AS (
+    UPDATE jobs SET status = $4, max_attempts = $5, run_at = $6, last_error = $7,
+        cancel_requested_at = $8, replays = $9, updated_at = $10,
+        dead_lettered_at = CASE WHEN $4 = 'dead' THEN dead_lettered_at END,
+        revision = revision + CASE WHEN status = $4 THEN 0 ELSE 1 END
+    WHERE id = $1 AND status = $2 AND attempt = $3
+    RETURNING {COLUMNS}
+), {notify_changed("replaced")}
+SELECT * FROM replaced WHERE {NOTIFIED}
 """
 
 # A job finishes after it is created, so created_at < cutoff narrows the scan on the
@@ -224,10 +238,13 @@ UPDATE jobs SET dead_lettered_at = $2 WHERE {_IS_LOCKED} AND status = {_DEAD}
 _PROMOTE_DUE = f"""
 WITH due AS MATERIALIZED (
     SELECT id FROM jobs WHERE status IN ({_sql_list(TIMED_STATUSES)}) AND run_at <= $1
-    ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $1
-FROM due WHERE jobs.id = due.id AND jobs.status IN ({_sql_list(TIMED_STATUSES)})
-RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
+    ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED), promoted AS (
+    UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $1,
+        revision = jobs.revision + 1
+    FROM due WHERE jobs.id = due.id AND jobs.status IN ({_sql_list(TIMED_STATUSES)})
+    RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
+), {notify_changed("promoted")}
+SELECT * FROM promoted WHERE {NOTIFIED}
 """
 
 _encode_json = msgspec.json.Encoder().encode

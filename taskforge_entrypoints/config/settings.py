@@ -73,6 +73,9 @@ class Settings:
     # without them keeps today's behaviour.
     postgres_tls: PostgresTls = field(default_factory=PostgresTls)
     redis_tls: RedisTls | None = None
+    # How often an idle event stream (GET /v1/jobs/{id}/events) sends a comment, so
+    # proxies that close quiet connections leave it open.
+    http_events_heartbeat: timedelta = timedelta(seconds=15)
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -269,6 +272,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
         postgres_tls=load_postgres_tls(source),
         redis_tls=redis_tls,
+        http_events_heartbeat=env.get("HTTP_EVENTS_HEARTBEAT", "15s", _positive_duration),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

@@ -1,13 +1,14 @@
 """A job and its attempts as JSON: what GET /v1/jobs/{id} answers and `--json` prints."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
 from taskforge_app.ports import Attempt
 from taskforge_domain.job import Job
+from taskforge_domain.job_progress import PROGRESS_MESSAGE_MAX_LENGTH
 
 
 class JobLinks(msgspec.Struct, frozen=True):
@@ -33,6 +34,11 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     cancel_requested_at: datetime | None
     replays: int
     links: JobLinks
+    # What GET /v1/jobs/{id}/events numbers its events by, and the running attempt's
+    # reported progress (null until it reports).
+    revision: int
+    progress: Annotated[float, msgspec.Meta(ge=0, le=1)] | None
+    progress_message: Annotated[str, msgspec.Meta(max_length=PROGRESS_MESSAGE_MAX_LENGTH)] | None
 
     @classmethod
     def of(cls, job: Job, base_url: str) -> "JobOut":
@@ -55,6 +61,9 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
             cancel_requested_at=job.cancel_requested_at,
             replays=job.replays,
             links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
+            revision=job.revision,
+            progress=job.progress,
+            progress_message=job.progress_message,
         )
 
 

@@ -21,6 +21,7 @@ from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersContro
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
 from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
+from taskforge_entrypoints.rest.job_events_controller import JobEventsController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
@@ -51,6 +52,9 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         stop = asyncio.Event()
         bringing_up = asyncio.create_task(startup.bring_up(stop), name="store startup")
         bringing_up.add_done_callback(_report_failure)
+        following = asyncio.create_task(
+            ioc.follow_job_changes(container, stop), name="job change feed"
+        )
         # A PostgreSQL that answers is migrated in milliseconds: the first requests then
         # find the job routes open. One that refuses or hangs delays serving little.
         await startup.first_try(within=FIRST_TRY_SECONDS)
@@ -59,7 +63,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         finally:
             stop.set()
             bringing_up.cancel()
-            await asyncio.wait({bringing_up})
+            await asyncio.wait({bringing_up, following})
             await container.close()
 
     def store_migrated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -74,6 +78,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                 route_handlers=[
                     JobsController,
                     JobOperationsController,
+                    JobEventsController,
                     DeadLettersController,
                     WorkersController,
                 ],

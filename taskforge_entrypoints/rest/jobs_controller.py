@@ -9,11 +9,13 @@ from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
 from taskforge_app.submit_job import SubmitJob
+from taskforge_app.wait_for_job import WaitForJob
 from taskforge_domain.job_limits import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidIdempotencyKey, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
+from taskforge_entrypoints.rest.job_waits import WAIT, query_wait
 from taskforge_entrypoints.rest.request_bodies import read_json
 from taskforge_entrypoints.rest.schemas import JobCreate
 
@@ -90,12 +92,27 @@ class JobsController(Controller):
     @get(
         "/{job_id:uuid}",
         summary="Get a job",
-        responses={404: problem_spec("No job with this id"), **STORE_DOWN},
+        description=(
+            "With `wait`, a long-poll: answers as soon as the job is completed, dead or "
+            "cancelled, or when the wait ends, with the job as it is then."
+        ),
+        responses={
+            404: problem_spec("No job with this id"),
+            422: problem_spec("wait is not a number of seconds above 0 and at most 60"),
+            **STORE_DOWN,
+        },
     )
     async def get_job(
-        self, job_id: UUID, get_job: FromDishka[GetJob], settings: FromDishka[Settings]
+        self,
+        job_id: UUID,
+        get_job: FromDishka[GetJob],
+        wait_for_job: FromDishka[WaitForJob],
+        settings: FromDishka[Settings],
+        wait: Annotated[str | None, WAIT] = None,
     ) -> JobOut:
-        return JobOut.of(await get_job(job_id), settings.http_base_url)
+        seconds = query_wait(wait)
+        job = await (get_job(job_id) if seconds is None else wait_for_job(job_id, seconds))
+        return JobOut.of(job, settings.http_base_url)
 
     # Declared on the first controller of /v1/jobs, so Litestar adds no OPTIONS of its own.
     @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False)

@@ -1,5 +1,5 @@
-"""Waiting for a job's status through the client, until a deadline: the client has no
-wait() until the server can hold a request open."""
+"""Waiting for a job's status through the client's get(), until a deadline: for the
+statuses wait() does not wait for (it waits for a finished job)."""
 
 import asyncio
 import time

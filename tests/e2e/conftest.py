@@ -19,6 +19,7 @@ FAST_RETRIES = {
     "SERVICE_TIMEOUT_SECONDS": "30",
     "WORKER_LEASE": "1s",
     "TASKFORGE_HANDLERS": "tests.e2e.sample_handlers",
+    "HTTP_EVENTS_HEARTBEAT": "200ms",
 }
 
 

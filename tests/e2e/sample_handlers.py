@@ -26,3 +26,20 @@ async def rate_limited(job: JobContext) -> dict[str, Any]:
         job.log.warning("rate limited; next attempt in %s", wait)
         raise RetryableError("rate limited", retry_in=wait)
     return {"attempt": job.attempt}
+
+
+@job_handler("flaky")
+async def flaky(job: JobContext) -> dict[str, Any]:
+    """Fails its first attempt, succeeds on the second."""
+    if job.attempt == 1:
+        raise RetryableError("first attempts fail")
+    return {"attempt": job.attempt}
+
+
+@job_handler("progress")
+async def progress(job: JobContext) -> dict[str, Any]:
+    """Reports halfway at once, holds for payload.seconds, then finishes."""
+    for step in range(1, 6):
+        job.report_progress(step / 10, f"step {step} of 10")  # coalesced: 0.5 wins
+    await asyncio.sleep(float(job.payload.get("seconds", 1)))
+    return {"done": True}

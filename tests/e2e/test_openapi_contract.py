@@ -13,6 +13,7 @@ JOB_OPERATIONS = [
     ("post", "/v1/jobs"),
     ("get", "/v1/jobs/{job_id}"),
     ("get", "/v1/jobs/{job_id}/attempts"),
+    ("get", "/v1/jobs/{job_id}/events"),
     ("post", "/v1/jobs/{job_id}/cancel"),
     ("post", "/v1/jobs/{job_id}/replay"),
     ("post", "/v1/jobs/{job_id}/retry"),
@@ -101,3 +102,20 @@ async def test_query_parameters_state_their_formats_and_are_never_null(
     assert (schemas["limit"]["minimum"], schemas["limit"]["maximum"]) == (1, 500)
     assert "\\x00" in schemas["error"]["pattern"]
     assert all("oneOf" not in schema for schema in schemas.values())
+
+
+async def test_the_long_poll_and_the_event_stream_are_documented(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = await openapi(client)
+    get_job = schema["paths"]["/v1/jobs/{job_id}"]["get"]
+    wait = next(p for p in get_job["parameters"] if p["name"] == "wait")
+    events = schema["paths"]["/v1/jobs/{job_id}/events"]["get"]
+    job = schema["components"]["schemas"]["JobOut"]
+
+    assert (wait["schema"]["type"], wait["schema"]["exclusiveMinimum"]) == ("number", 0)
+    assert wait["schema"]["maximum"] == 60
+    assert "422" in get_job["responses"]
+    assert "text/event-stream" in events["responses"]["200"]["content"]
+    assert "application/problem+json" in events["responses"]["404"]["content"]
+    assert {"revision", "progress", "progress_message"} <= set(job["required"])

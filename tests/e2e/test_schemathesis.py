@@ -64,7 +64,12 @@ def test_schemathesis_finds_nothing_with_all_checks_and_phases(
     own_stack: Stack, tmp_path: Path
 ) -> None:
     seed = CI_SEED if os.environ.get("CI") == "true" else random.randrange(2**31)
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": HOOKS,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "TASKFORGE_SCHEMATHESIS_BASE_URL": own_stack.base_url,
+    }
 
     result = subprocess.run(
         schemathesis_command(own_stack.base_url, seed),

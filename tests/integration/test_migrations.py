@@ -53,6 +53,8 @@ SCHEMA_AT_VERSION[7] = (
 ) - {"jobs_type_created_idx"}
 SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
+# 011 adds columns only (revision, progress, progress_message).
+SCHEMA_AT_VERSION[11] = SCHEMA_AT_VERSION[9]
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]

@@ -166,6 +166,7 @@ class InMemoryJobRepository:
                 run_at=outcome.run_at,
                 lease_expires_at=None,
                 updated_at=outcome.updated_at,
+                revision=stored.revision + 1,
             )
             self.jobs[outcome.id] = finished
             written.add(outcome.id)
@@ -283,6 +284,7 @@ class InMemoryJobRepository:
             cancel_requested_at=changed.cancel_requested_at,
             replays=changed.replays,
             updated_at=changed.updated_at,
+            revision=stored.revision + (stored.status is not changed.status),
         )
         self.jobs[written.id] = written
         if written.status is not JobStatus.DEAD:

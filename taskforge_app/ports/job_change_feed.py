@@ -1,0 +1,32 @@
+import asyncio
+from typing import NamedTuple, Protocol
+from uuid import UUID
+
+
+class JobChange(NamedTuple):
+    """The store announced that a job reached this revision, in this status."""
+
+    job_id: UUID
+    revision: int
+    status: str
+
+
+class JobChangeSink(Protocol):
+    """Who hears the store's announcements of changed jobs."""
+
+    def changed(self, changes: list[JobChange]) -> None:
+        """These jobs changed (called on the event loop, must not block)."""
+        ...
+
+    def resync(self) -> None:
+        """Announcements may have been missed (the feed was down): every job may have changed."""
+        ...
+
+
+class JobChangeFeed(Protocol):
+    """The store's announcements of changed jobs, on one connection that outlives outages."""
+
+    async def follow(self, sink: JobChangeSink, stop: asyncio.Event) -> None:
+        """Hand every announcement to `sink` until `stop` is set, reconnecting after outages
+        (and telling the sink to resync each time it connects)."""
+        ...
