@@ -23,6 +23,7 @@ from taskforge_client.errors import (
 from taskforge_client.jobs import FINISHED_STATUSES, Job, JobLinks, NewJob, SubmitResult
 from taskforge_client.retry_policy import RetryPolicy
 from taskforge_client.sync_client import Client
+from taskforge_client.webhooks import Webhook, WebhookAttempt, WebhookDelivery, verify_signature
 
 __all__ = [
     "FINISHED_STATUSES",
@@ -41,4 +42,8 @@ __all__ = [
     "SubmitResult",
     "TaskforgeError",
     "ValidationFailed",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "verify_signature",
 ]

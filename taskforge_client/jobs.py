@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from taskforge_client.errors import TaskforgeError
+from taskforge_client.webhooks import Webhook
 
 FINISHED_STATUSES = frozenset({"completed", "dead", "cancelled"})
 
@@ -37,6 +38,9 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     cancel_requested_at: datetime | None
     replays: int
     links: JobLinks
+    callback_url: str | None = None
+    webhook: Webhook | None = None
+    """The job's completion webhook deliveries; only get() fills it in."""
 
     @property
     def finished(self) -> bool:
@@ -54,6 +58,7 @@ class NewJob(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int | None = None
     run_at: datetime | None = None
     delay: float | timedelta | None = None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ class Job:
     cancel_requested_at: datetime | None = None
     replays: int = 0
     queue: str = "normal"
+    callback_url: str | None = None
 
     @classmethod
     def submit(
@@ -67,6 +68,7 @@ class Job:
         idempotency_key: str | None = None,
         run_at: datetime | None = None,
         queue: str = "normal",
+        callback_url: str | None = None,
     ) -> "Job":
         """A new job: `pending`, or `scheduled` when it may only run at a later run_at."""
         if not job_type:
@@ -85,6 +87,7 @@ class Job:
             updated_at=now,
             idempotency_key=idempotency_key,
             queue=queue,
+            callback_url=callback_url,
         )
 
     @property

@@ -9,7 +9,7 @@ from taskforge_domain.job_status import JobStatus
 COLUMNS = (
     "id, job_type, payload, status, attempt, max_attempts, last_error, result, "
     "idempotency_key, run_at, lease_expires_at, started_at, created_at, updated_at, "
-    "worker, cancel_requested_at, replays, queue"
+    "worker, cancel_requested_at, replays, queue, callback_url"
 )
 
 
@@ -31,6 +31,7 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         cancel_requested_at=row["cancel_requested_at"],
         replays=row["replays"],
         queue=row["queue"],
+        callback_url=row["callback_url"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

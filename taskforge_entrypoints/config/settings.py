@@ -11,6 +11,11 @@ from urllib.parse import quote
 
 from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
 from taskforge_entrypoints.config.go_duration import parse_go_duration
+from taskforge_entrypoints.config.webhook_settings import (
+    WEBHOOKS_OFF_SETTINGS,
+    WebhookSettings,
+    load_webhook_settings,
+)
 
 T = TypeVar("T")
 
@@ -65,6 +70,7 @@ class Settings:
     handler_modules: tuple[str, ...]
     log_level: str
     log_format: str
+    webhooks: WebhookSettings = WEBHOOKS_OFF_SETTINGS
 
     @property
     def database_url(self) -> str:
@@ -206,7 +212,8 @@ def _consumer_name(text: str) -> str:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    env = _Env(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    env = _Env(environ)
     http_host, http_port = env.get("HTTP_ADDR", ":8080", _listen_address)
     timeout = env.get("SERVICE_TIMEOUT_SECONDS", "300", _seconds)
     settings = Settings(
@@ -254,6 +261,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
+        webhooks=_webhooks(environ),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:
@@ -266,6 +274,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if unknown:
         raise ConfigError(f"WORKER_QUEUES names queues not in QUEUES: {', '.join(unknown)}")
     return settings
+
+
+def _webhooks(environ: Mapping[str, str]) -> WebhookSettings:
+    try:
+        return load_webhook_settings(environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _port_of(address: str, name: str) -> None:

@@ -32,6 +32,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     worker: str | None
     cancel_requested_at: datetime | None
     replays: int
+    callback_url: str | None
     links: JobLinks
 
     @classmethod
@@ -54,6 +55,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
             worker=job.worker,
             cancel_requested_at=job.cancel_requested_at,
             replays=job.replays,
+            callback_url=job.callback_url,
             links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
         )
 

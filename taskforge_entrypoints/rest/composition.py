@@ -104,5 +104,5 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         ),
     )
     setup_dishka(container, app)
-    make_exact(app, settings.queues)
+    make_exact(app, settings.queues, settings.webhooks.rule)
     return app

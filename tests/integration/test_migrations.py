@@ -53,6 +53,16 @@ SCHEMA_AT_VERSION[7] = (
 ) - {"jobs_type_created_idx"}
 SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
+SCHEMA_AT_VERSION[12] = SCHEMA_AT_VERSION[9] | {
+    "webhook_deliveries",
+    "webhook_deliveries_id_seq",
+    "webhook_deliveries_pkey",
+    "webhook_deliveries_due_idx",
+    "webhook_deliveries_not_lettered_idx",
+    "webhook_deliveries_job_idx",
+    "webhook_attempts",
+    "webhook_attempts_pkey",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -86,7 +96,8 @@ async def jobs_relations(conn: Any) -> set[str]:
     rows = await conn.fetch(
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public'
-             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%')"""
+             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
+                  OR c.relname LIKE 'webhook%')"""
     )
     return {row["relname"] for row in rows}
 
