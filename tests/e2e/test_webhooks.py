@@ -170,9 +170,7 @@ async def test_a_job_cancelled_over_the_api_gets_its_callback(
     assert signed_correctly(request.headers, request.body)
 
 
-async def test_a_dead_job_gets_its_callback(
-    hooks: httpx.AsyncClient, receiver: Receiver
-) -> None:
+async def test_a_dead_job_gets_its_callback(hooks: httpx.AsyncClient, receiver: Receiver) -> None:
     job = await submit(hooks, {"job_type": "dead", "callback_url": receiver.url("/ok/dead")})
 
     [request] = await asyncio.to_thread(receiver.wait_for, "/ok/dead", 1)
