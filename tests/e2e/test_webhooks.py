@@ -8,12 +8,14 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from taskforge_client import AsyncClient, Job, NewJob
 from tests.conftest import Services
 from tests.e2e.conftest import FAST_RETRIES
 from tests.e2e.processes import Stack, running_stack, stack_environment, wait_for_status
@@ -224,3 +226,37 @@ async def test_webhooks_are_off_by_default(client: httpx.AsyncClient) -> None:
     assert response.json()["detail"] == (
         "callback_url: completion webhooks are off: WEBHOOK_ALLOWED_HOSTS is empty"
     )
+
+
+async def test_the_python_client_submits_callbacks_and_reads_the_deliveries(
+    hooks_stack: Stack, receiver: Receiver
+) -> None:
+    async with AsyncClient(hooks_stack.base_url) as client:
+        one = await client.submit("ping", callback_url=receiver.url("/ok/client-one"))
+        [many] = await client.submit_many(
+            [NewJob(job_type="ping", callback_url=receiver.url("/ok/client-many"))]
+        )
+        refused = await client.submit_many(
+            [NewJob(job_type="ping", callback_url="http://127.0.0.1:1/")]
+        )
+        await asyncio.to_thread(receiver.wait_for, "/ok/client-one", 1)
+        await asyncio.to_thread(receiver.wait_for, "/ok/client-many", 1)
+        shown = await settled_client_webhook(client, one.id)
+
+    assert one.callback_url == receiver.url("/ok/client-one")
+    assert many.job is not None
+    assert many.job.callback_url == receiver.url("/ok/client-many")
+    assert refused[0].status == 422
+    assert shown.webhook is not None
+    assert [d.state for d in shown.webhook.deliveries] == ["delivered"]
+    assert shown.webhook.deliveries[0].attempt_log[0].http_status == 204
+
+
+async def settled_client_webhook(client: AsyncClient, job_id: UUID, within: float = 20) -> Job:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        job = await client.get(job_id)
+        if job.webhook and all(d.state != "pending" for d in job.webhook.deliveries):
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the webhook of job {job_id} never settled")
