@@ -18,6 +18,8 @@ def _any_case(text: str) -> str:
     )
 
 
+# 0 to 65535, leading zeros allowed, as the server reads a port.
+_ANY_PORT = r"0*(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 _ALLOWED = re.compile(r"(?P<host>\[[^\]]+\]|[^:]+)(?::(?P<port>[0-9]+))?")
 
 
@@ -27,7 +29,7 @@ def _host_pattern(allowed: str) -> str:
     if found is None:
         raise ValueError(f"{allowed!r} is not host or host:port")
     host = _any_case(found["host"])
-    return f"{host}:0*{found['port']}" if found["port"] else f"{host}(?::[0-9]*)?"
+    return f"{host}:0*{found['port']}" if found["port"] else f"{host}(?::{_ANY_PORT}?)?"
 
 
 def callback_url_schema(rule: CallbackRule) -> dict[str, Any]:

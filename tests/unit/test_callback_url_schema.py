@@ -33,6 +33,11 @@ def taken_by_rule(url: str) -> bool:
         "https://hooks.example.com/#part",
         "ftp://hooks.example.com/",
         "https://hooks.example.com/a b",
+        "http://hooks.example.com:38360852?x",
+        "http://hooks.example.com:65535/",
+        "http://hooks.example.com:65536/",
+        "http://hooks.example.com:0065535/",
+        "http://hooks.example.com:/",
     ],
 )
 def test_the_pattern_takes_a_url_when_the_rule_does(url: str) -> None:
