@@ -95,12 +95,18 @@ class Job:
         return self.max_attempts - self.attempt
 
     def asks_for_the_same_as(
-        self, job_type: str, payload: JsonObject, max_attempts: int | None = None
+        self,
+        job_type: str,
+        payload: JsonObject,
+        max_attempts: int | None = None,
+        callback_url: str | None = None,
     ) -> bool:
-        """Whether a replayed submission with the same idempotency key asked for this job."""
+        """Whether a replayed submission with the same idempotency key asked for this job;
+        max_attempts and callback_url count only when the submission gave them."""
         return (
             self.job_type == job_type
             and (max_attempts is None or self.max_attempts == max_attempts)
+            and (callback_url is None or self.callback_url == callback_url)
             and same_json(self.payload, payload)
         )
 

@@ -260,3 +260,19 @@ async def settled_client_webhook(client: AsyncClient, job_id: UUID, within: floa
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(f"the webhook of job {job_id} never settled")
+
+
+async def test_a_key_reused_with_another_callback_url_is_refused(
+    hooks: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    key = {"Idempotency-Key": f"hook-{time.monotonic_ns()}"}
+    first = {"job_type": "ping", "delay_seconds": 60, "callback_url": receiver.url("/ok/a")}
+    other = {**first, "callback_url": receiver.url("/ok/b")}
+
+    created = await hooks.post("/v1/jobs", json=first, headers=key)
+    same = await hooks.post("/v1/jobs", json=first, headers=key)
+    different = await hooks.post("/v1/jobs", json=other, headers=key)
+
+    assert (created.status_code, same.status_code) == (202, 200)
+    assert different.status_code == 422
+    assert different.json()["code"] == "idempotency-key-reused"
