@@ -16,7 +16,9 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
     created_at       timestamptz NOT NULL DEFAULT now(),
     finished_at      timestamptz,
-    dead_lettered_at timestamptz
+    dead_lettered_at timestamptz,
+    -- A failed delivery an operator sent again: its copy is a new pending delivery.
+    redelivered_at   timestamptz
 );
 
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx

@@ -7,6 +7,13 @@ from enum import StrEnum
 from uuid import UUID
 
 from taskforge_domain.backoff import FullJitterBackoff
+from taskforge_domain.errors import DomainError
+
+
+class NoFailedWebhook(DomainError):
+    def __init__(self, job_id: UUID) -> None:
+        super().__init__(f"job {job_id} has no failed webhook delivery to send again")
+        self.job_id = job_id
 
 
 class DeliveryState(StrEnum):

@@ -87,6 +87,7 @@ from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
+from taskforge_app.redeliver_webhooks import RedeliverWebhooks
 from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
@@ -294,6 +295,7 @@ class WebhookProvider(Provider):
 
     scope = Scope.APP
     get_webhook_deliveries = provide(GetWebhookDeliveries)
+    redeliver_webhooks = provide(RedeliverWebhooks)
     deliver_webhooks = provide(DeliverWebhooks)
 
     @provide

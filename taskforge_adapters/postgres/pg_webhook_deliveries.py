@@ -62,6 +62,17 @@ UPDATE webhook_deliveries SET dead_lettered_at = now()
 WHERE id = ANY($1::bigint[]) AND state = 'failed'
 """
 
+_REDELIVER_FAILED = """
+WITH again AS (
+    UPDATE webhook_deliveries SET redelivered_at = now()
+    WHERE job_id = $1 AND state = 'failed' AND redelivered_at IS NULL
+    RETURNING job_id, job_status, url
+)
+INSERT INTO webhook_deliveries (job_id, job_status, url)
+SELECT job_id, job_status, url FROM again
+RETURNING id
+"""
+
 _OF_JOB = f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE job_id = $1 ORDER BY id"
 
 _ATTEMPTS_OF = """
@@ -131,6 +142,9 @@ class PgWebhookDeliveries(WebhookDeliveries):
     async def mark_dead_lettered(self, delivery_ids: Sequence[int]) -> None:
         if delivery_ids:
             await self._db.execute(_MARK_DEAD_LETTERED, list(delivery_ids))
+
+    async def redeliver_failed(self, job_id: UUID) -> int:
+        return len(await self._db.fetch(_REDELIVER_FAILED, job_id))
 
     async def of_job(self, job_id: UUID) -> list[WebhookHistory]:
         deliveries = [_delivery(row) for row in await self._db.fetch(_OF_JOB, job_id)]

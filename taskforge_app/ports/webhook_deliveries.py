@@ -44,6 +44,11 @@ class WebhookDeliveries(Protocol):
         """These failed deliveries' dead letters were published."""
         ...
 
+    async def redeliver_failed(self, job_id: UUID) -> int:
+        """A new pending delivery for each failed delivery of the job not sent again yet;
+        how many."""
+        ...
+
     async def of_job(self, job_id: UUID) -> list[WebhookHistory]:
         """The job's deliveries, oldest first, each with its attempts."""
         ...

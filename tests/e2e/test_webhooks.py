@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -276,3 +276,27 @@ async def test_a_key_reused_with_another_callback_url_is_refused(
     assert (created.status_code, same.status_code) == (202, 200)
     assert different.status_code == 422
     assert different.json()["code"] == "idempotency-key-reused"
+
+
+async def test_a_failed_delivery_is_sent_again_on_request_with_a_fresh_budget(
+    hooks: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    path = f"/fail-{WEBHOOK_MAX_ATTEMPTS}/redeliver"
+    job = await submit(hooks, {"job_type": "ping", "callback_url": receiver.url(path)})
+    await settled_webhook(hooks, job["id"])
+
+    again = await hooks.post(f"/v1/jobs/{job['id']}/webhook/redeliver")
+    requests = await asyncio.to_thread(receiver.wait_for, path, WEBHOOK_MAX_ATTEMPTS + 1)
+    shown = await settled_webhook(hooks, job["id"])
+    nothing_left = await hooks.post(f"/v1/jobs/{job['id']}/webhook/redeliver")
+    no_job = await hooks.post(f"/v1/jobs/{uuid4()}/webhook/redeliver")
+
+    assert again.status_code == 202
+    # The new delivery may be sent before the answer is written: pending or delivered.
+    assert [d["state"] for d in again.json()["webhook"]["deliveries"]][:1] == ["failed"]
+    assert len(again.json()["webhook"]["deliveries"]) == 2
+    assert requests[-1].status == 204
+    assert [d["state"] for d in shown["webhook"]["deliveries"]] == ["failed", "delivered"]
+    assert nothing_left.status_code == 409
+    assert nothing_left.json()["code"] == "no-failed-webhook"
+    assert no_job.status_code == 404

@@ -146,3 +146,19 @@ async def test_the_delivery_times_are_the_databases(pool: Any) -> None:
 
     assert claimed.attempts == 1
     assert claimed.next_attempt_at - db_now > timedelta(minutes=4)
+
+
+async def test_a_failed_delivery_is_redelivered_once_as_a_new_pending_one(pool: Any) -> None:
+    async with pool.acquire() as conn:
+        job_id = await a_running_job(conn)
+        await conn.execute("UPDATE jobs SET status = 'completed' WHERE id = $1", job_id)
+    store = PgWebhookDeliveries(pool)
+    [claimed] = await store.claim_due(10, timedelta(minutes=1))
+    refused = WebhookAttempt(1, datetime.now(UTC), timedelta(0), error="timed out")
+    await store.record_attempt(claimed, refused, DeliveryState.FAILED, None)
+
+    first, second = await store.redeliver_failed(job_id), await store.redeliver_failed(job_id)
+
+    assert (first, second) == (1, 0)
+    states = [(h.delivery.state, h.delivery.attempts) for h in await store.of_job(job_id)]
+    assert states == [(DeliveryState.FAILED, 1), (DeliveryState.PENDING, 0)]
