@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import measures, soak, waiters
+from bench import measures, soak, waiters, webhook_trigger
 from bench.machine import describe
 from bench.report_file import write_section
 from bench.sequential_submit import sequential_submit
@@ -23,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description='Measure Taskforge here; `make bench BENCH_ARGS="..."` passes these options.',
         epilog="`python -m bench soak --help`: the soak run, minutes of the highest submit "
-        "rate with workers draining, and the checks it must pass.",
+        "rate with workers draining, and the checks it must pass. "
+        "`python -m bench webhook-trigger --help`: what the completion webhook trigger "
+        "costs jobs without a callback_url.",
     )
     parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
@@ -177,6 +179,8 @@ def render(
 def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["soak"]:
         return soak.main(argv[1:])
+    if argv[:1] == ["webhook-trigger"]:
+        return webhook_trigger.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2**31)

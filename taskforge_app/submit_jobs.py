@@ -29,6 +29,7 @@ class NewJob:
     run_at: datetime | None = None
     delay: timedelta | None = None
     queue: str = "normal"
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class SubmitJobs:
         answers: list[Submitted | IdempotencyKeyReused] = []
         for request, (job, created) in zip(requests, stored, strict=True):
             same = created or job.asks_for_the_same_as(
-                request.job_type, request.payload, request.max_attempts
+                request.job_type, request.payload, request.max_attempts, request.callback_url
             )
             answers.append(
                 Submitted(job, created)
@@ -103,6 +104,7 @@ class SubmitJobs:
             idempotency_key=request.idempotency_key,
             run_at=now + request.delay if request.delay is not None else request.run_at,
             queue=request.queue,
+            callback_url=request.callback_url,
         )
 
     async def _handed_to_channel(self, new: list[Job], now: Any) -> bool:

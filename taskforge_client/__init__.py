@@ -32,6 +32,7 @@ from taskforge_client.job_events import (
 from taskforge_client.jobs import FINISHED_STATUSES, Job, JobLinks, NewJob, SubmitResult
 from taskforge_client.retry_policy import RetryPolicy
 from taskforge_client.sync_client import Client
+from taskforge_client.webhooks import Webhook, WebhookAttempt, WebhookDelivery, verify_signature
 
 __all__ = [
     "FINISHED_STATUSES",
@@ -55,4 +56,8 @@ __all__ = [
     "TaskforgeError",
     "ValidationFailed",
     "WaitTimedOut",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "verify_signature",
 ]

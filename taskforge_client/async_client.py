@@ -81,6 +81,7 @@ class AsyncClient:
         max_attempts: int | None = None,
         run_at: datetime | None = None,
         delay: float | timedelta | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """Submit one job; without an idempotency_key the client makes one, so a resend
         after a lost answer finds the job instead of creating another."""
@@ -92,6 +93,7 @@ class AsyncClient:
             max_attempts=max_attempts,
             run_at=run_at,
             delay=delay,
+            callback_url=callback_url,
         )
         return await self._send(calls.submit(job))
 

@@ -45,6 +45,7 @@ class _JobCreate(msgspec.Struct, kw_only=True, omit_defaults=True):
     delay_seconds: float | None = None
     queue: str | None = None
     idempotency_key: str | None = None
+    callback_url: str | None = None
 
 
 class _BatchCreate(msgspec.Struct):
@@ -94,6 +95,7 @@ def _job_fields(job: NewJob, key: str | None) -> _JobCreate:
         delay_seconds=_delay_seconds(job.delay),
         queue=job.queue,
         idempotency_key=key,
+        callback_url=job.callback_url,
     )
 
 

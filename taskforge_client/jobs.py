@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from taskforge_client.errors import TaskforgeError
+from taskforge_client.webhooks import Webhook
 
 FINISHED_STATUSES = frozenset({"completed", "dead", "cancelled"})
 
@@ -42,6 +43,9 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     progress: float | None = None
     """How far the running attempt says it has got, from 0 to 1; None until it reports."""
     progress_message: str | None = None
+    callback_url: str | None = None
+    webhook: Webhook | None = None
+    """The job's completion webhook deliveries; only get() fills it in."""
 
     @property
     def finished(self) -> bool:
@@ -59,6 +63,7 @@ class NewJob(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int | None = None
     run_at: datetime | None = None
     delay: float | timedelta | None = None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ class Client:
         max_attempts: int | None = None,
         run_at: datetime | None = None,
         delay: float | timedelta | None = None,
+        callback_url: str | None = None,
     ) -> Job:
         """Submit one job; without an idempotency_key the client makes one, so a resend
         after a lost answer finds the job instead of creating another."""
@@ -88,6 +89,7 @@ class Client:
             max_attempts=max_attempts,
             run_at=run_at,
             delay=delay,
+            callback_url=callback_url,
         )
         return self._send(calls.submit(job))
 

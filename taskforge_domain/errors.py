@@ -49,7 +49,7 @@ class IdempotencyKeyReused(DomainError):
     def __init__(self, key: str, job_id: UUID) -> None:
         super().__init__(
             f"Idempotency-Key {key!r} was already used for job {job_id} "
-            "with a different job_type, payload or max_attempts"
+            "with a different job_type, payload, max_attempts or callback_url"
         )
         self.key = key
         self.job_id = job_id

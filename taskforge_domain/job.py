@@ -58,6 +58,7 @@ class Job:
     """Counts the job's changes of status and progress, as the store bumps it."""
     progress: float | None = None
     progress_message: str | None = None
+    callback_url: str | None = None
 
     @classmethod
     def submit(
@@ -71,6 +72,7 @@ class Job:
         idempotency_key: str | None = None,
         run_at: datetime | None = None,
         queue: str = "normal",
+        callback_url: str | None = None,
     ) -> "Job":
         """A new job: `pending`, or `scheduled` when it may only run at a later run_at."""
         if not job_type:
@@ -89,6 +91,7 @@ class Job:
             updated_at=now,
             idempotency_key=idempotency_key,
             queue=queue,
+            callback_url=callback_url,
         )
 
     @property
@@ -96,12 +99,18 @@ class Job:
         return self.max_attempts - self.attempt
 
     def asks_for_the_same_as(
-        self, job_type: str, payload: JsonObject, max_attempts: int | None = None
+        self,
+        job_type: str,
+        payload: JsonObject,
+        max_attempts: int | None = None,
+        callback_url: str | None = None,
     ) -> bool:
-        """Whether a replayed submission with the same idempotency key asked for this job."""
+        """Whether a replayed submission with the same idempotency key asked for this job;
+        max_attempts and callback_url count only when the submission gave them."""
         return (
             self.job_type == job_type
             and (max_attempts is None or self.max_attempts == max_attempts)
+            and (callback_url is None or self.callback_url == callback_url)
             and same_json(self.payload, payload)
         )
 

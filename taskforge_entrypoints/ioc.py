@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 from redis.asyncio import Redis
 
+from taskforge_adapters.http.httpx_webhook_sender import HttpxWebhookSender
 from taskforge_adapters.postgres.migrations import (
     DirtyDatabase,
     MigrationError,
@@ -39,8 +40,10 @@ from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
+from taskforge_adapters.postgres.pg_webhook_deliveries import PgWebhookDeliveries
 from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
 from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
+from taskforge_adapters.prometheus.webhook_metrics import PrometheusWebhookEvents
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
@@ -50,11 +53,13 @@ from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
 from taskforge_app.claim_jobs import ClaimJobs
+from taskforge_app.deliver_webhooks import DeliverWebhooks, WebhookOptions
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.follow_dead_letters import FollowDeadLetters
 from taskforge_app.follow_job import FollowJob
 from taskforge_app.get_job import GetJob
+from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
@@ -81,12 +86,17 @@ from taskforge_app.ports import (
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
+from taskforge_app.ports.webhook_bodies import WebhookBodies
+from taskforge_app.ports.webhook_deliveries import WebhookDeliveries
+from taskforge_app.ports.webhook_events import WebhookEvents
+from taskforge_app.ports.webhook_sender import WebhookSender
 from taskforge_app.progress_reports import CoalescedProgress, ProgressSink
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs, Retention
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
+from taskforge_app.redeliver_webhooks import RedeliverWebhooks
 from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
@@ -96,7 +106,9 @@ from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_app.wait_for_job import WaitForJob
 from taskforge_app.worker_liveness import WorkerLiveness
 from taskforge_domain.backoff import FullJitterBackoff
+from taskforge_domain.webhook_delivery import DeliveryPolicy
 from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.presentation.webhook_json import JobWebhookBodies
 from taskforge_entrypoints.process.store_startup import StoreStartup
 
 _PROMOTE_BATCH = 500
@@ -314,8 +326,56 @@ async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> 
     await feed.follow(await container.get(JobWatchers), stop)
 
 
+# The lease holds a claimed delivery for twice the timeout: one attempt never outlives it.
+_LEASE_PER_TIMEOUT = 2
+
+
+class WebhookProvider(Provider):
+    """Completion webhooks: their store, sender, body, metrics and deliverer."""
+
+    scope = Scope.APP
+    get_webhook_deliveries = provide(GetWebhookDeliveries)
+    redeliver_webhooks = provide(RedeliverWebhooks)
+    deliver_webhooks = provide(DeliverWebhooks)
+
+    @provide
+    def webhook_deliveries(self, pool: asyncpg.Pool) -> WebhookDeliveries:
+        return PgWebhookDeliveries(pool)
+
+    @provide
+    async def webhook_sender(self, settings: Settings) -> AsyncIterator[WebhookSender]:
+        sender = HttpxWebhookSender(settings.webhooks.timeout)
+        yield sender
+        await sender.close()
+
+    @provide
+    def webhook_bodies(self, settings: Settings) -> WebhookBodies:
+        return JobWebhookBodies(settings.http_base_url)
+
+    @provide
+    def webhook_events(self, registry: CollectorRegistry) -> WebhookEvents:
+        return PrometheusWebhookEvents(registry)
+
+    @provide
+    def webhook_options(self, settings: Settings) -> WebhookOptions:
+        webhooks = settings.webhooks
+        backoff = FullJitterBackoff(webhooks.backoff_base, webhooks.backoff_max, random.uniform)
+        return WebhookOptions(
+            rule=webhooks.rule,
+            policy=DeliveryPolicy(webhooks.max_attempts, backoff),
+            secret=webhooks.secret,
+            lease=webhooks.timeout * _LEASE_PER_TIMEOUT,
+        )
+
+
 def providers() -> list[Provider]:
-    return [InfrastructureProvider(), UseCaseProvider(), MetricsProvider(), JobWatchingProvider()]
+    return [
+        InfrastructureProvider(),
+        UseCaseProvider(),
+        MetricsProvider(),
+        WebhookProvider(),
+        JobWatchingProvider(),
+    ]
 
 
 def make_container(

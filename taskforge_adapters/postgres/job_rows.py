@@ -9,7 +9,8 @@ from taskforge_domain.job_status import JobStatus
 COLUMNS = (
     "id, job_type, payload, status, attempt, max_attempts, last_error, result, "
     "idempotency_key, run_at, lease_expires_at, started_at, created_at, updated_at, "
-    "worker, cancel_requested_at, replays, queue, revision, progress, progress_message"
+    "worker, cancel_requested_at, replays, queue, revision, progress, progress_message, "
+    "callback_url"
 )
 
 
@@ -34,6 +35,7 @@ def job_from_row(row: Mapping[str, Any]) -> Job:
         revision=row["revision"],
         progress=row["progress"],
         progress_message=row["progress_message"],
+        callback_url=row["callback_url"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

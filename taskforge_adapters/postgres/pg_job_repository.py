@@ -70,12 +70,13 @@ from taskforge_domain.job_status import (
 # full rows was a third of a batch submit's database time.
 _INSERT_MANY = """
 INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts, idempotency_key,
-                  run_at, created_at, updated_at, queue)
+                  run_at, created_at, updated_at, queue, callback_url)
 SELECT id, job_type, payload::jsonb, status, 0, max_attempts, idempotency_key, run_at, $6, $6,
-       queue
+       queue, callback_url
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $7::text[],
-            $8::timestamptz[], $9::text[])
-     AS new(id, job_type, payload, max_attempts, idempotency_key, status, run_at, queue)
+            $8::timestamptz[], $9::text[], $10::text[])
+     AS new(id, job_type, payload, max_attempts, idempotency_key, status, run_at, queue,
+            callback_url)
 ORDER BY idempotency_key
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id
@@ -290,6 +291,7 @@ class PgJobRepository(
                 [job.status.value for job in jobs],
                 [job.run_at for job in jobs],
                 [job.queue for job in jobs],
+                [job.callback_url for job in jobs],
             )
             inserted = {row["id"] for row in rows}
             known_keys = [

@@ -81,9 +81,16 @@ def _dead_letter(fields: dict[bytes, bytes]) -> DeadLetter | None:
             attempt=int(fields[b"attempt"]),
             last_error=fields.get(b"last_error", b"").decode(errors="replace"),
             dead_at=dead_at if dead_at.tzinfo else dead_at.replace(tzinfo=UTC),
+            webhook_delivery=_webhook_delivery(fields),
         )
     except (KeyError, ValueError, UnicodeDecodeError):
         return None
+
+
+def _webhook_delivery(fields: dict[bytes, bytes]) -> int | None:
+    if fields.get(b"kind") != b"webhook":
+        return None
+    return int(fields[b"webhook_delivery"])
 
 
 class RedisStreamChannel(
@@ -134,16 +141,18 @@ class RedisStreamChannel(
         async with channel_errors():
             pipe = self._redis.pipeline(transaction=False)
             for letter in letters:
-                pipe.xadd(
-                    self._dlq_stream,
-                    {
-                        "job_id": str(letter.job_id),
-                        "job_type": letter.job_type,
-                        "attempt": letter.attempt,
-                        "last_error": letter.last_error,
-                        "dead_at": letter.dead_at.isoformat().replace("+00:00", "Z"),
-                    },
-                )
+                fields: dict[str, str | int] = {
+                    "job_id": str(letter.job_id),
+                    "job_type": letter.job_type,
+                    "attempt": letter.attempt,
+                    "last_error": letter.last_error,
+                    "dead_at": letter.dead_at.isoformat().replace("+00:00", "Z"),
+                }
+                if letter.webhook_delivery is not None:
+                    # A completion webhook that was never delivered, not a dead job.
+                    fields["kind"] = "webhook"
+                    fields["webhook_delivery"] = letter.webhook_delivery
+                pipe.xadd(self._dlq_stream, fields)  # type: ignore[arg-type]
             await pipe.execute()
 
     async def prepare(self) -> None:

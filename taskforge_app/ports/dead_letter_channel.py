@@ -14,6 +14,9 @@ class DeadLetter:
     attempt: int
     last_error: str
     dead_at: datetime
+    webhook_delivery: int | None = None
+    """Set when the letter is for a completion webhook that could not be delivered,
+    rather than for a dead job: the id of that delivery."""
 
     @classmethod
     def of(cls, job: Job) -> "DeadLetter":

@@ -19,6 +19,11 @@ from taskforge_entrypoints.config.store_tls import (
     load_postgres_tls,
     load_redis_address,
 )
+from taskforge_entrypoints.config.webhook_settings import (
+    WEBHOOKS_OFF_SETTINGS,
+    WebhookSettings,
+    load_webhook_settings,
+)
 
 T = TypeVar("T")
 
@@ -76,6 +81,7 @@ class Settings:
     # How often an idle event stream (GET /v1/jobs/{id}/events) sends a comment, so
     # proxies that close quiet connections leave it open.
     http_events_heartbeat: timedelta = timedelta(seconds=15)
+    webhooks: WebhookSettings = WEBHOOKS_OFF_SETTINGS
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -220,9 +226,9 @@ def _consumer_name(text: str) -> str:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    source = os.environ if environ is None else environ
-    env = _Env(source)
-    redis_addr, redis_tls = load_redis_address(source)
+    environ = os.environ if environ is None else environ
+    env = _Env(environ)
+    redis_addr, redis_tls = load_redis_address(environ)
     http_host, http_port = env.get("HTTP_ADDR", ":8080", _listen_address)
     timeout = env.get("SERVICE_TIMEOUT_SECONDS", "300", _seconds)
     settings = Settings(
@@ -270,9 +276,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
-        postgres_tls=load_postgres_tls(source),
+        postgres_tls=load_postgres_tls(environ),
         redis_tls=redis_tls,
         http_events_heartbeat=env.get("HTTP_EVENTS_HEARTBEAT", "15s", _positive_duration),
+        webhooks=_webhooks(environ),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:
@@ -285,6 +292,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if unknown:
         raise ConfigError(f"WORKER_QUEUES names queues not in QUEUES: {', '.join(unknown)}")
     return settings
+
+
+def _webhooks(environ: Mapping[str, str]) -> WebhookSettings:
+    try:
+        return load_webhook_settings(environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _port_of(address: str, name: str) -> None:

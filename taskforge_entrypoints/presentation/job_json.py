@@ -33,6 +33,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
     worker: str | None
     cancel_requested_at: datetime | None
     replays: int
+    callback_url: str | None
     links: JobLinks
     # What GET /v1/jobs/{id}/events numbers its events by, and the running attempt's
     # reported progress (null until it reports).
@@ -60,6 +61,7 @@ class JobOut(msgspec.Struct, frozen=True, kw_only=True):
             worker=job.worker,
             cancel_requested_at=job.cancel_requested_at,
             replays=job.replays,
+            callback_url=job.callback_url,
             links=JobLinks(self=f"{base_url}/v1/jobs/{job.id}"),
             revision=job.revision,
             progress=job.progress,

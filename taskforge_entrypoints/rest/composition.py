@@ -26,6 +26,7 @@ from taskforge_entrypoints.rest.job_operations_controller import JobOperationsCo
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.openapi_document import make_exact
+from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 
 log = logging.getLogger("taskforge")
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     JobEventsController,
                     DeadLettersController,
                     WorkersController,
+                    JobWebhookController,
                 ],
                 guards=[store_migrated],
             ),
@@ -109,5 +111,5 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         ),
     )
     setup_dishka(container, app)
-    make_exact(app, settings.queues)
+    make_exact(app, settings.queues, settings.webhooks.rule)
     return app

@@ -11,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from taskforge_app.job_changes import JobBusy
 from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePayload
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
+from taskforge_domain.webhook_delivery import NoFailedWebhook
 from taskforge_entrypoints.rest.schemas import Problem
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,10 @@ def _invalid_transition(request: AnyRequest, exc: InvalidTransition) -> Response
     )
 
 
+def _no_failed_webhook(request: AnyRequest, exc: NoFailedWebhook) -> Response[Problem]:
+    return problem(request, 409, "no-failed-webhook", str(exc), title="Nothing to redeliver")
+
+
 def _busy(request: AnyRequest, exc: JobBusy) -> Response[Problem]:
     headers = {"Retry-After": "1"}
     return problem(request, 409, "job-busy", str(exc), headers=headers)
@@ -196,6 +201,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     IdempotencyKeyReused: _key_reused,
     InvalidTransition: _invalid_transition,
     JobBusy: _busy,
+    NoFailedWebhook: _no_failed_webhook,
     UnstorablePayload: _unstorable,
     UnsearchableText: _unsearchable,
     StoreUnavailable: _store_unavailable,

@@ -3,6 +3,7 @@ from typing import Any
 import msgspec
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, post
+from litestar.exceptions import ValidationException
 
 from taskforge_app.submit_jobs import NewJob, SubmitJobs, Submitted
 from taskforge_domain.job_limits import json_text_holds_nul
@@ -19,15 +20,25 @@ from taskforge_entrypoints.rest.schemas import (
 )
 
 
-def _checked(index: int, raw: Any, queues: tuple[str, ...]) -> NewJob | BatchItemResult:
+def _checked(index: int, raw: Any, settings: Settings) -> NewJob | BatchItemResult:
     try:
         item = strict_convert(raw, JobBatchItem)
-        request = new_job(item, item.idempotency_key, queues, where=f"jobs[{index}]: ")
+        request = new_job(
+            item,
+            item.idempotency_key,
+            settings.queues,
+            where=f"jobs[{index}]: ",
+            callbacks=settings.webhooks.rule,
+        )
     except msgspec.ValidationError as exc:
         error = problem_body(422, "validation-failed", f"jobs[{index}]: {exc}")
         return BatchItemResult(index=index, status=422, error=error)
     except InvalidJob as exc:
         error = problem_body(422, "validation-failed", exc.detail)
+        return BatchItemResult(index=index, status=422, error=error)
+    except ValidationException as exc:
+        errors = exc.extra if isinstance(exc.extra, list) else None
+        error = problem_body(422, "validation-failed", exc.detail, errors=errors)
         return BatchItemResult(index=index, status=422, error=error)
     if json_text_holds_nul(msgspec.json.encode(item.payload)):
         detail = f"jobs[{index}]: payload strings cannot contain the NUL character (\\u0000)"
@@ -66,7 +77,7 @@ class JobBatchController(Controller):
         settings: FromDishka[Settings],
     ) -> JobBatchOut:
         data = await read_json(request, JobBatchCreate)
-        checked = [_checked(index, raw, settings.queues) for index, raw in enumerate(data.jobs)]
+        checked = [_checked(index, raw, settings) for index, raw in enumerate(data.jobs)]
         valid = [(i, item) for i, item in enumerate(checked) if isinstance(item, NewJob)]
         answers = await submit_jobs([item for _, item in valid])
         results = [item for item in checked if isinstance(item, BatchItemResult)]

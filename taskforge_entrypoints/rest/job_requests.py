@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+from litestar.exceptions import ValidationException
+
 from taskforge_app.submit_jobs import NewJob
+from taskforge_domain.callback_url import WEBHOOKS_OFF, CallbackRule, InvalidCallbackUrl
 from taskforge_entrypoints.rest.errors import InvalidJob
 from taskforge_entrypoints.rest.schemas import JobBatchItem, JobCreate
 from taskforge_entrypoints.rest.timestamps import in_utc
@@ -13,6 +16,7 @@ def new_job(
     idempotency_key: str | None,
     queues: tuple[str, ...],
     where: str = "",
+    callbacks: CallbackRule = WEBHOOKS_OFF,
 ) -> NewJob:
     if fields.queue not in queues:
         raise InvalidJob(detail=f"{where}queue must be one of {', '.join(queues)}")
@@ -27,4 +31,17 @@ def new_job(
         run_at=None if fields.run_at is None else in_utc(fields.run_at),
         delay=delay,
         queue=fields.queue,
+        callback_url=_checked_callback(fields.callback_url, callbacks, where),
     )
+
+
+def _checked_callback(url: str | None, callbacks: CallbackRule, where: str) -> str | None:
+    if url is None:
+        return None
+    try:
+        return callbacks.check(url)
+    except InvalidCallbackUrl as exc:
+        raise ValidationException(
+            detail=f"{where}callback_url: {exc}",
+            extra=[{"key": "callback_url", "message": str(exc)}],
+        ) from None

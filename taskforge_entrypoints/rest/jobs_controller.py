@@ -8,11 +8,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from taskforge_app.get_job import GetJob
+from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.wait_for_job import WaitForJob
 from taskforge_domain.job_limits import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
+from taskforge_entrypoints.presentation.webhook_json import JobWithWebhookOut
 from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidIdempotencyKey, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.job_waits import WAIT, query_wait
@@ -83,7 +85,9 @@ class JobsController(Controller):
         idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY_HEADER] = None,
     ) -> Response[JobOut]:
         data = await read_json(request, JobCreate)
-        submitted = await submit_job(new_job(data, _checked_key(idempotency_key), settings.queues))
+        key = _checked_key(idempotency_key)
+        job = new_job(data, key, settings.queues, callbacks=settings.webhooks.rule)
+        submitted = await submit_job(job)
         body = JobOut.of(submitted.job, settings.http_base_url)
         if submitted.created:
             return Response(body, status_code=202, headers={"Location": body.links.self})
@@ -107,12 +111,14 @@ class JobsController(Controller):
         job_id: UUID,
         get_job: FromDishka[GetJob],
         wait_for_job: FromDishka[WaitForJob],
+        get_deliveries: FromDishka[GetWebhookDeliveries],
         settings: FromDishka[Settings],
         wait: Annotated[str | None, WAIT] = None,
-    ) -> JobOut:
+    ) -> JobWithWebhookOut:
         seconds = query_wait(wait)
         job = await (get_job(job_id) if seconds is None else wait_for_job(job_id, seconds))
-        return JobOut.of(job, settings.http_base_url)
+        deliveries = await get_deliveries(job.id) if job.callback_url is not None else []
+        return JobWithWebhookOut.with_deliveries(job, settings.http_base_url, deliveries)
 
     # Declared on the first controller of /v1/jobs, so Litestar adds no OPTIONS of its own.
     @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False)

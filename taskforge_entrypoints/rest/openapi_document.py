@@ -13,7 +13,9 @@ from litestar import Litestar
 # The plugin that serves /docs/openapi.json; Litestar keeps no public name for it.
 from litestar._openapi.plugin import OpenAPIPlugin
 
+from taskforge_domain.callback_url import WEBHOOKS_OFF, CallbackRule
 from taskforge_domain.job_limits import STORABLE_TEXT_PATTERN
+from taskforge_entrypoints.rest.callback_url_schema import callback_url_schema
 from taskforge_entrypoints.rest.dead_letters_controller import ReplayRequest
 from taskforge_entrypoints.rest.errors import PROBLEM_JSON
 from taskforge_entrypoints.rest.schemas import JobBatchCreate, JobCreate
@@ -85,10 +87,15 @@ JOB_EVENT = {
 _EVENT_STREAMS = {("get", "/v1/jobs/{job_id}/events", "200")}
 
 
-def make_exact(app: Litestar, queues: tuple[str, ...]) -> None:
+def make_exact(
+    app: Litestar, queues: tuple[str, ...], callbacks: CallbackRule = WEBHOOKS_OFF
+) -> None:
     """Rewrite the app's OpenAPI document in place, before it is first served."""
     document = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     _describe_bodies(document["components"]["schemas"], queues)
+    document["components"]["schemas"]["JobCreate"]["properties"]["callback_url"] = (
+        callback_url_schema(callbacks)
+    )
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if isinstance(operation, dict) and "responses" in operation:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from taskforge_domain.callback_url import CALLBACK_URL_MAX_LENGTH
 from taskforge_domain.job_limits import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IDEMPOTENCY_KEY_PATTERN,
@@ -56,6 +57,18 @@ IdempotencyKey = Annotated[
 
 MAX_BATCH_SIZE = 1000
 
+CallbackUrl = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=CALLBACK_URL_MAX_LENGTH,
+        description=(
+            "An http(s) URL on a host in WEBHOOK_ALLOWED_HOSTS, POSTed the job, signed, "
+            "when it ends (completed, dead or cancelled)."
+        ),
+    ),
+]
+
 
 DelaySeconds = Annotated[float, msgspec.Meta(ge=0, le=366 * 24 * 3600)]
 
@@ -75,6 +88,7 @@ class JobCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     run_at: Timestamp | None = None
     delay_seconds: DelaySeconds | None = None
     queue: QueueName = "normal"
+    callback_url: CallbackUrl | None = None
 
 
 class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -85,6 +99,7 @@ class JobBatchItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     run_at: Timestamp | None = None
     delay_seconds: DelaySeconds | None = None
     queue: QueueName = "normal"
+    callback_url: CallbackUrl | None = None
 
 
 class JobBatchCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -3,6 +3,7 @@ import logging
 
 from dishka import AsyncContainer, Provider
 
+from taskforge_app.deliver_webhooks import DeliverWebhooks
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
@@ -14,6 +15,7 @@ from taskforge_app.runtime.scheduler_loop import (
     SchedulerTasks,
     run_scheduler_loop,
 )
+from taskforge_app.runtime.webhook_loop import run_webhook_loop
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.process.lifecycle import stop_on_signals
@@ -47,7 +49,12 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
         intervals.recovery,
         intervals.repair,
     )
-    await run_scheduler_loop(tasks, intervals, stop)
+    loops = [run_scheduler_loop(tasks, intervals, stop)]
+    if settings.webhooks.enabled:
+        log.info("scheduler delivering completion webhooks every %s", settings.webhooks.interval)
+        deliver = await container.get(DeliverWebhooks)
+        loops.append(run_webhook_loop(deliver, settings.webhooks.interval, stop))
+    await asyncio.gather(*loops)
 
 
 async def main(settings: Settings, *overrides: Provider) -> None:

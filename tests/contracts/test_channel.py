@@ -129,6 +129,16 @@ async def test_dead_letters_reach_one_follower_each_in_order_until_acked(channel
     assert await channel.receive_dead("follower-1", 10, BLOCK_MS) == []
 
 
+async def test_a_webhook_dead_letter_keeps_its_delivery_id(channel: Channel) -> None:
+    job = new_job(at=NOW)
+    letters = [DeadLetter.of(job), DeadLetter(job.id, job.job_type, 8, "webhook", NOW, 42)]
+
+    await channel.publish_dead(letters)
+    received = await channel.receive_dead("follower-1", 10, BLOCK_MS)
+
+    assert [letter.webhook_delivery for _, letter in received] == [None, 42]
+
+
 async def test_the_channel_answers_a_ping(channel: Channel) -> None:
     await channel.ping()
 

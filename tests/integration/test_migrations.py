@@ -55,6 +55,16 @@ SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
 # 011 adds columns only (revision, progress, progress_message).
 SCHEMA_AT_VERSION[11] = SCHEMA_AT_VERSION[9]
+SCHEMA_AT_VERSION[12] = SCHEMA_AT_VERSION[11] | {
+    "webhook_deliveries",
+    "webhook_deliveries_id_seq",
+    "webhook_deliveries_pkey",
+    "webhook_deliveries_due_idx",
+    "webhook_deliveries_not_lettered_idx",
+    "webhook_deliveries_job_idx",
+    "webhook_attempts",
+    "webhook_attempts_pkey",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -88,7 +98,8 @@ async def jobs_relations(conn: Any) -> set[str]:
     rows = await conn.fetch(
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public'
-             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%')"""
+             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
+                  OR c.relname LIKE 'webhook%')"""
     )
     return {row["relname"] for row in rows}
 

@@ -1,0 +1,1 @@
+"""HTTP out of the service: completion webhooks."""
