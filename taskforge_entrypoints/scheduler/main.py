@@ -8,6 +8,7 @@ from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.runtime.enqueue_relay_loop import EnqueueRelay, run_enqueue_relay
 from taskforge_app.runtime.outages import until_available
 from taskforge_app.runtime.scheduler_loop import (
     SchedulerIntervals,
@@ -47,7 +48,14 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
         intervals.recovery,
         intervals.repair,
     )
-    await run_scheduler_loop(tasks, intervals, stop)
+    # The scheduler relays jobs enqueued in SQL: every deployment runs one (`taskforge run`,
+    # compose, a worker's own), it already owns the timed publishing of jobs, and an API
+    # or a worker can scale out without adding listeners.
+    relay = await container.get(EnqueueRelay)
+    await asyncio.gather(
+        run_scheduler_loop(tasks, intervals, stop),
+        run_enqueue_relay(relay, settings.retry_scheduler_interval.total_seconds(), stop),
+    )
 
 
 async def main(settings: Settings, *overrides: Provider) -> None:

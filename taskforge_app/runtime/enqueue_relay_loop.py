@@ -1,0 +1,77 @@
+"""The relay's life in a scheduler process: listen, catch up, then relay on every wake-up."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from taskforge_app.ports import ChannelUnavailable, EnqueuedJobs, EnqueueRules, EnqueueWakeups
+from taskforge_app.relay_enqueued_jobs import RelayEnqueuedJobs
+from taskforge_app.runtime.outages import OUTAGES, sleep_unless_stopped
+from taskforge_app.runtime.timer import REAL_TIME, Timer
+
+log = logging.getLogger("taskforge.relay")
+
+_MAX_RECONNECT_DELAY = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueueRelay:
+    relay: RelayEnqueuedJobs
+    wakeups: EnqueueWakeups
+    jobs: EnqueuedJobs
+    rules: EnqueueRules
+
+
+async def run_enqueue_relay(
+    parts: EnqueueRelay, poll_seconds: float, stop: asyncio.Event, timer: Timer = REAL_TIME
+) -> None:
+    """Relay jobs enqueued in SQL as their transactions commit. Without a wake-up it
+    still looks every poll_seconds (what a publish that failed left, or a lost
+    notification); after an outage it listens again and catches up on what committed
+    while nobody listened."""
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            # Listening starts before the catch-up, so a commit in between is not missed.
+            await parts.wakeups.listen()
+            await parts.jobs.write_rules(parts.rules)
+            await _relay(parts.relay)
+            delay = 0.2
+            log.info("relaying jobs enqueued in SQL")
+            while not stop.is_set():
+                if await _woken(parts.wakeups, poll_seconds, stop):
+                    await _relay(parts.relay)
+                elif not stop.is_set():
+                    await _relay(parts.relay, quiet=True)
+        except OUTAGES as exc:
+            log.warning("relay of jobs enqueued in SQL interrupted, will listen again: %s", exc)
+            if await sleep_unless_stopped(stop, delay, timer):
+                break
+            delay = min(delay * 2, _MAX_RECONNECT_DELAY)
+        finally:
+            await parts.wakeups.close()
+
+
+async def _relay(relay: Callable[[], Awaitable[int]], *, quiet: bool = False) -> None:
+    try:
+        published = await relay()
+    except ChannelUnavailable as exc:
+        # The jobs stay in the relay table; the next look publishes them.
+        log.warning("jobs enqueued in SQL wait for the delivery channel: %s", exc)
+        return
+    if published and quiet:
+        log.info("relayed %d jobs enqueued in SQL without a notification", published)
+
+
+async def _woken(wakeups: EnqueueWakeups, seconds: float, stop: asyncio.Event) -> bool:
+    """Whether a commit woke the relay; False on the poll's timeout or when stopped."""
+    woken = asyncio.ensure_future(wakeups.wait(seconds))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({woken, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not woken.done():
+            woken.cancel()
+    return woken.done() and not woken.cancelled() and woken.result()
