@@ -118,7 +118,9 @@ async def test_a_job_that_moved_on_meanwhile_is_released_without_a_second_messag
 ) -> None:
     [job_id] = await relaying.enqueue(1)
     # The repair pass published it already and a worker started it.
-    await relaying.pool.execute("UPDATE jobs SET status = 'running', attempt = 1")
+    await relaying.pool.execute(
+        "UPDATE jobs SET status = 'running', attempt = 1 WHERE id = $1", job_id
+    )
 
     assert await relaying.relay()() == 0
 
