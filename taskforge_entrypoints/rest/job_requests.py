@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from taskforge_app.submit_jobs import NewJob
+from taskforge_domain.job_limits import IDEMPOTENCY_KEY_PATTERN, JOB_TYPE_PATTERN, matches_whole
 from taskforge_entrypoints.rest.errors import InvalidJob
 from taskforge_entrypoints.rest.schemas import JobBatchItem, JobCreate
 from taskforge_entrypoints.rest.timestamps import in_utc
@@ -14,6 +15,10 @@ def new_job(
     queues: tuple[str, ...],
     where: str = "",
 ) -> NewJob:
+    if not matches_whole(JOB_TYPE_PATTERN, fields.job_type):
+        raise InvalidJob(detail=f"{where}job_type must not end with a line break")
+    if idempotency_key is not None and not matches_whole(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
+        raise InvalidJob(detail=f"{where}idempotency_key must not end with a line break")
     if fields.queue not in queues:
         raise InvalidJob(detail=f"{where}queue must be one of {', '.join(queues)}")
     if fields.run_at is not None and fields.delay_seconds is not None:
