@@ -5,6 +5,9 @@ can be installed beside any application. Every submit carries an Idempotency-Key
 made when the caller gives none), so the bounded retries of 503 answers and lost
 connections never create a second job.
 
+`taskforge_client.sql` enqueues a job inside the caller's own database transaction
+(asyncpg or psycopg), through the database's taskforge_enqueue() function.
+
 Not here yet: `wait()` and `events()`, which wait for a job to finish without polling,
 come once the server has its long-poll (`GET /v1/jobs/{id}?wait=`) and its event stream.
 """
