@@ -105,9 +105,10 @@ def test_psycopg_sync_enqueues_on_commit_and_not_on_rollback(
 ) -> None:
     with psycopg_conn.transaction():
         kept = enqueue_sync(psycopg_conn, "ping", {"n": 1}, idempotency_key=f"k-{uuid4()}")
-    with pytest.raises(RuntimeError), psycopg_conn.transaction():
+    with psycopg_conn.transaction() as failed:
         dropped = enqueue_sync(psycopg_conn, "ping", {"n": 2})
-        raise RuntimeError("the business change failed")
+        # The business change failed: the job goes with it.
+        raise psycopg.Rollback(failed)
 
     found = psycopg_conn.execute(
         "SELECT id FROM jobs WHERE id = ANY(%s)", ([kept, dropped],)
