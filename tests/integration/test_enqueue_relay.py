@@ -90,6 +90,19 @@ async def test_committed_jobs_are_published_to_their_streams_and_marked_queued(
     assert await relaying.waiting_for_relay() == 0
 
 
+async def test_a_rolled_back_enqueue_publishes_nothing(relaying: Relaying) -> None:
+    async with relaying.pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.fetchval("SELECT taskforge_enqueue('ping')")
+        await transaction.rollback()
+
+    assert await relaying.relay()() == 0
+
+    assert await relaying.published() == []
+    assert await relaying.statuses() == {}
+
+
 async def test_a_backlog_larger_than_a_batch_is_relayed_whole(relaying: Relaying) -> None:
     enqueued = await relaying.enqueue(25)
 
