@@ -22,9 +22,10 @@ ON CONFLICT (only_row) DO NOTHING;
 -- The pending jobs the function stored and no relay has published yet. The API publishes
 -- its own pending jobs itself, so a relay must never take those: this table, not the
 -- status, tells them apart. A relay locks its rows (SKIP LOCKED) until its publish and
--- its mark are committed, so two relays never publish one job at once.
+-- its mark are committed, so two relays never publish one job at once. No foreign key:
+-- its check cost every enqueue, and a relay releases a row whose job is gone.
 CREATE TABLE IF NOT EXISTS job_enqueue_relay (
-    job_id uuid PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE
+    job_id uuid PRIMARY KEY
 );
 
 CREATE OR REPLACE FUNCTION taskforge_enqueue(

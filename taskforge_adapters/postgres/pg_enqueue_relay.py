@@ -18,11 +18,17 @@ from taskforge_app.ports import EnqueuedJobs, EnqueueRules, RelayBatch
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
-_JOB_COLUMNS = ", ".join(f"j.{column}" for column in COLUMNS.split(", "))
-
+# The relay rows first, then their jobs by primary key: ARRAY(...) hides how many there
+# are, as in pg_job_repository. Joined directly, the planner hashed or merged the whole
+# jobs table against them (stale statistics of a small, busy table): 8 ms a batch with
+# 30,000 jobs. A relay row whose job is gone (no foreign key: its check cost every
+# enqueue) comes back with no job, and is released.
 _TAKE = f"""
-SELECT {_JOB_COLUMNS} FROM job_enqueue_relay r JOIN jobs j ON j.id = r.job_id
-LIMIT $1 FOR UPDATE OF r SKIP LOCKED
+WITH taken AS MATERIALIZED (
+    SELECT job_id FROM job_enqueue_relay LIMIT $1 FOR UPDATE SKIP LOCKED)
+SELECT taken.job_id AS relay_id, j.* FROM taken
+LEFT JOIN (SELECT {COLUMNS} FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM taken))) AS j
+       ON j.id = taken.job_id
 """
 
 _PENDING = f"'{JobStatus.PENDING.value}'"
@@ -52,14 +58,15 @@ WHERE (taskforge_enqueue_settings.queues, taskforge_enqueue_settings.default_max
 
 
 class _PgRelayBatch(RelayBatch):
-    def __init__(self, conn: Any, jobs: list[Job]) -> None:
+    def __init__(self, conn: Any, rows: list[Any]) -> None:
         self._conn = conn
-        self._jobs = jobs
+        self._taken = [row["relay_id"] for row in rows]
+        jobs = [job_from_row(row) for row in rows if row["id"] is not None]
         self._pending = [job for job in jobs if job.status is JobStatus.PENDING]
 
     @property
     def taken(self) -> int:
-        return len(self._jobs)
+        return len(self._taken)
 
     @property
     def pending(self) -> Sequence[Job]:
@@ -68,7 +75,7 @@ class _PgRelayBatch(RelayBatch):
     async def hand_over(self, now: datetime) -> None:
         async with store_errors():
             await self._conn.execute(
-                _HAND_OVER, [job.id for job in self._jobs], [job.id for job in self._pending], now
+                _HAND_OVER, self._taken, [job.id for job in self._pending], now
             )
 
 
@@ -81,8 +88,7 @@ class PgEnqueuedJobs(EnqueuedJobs):
     @asynccontextmanager
     async def take(self, limit: int) -> AsyncIterator[RelayBatch]:
         async with store_errors(), self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(_TAKE, limit)
-            yield _PgRelayBatch(conn, [job_from_row(row) for row in rows])
+            yield _PgRelayBatch(conn, await conn.fetch(_TAKE, limit))
 
     async def write_rules(self, rules: EnqueueRules) -> None:
         async with store_errors():

@@ -142,6 +142,16 @@ async def test_a_job_that_moved_on_meanwhile_is_released_without_a_second_messag
     assert await relaying.statuses() == {"running": 1}
 
 
+async def test_a_relay_entry_whose_job_is_gone_is_released(relaying: Relaying) -> None:
+    [kept] = await relaying.enqueue(1)
+    await relaying.pool.execute("INSERT INTO job_enqueue_relay (job_id) VALUES ($1)", uuid4())
+
+    assert await relaying.relay()() == 1
+
+    assert await relaying.published() == [kept]
+    assert await relaying.waiting_for_relay() == 0
+
+
 async def test_a_failed_publish_leaves_every_job_to_the_next_pass(relaying: Relaying) -> None:
     class Down:
         async def publish(self, jobs: Any) -> None:
