@@ -7,10 +7,10 @@ import datetime
 import os
 import random
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import measures, soak
+from bench import measures, soak, sql_enqueue
 from bench.machine import describe
 from bench.report_file import write_section
 from bench.sequential_submit import sequential_submit
@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-backlog", type=int, default=100_000, help="backlog for (e)")
     parser.add_argument(
         "--listing-rows", type=int, default=1_000_000, help="jobs in the table for (f); 0 skips"
+    )
+    parser.add_argument(
+        "--sql-enqueue",
+        type=int,
+        default=20_000,
+        help="jobs for (i), one connection; 0 skips (h), (i)",
     )
     parser.add_argument("--concurrency", type=int, default=200, help="WORKER_CONCURRENCY")
     parser.add_argument("--batch-size", type=int, default=200, help="WORKER_BATCH_SIZE")
@@ -123,7 +129,26 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             f"{client.jobs_per_second:,.0f} jobs/s, {client.cpu_us_per_job:.0f} µs",
             "≥ 1,500",
         )
+    if args.sql_enqueue:
+        await _sql_enqueue_rows(env, args, add)
     return rows
+
+
+async def _sql_enqueue_rows(
+    env: measures.Environment, args: argparse.Namespace, add: Callable[[str, str, str], None]
+) -> None:
+    result = await sql_enqueue.commit_to_start(env, args.light_rate, args.latency_seconds)
+    add(
+        f"(h) taskforge_enqueue commit → start, p50/p95/p99 ms, {args.light_rate:,.0f} jobs/s",
+        " / ".join(f"{v:.1f}" for v in result.start_ms),
+        "p99 ≤ 10",
+    )
+    rate = await sql_enqueue.enqueue_rate(env, args.sql_enqueue)
+    add(
+        "(i) taskforge_enqueue, one connection in autocommit",
+        f"{rate:,.0f} jobs/s",
+        "≥ pgqueuer's enqueue",
+    )
 
 
 def render(
