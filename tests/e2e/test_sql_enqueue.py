@@ -6,6 +6,7 @@ from urllib.parse import quote
 import asyncpg
 import httpx
 
+from tests.conftest import PROJECT_ROOT
 from tests.e2e.conftest import MAX_ATTEMPTS, Stack
 from tests.e2e.processes import wait_for_status
 
@@ -74,3 +75,30 @@ async def test_a_job_enqueued_for_later_runs_when_due(
     assert (await client.get(f"/v1/jobs/{job_id}")).json()["status"] == "scheduled"
     job = await wait_for_status(client, str(job_id))
     assert (job["status"], job["result"]) == ("completed", {"sum": 8})
+
+
+def readme_psql_example() -> str:
+    section = (
+        (PROJECT_ROOT / "README.md").read_text().split("## Enqueue inside your transaction\n", 1)[1]
+    )
+    return section.split("```sql\n-- psql\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readmes_psql_example_enqueues_its_job_at_commit(
+    client: httpx.AsyncClient, stack: Stack
+) -> None:
+    conn = await asyncpg.connect(database_url(stack))
+    try:
+        await conn.execute("CREATE TEMP TABLE orders (id int PRIMARY KEY, total numeric)")
+        await conn.execute(readme_psql_example())
+        job_id = await conn.fetchval("SELECT id FROM jobs WHERE idempotency_key = 'receipt-42'")
+    finally:
+        await conn.close()
+
+    # No handler serves receipt.mail in this stack: the job ends dead, having been relayed.
+    job = await wait_for_status(client, str(job_id))
+    assert (job["job_type"], job["payload"], job["status"]) == (
+        "receipt.mail",
+        {"order": 42},
+        "dead",
+    )
