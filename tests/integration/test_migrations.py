@@ -53,6 +53,12 @@ SCHEMA_AT_VERSION[7] = (
 ) - {"jobs_type_created_idx"}
 SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
+SCHEMA_AT_VERSION[10] = SCHEMA_AT_VERSION[9] | {
+    "job_enqueue_relay",
+    "job_enqueue_relay_pkey",
+    "taskforge_enqueue_settings",
+    "taskforge_enqueue_settings_pkey",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -86,7 +92,8 @@ async def jobs_relations(conn: Any) -> set[str]:
     rows = await conn.fetch(
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public'
-             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%')"""
+             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
+                  OR c.relname LIKE 'taskforge%')"""
     )
     return {row["relname"] for row in rows}
 

@@ -11,11 +11,13 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from taskforge_adapters.postgres.migrations import open_migrator
 from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_app.ports import EnqueueRules
 from taskforge_domain.job import Job
+from tests.conftest import MIGRATIONS_URL, Services
 
 ENQUEUE = "SELECT taskforge_enqueue($1, $2, $3, $4, $5, $6)"
 
@@ -260,3 +262,18 @@ async def test_a_rolled_back_transaction_leaves_no_job_and_no_relay_entry(own_po
     assert await own_pool.fetchval("SELECT count(*) FROM job_enqueue_relay") == 0
     # Its key was never taken.
     assert await enqueue(own_pool, idempotency_key="rolled-back")
+
+
+async def test_migrating_010_down_removes_the_function(test_services: Services) -> None:
+    url = await test_services.create_database()
+    conn, migrator = await open_migrator(url, MIGRATIONS_URL)
+    signature = "taskforge_enqueue(text,jsonb,text,integer,timestamptz,text)"
+    try:
+        await migrator.up()
+        assert await conn.fetchval("SELECT to_regprocedure($1)::text", signature) is not None
+        while (await conn.fetchval("SELECT max(version) FROM schema_migrations")) >= 10:
+            await migrator.down(1)
+
+        assert await conn.fetchval("SELECT to_regprocedure($1)", signature) is None
+    finally:
+        await conn.close()
