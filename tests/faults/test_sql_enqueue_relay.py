@@ -1,13 +1,17 @@
-"""The relay of jobs enqueued in SQL dies between publishing a batch and marking it: the
-batch is published again by the next relay, and each job still runs once."""
+"""The relay of jobs enqueued in SQL through its faults: killed between publishing a
+batch and marking it, and a PostgreSQL restart under it."""
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
+import pytest_asyncio
 
 from tests.faults.crash_before_relay_mark import CRASH_EXIT_CODE, CRASHING_RELAY_ENTRY
-from tests.faults.harness import FaultStack
+from tests.faults.harness import FaultStack, create_database
+from tests.faults.private_services import PrivatePostgres, PrivateRedis
 
 JOBS = 20
 
@@ -65,3 +69,38 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing_and_runs_noth
     report.assert_invariant()
     assert report.jobs == report.completed == JOBS
     assert len(await stack.started_attempts()) == JOBS
+
+
+@pytest_asyncio.fixture
+async def stack_on_private_postgres(
+    private_postgres: PrivatePostgres, private_redis: PrivateRedis, tmp_path: Path
+) -> AsyncIterator[FaultStack]:
+    deployment = FaultStack(
+        await create_database(private_postgres.admin_url), private_redis, tmp_path
+    )
+    yield deployment
+    deployment.stop_all()
+
+
+async def test_the_relay_listens_again_after_a_postgres_restart_and_catches_up(
+    stack_on_private_postgres: FaultStack, private_postgres: PrivatePostgres
+) -> None:
+    stack = stack_on_private_postgres
+    stack.start_default(workers=1)
+    scheduler = stack.processes["scheduler"]
+    await stack.wait_for_log(scheduler, "relaying jobs enqueued in SQL", 1)
+    await enqueue_in_one_transaction(stack, JOBS)
+    await stack.settle(within=30)
+
+    private_postgres.stop()
+    await stack.wait_for_log(scheduler, "relay of jobs enqueued in SQL interrupted", 1)
+    private_postgres.start()
+    await stack.wait_for_log(scheduler, "relaying jobs enqueued in SQL", 2, within=60)
+    await enqueue_in_one_transaction(stack, JOBS)
+    await stack.settle(within=60)
+
+    assert all(process.popen.poll() is None for process in stack.processes.values()), stack.logs()
+    report = await stack.report()
+    report.assert_invariant()
+    assert report.jobs == report.completed == 2 * JOBS
+    assert await waiting_for_relay(stack) == 0
