@@ -90,32 +90,41 @@ BEGIN
         status := 'scheduled';
     END IF;
 
-    LOOP
+    IF taskforge_enqueue.idempotency_key IS NULL THEN
+        -- Nothing to conflict with: a plain insert spares the speculative one's extra work.
         INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts,
                           idempotency_key, run_at, created_at, updated_at, queue)
         VALUES (new_id, taskforge_enqueue.job_type, taskforge_enqueue.payload, status, 0,
-                attempts, taskforge_enqueue.idempotency_key,
-                greatest(coalesce(taskforge_enqueue.run_at, at), at), at, at,
-                taskforge_enqueue.queue)
-        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id INTO stored;
-        EXIT WHEN stored IS NOT NULL;
+                attempts, NULL, greatest(coalesce(taskforge_enqueue.run_at, at), at), at, at,
+                taskforge_enqueue.queue);
+    ELSE
+        LOOP
+            INSERT INTO jobs (id, job_type, payload, status, attempt, max_attempts,
+                              idempotency_key, run_at, created_at, updated_at, queue)
+            VALUES (new_id, taskforge_enqueue.job_type, taskforge_enqueue.payload, status, 0,
+                    attempts, taskforge_enqueue.idempotency_key,
+                    greatest(coalesce(taskforge_enqueue.run_at, at), at), at, at,
+                    taskforge_enqueue.queue)
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id INTO stored;
+            EXIT WHEN stored IS NOT NULL;
 
-        -- The key is known: the same request gets its first job, another is refused.
-        SELECT * INTO existing FROM jobs
-        WHERE jobs.idempotency_key = taskforge_enqueue.idempotency_key;
-        IF FOUND THEN
-            IF existing.job_type = taskforge_enqueue.job_type
-               AND existing.payload = taskforge_enqueue.payload
-               AND (taskforge_enqueue.max_attempts IS NULL
-                    OR existing.max_attempts = taskforge_enqueue.max_attempts) THEN
-                RETURN existing.id;
+            -- The key is known: the same request gets its first job, another is refused.
+            SELECT * INTO existing FROM jobs
+            WHERE jobs.idempotency_key = taskforge_enqueue.idempotency_key;
+            IF FOUND THEN
+                IF existing.job_type = taskforge_enqueue.job_type
+                   AND existing.payload = taskforge_enqueue.payload
+                   AND (taskforge_enqueue.max_attempts IS NULL
+                        OR existing.max_attempts = taskforge_enqueue.max_attempts) THEN
+                    RETURN existing.id;
+                END IF;
+                RAISE EXCEPTION 'idempotency_key was used for another request, job %', existing.id
+                    USING ERRCODE = 'TF009', COLUMN = 'idempotency_key';
             END IF;
-            RAISE EXCEPTION 'idempotency_key was used for another request, job %', existing.id
-                USING ERRCODE = 'TF009', COLUMN = 'idempotency_key';
-        END IF;
-        -- Its job was deleted between the insert and the read: insert again.
-    END LOOP;
+            -- Its job was deleted between the insert and the read: insert again.
+        END LOOP;
+    END IF;
 
     -- A scheduled job is promoted by the scheduler when due, as the API's are.
     IF status = 'pending' THEN
