@@ -46,11 +46,16 @@ async def run_enqueue_relay(
                     await _relay(parts.relay, quiet=True)
         except OUTAGES as exc:
             log.warning("relay of jobs enqueued in SQL interrupted, will listen again: %s", exc)
-            if await sleep_unless_stopped(stop, delay, timer):
-                break
-            delay = min(delay * 2, _MAX_RECONNECT_DELAY)
+        except Exception:
+            # As the scheduler's own passes: logged and tried again, never the process's end.
+            log.exception("relay of jobs enqueued in SQL failed unexpectedly, will listen again")
+        else:
+            return
         finally:
             await parts.wakeups.close()
+        if await sleep_unless_stopped(stop, delay, timer):
+            break
+        delay = min(delay * 2, _MAX_RECONNECT_DELAY)
 
 
 async def _relay(relay: Callable[[], Awaitable[int]], *, quiet: bool = False) -> None:

@@ -204,3 +204,31 @@ async def test_a_channel_outage_keeps_listening_and_the_next_wake_up_publishes(
     assert len(channel.published) == 2
     assert running.wakeups.listens == 1
     await running.stopped()
+
+
+async def test_an_unexpected_error_is_logged_and_the_relay_starts_again(
+    notes: InMemoryEnqueuedJobs,
+    channel: FakeChannel,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    write_rules = notes.write_rules
+    failures = [RuntimeError("a bug")]
+
+    async def failing_once(rules: EnqueueRules) -> None:
+        if failures:
+            raise failures.pop()
+        await write_rules(rules)
+
+    notes.write_rules = failing_once  # type: ignore[method-assign]
+    notes.enqueue(pending_job(clock))
+    running = Running(notes, channel, clock)
+    await settle()
+    assert "failed unexpectedly" in caplog.text
+    assert channel.published == []
+
+    await running.timer.advance(0.2)
+
+    assert len(channel.published) == 1
+    assert not running.task.done()
+    await running.stopped()
