@@ -39,34 +39,49 @@ async def run_enqueue_relay(
             await _relay(parts.relay)
             delay = 0.2
             log.info("relaying jobs enqueued in SQL")
-            while not stop.is_set():
-                if await _woken(parts.wakeups, poll_seconds, stop):
-                    await _relay(parts.relay)
-                elif not stop.is_set():
-                    await _relay(parts.relay, quiet=True)
+            await _relay_on_wake_ups(parts, poll_seconds, stop, timer)
+            return
         except OUTAGES as exc:
             log.warning("relay of jobs enqueued in SQL interrupted, will listen again: %s", exc)
         except Exception:
             # As the scheduler's own passes: logged and tried again, never the process's end.
             log.exception("relay of jobs enqueued in SQL failed unexpectedly, will listen again")
-        else:
-            return
         finally:
             await parts.wakeups.close()
         if await sleep_unless_stopped(stop, delay, timer):
-            break
+            return
         delay = min(delay * 2, _MAX_RECONNECT_DELAY)
 
 
-async def _relay(relay: Callable[[], Awaitable[int]], *, quiet: bool = False) -> None:
+async def _relay_on_wake_ups(
+    parts: EnqueueRelay, poll_seconds: float, stop: asyncio.Event, timer: Timer
+) -> None:
+    """Until stopped, or the listening fails (StoreUnavailable)."""
+    pause = 0.2
+    while not stop.is_set():
+        woken = await _woken(parts.wakeups, poll_seconds, stop)
+        if stop.is_set():
+            return
+        if await _relay(parts.relay, quiet=not woken):
+            pause = 0.2
+            continue
+        # Redis is down: each commit would wake the relay to take and roll back one batch.
+        if await sleep_unless_stopped(stop, pause, timer):
+            return
+        pause = min(pause * 2, _MAX_RECONNECT_DELAY)
+
+
+async def _relay(relay: Callable[[], Awaitable[int]], *, quiet: bool = False) -> bool:
+    """Whether the relay reached the delivery channel (or had nothing to give it)."""
     try:
         published = await relay()
     except ChannelUnavailable as exc:
         # The jobs stay in the relay table; the next look publishes them.
         log.warning("jobs enqueued in SQL wait for the delivery channel: %s", exc)
-        return
+        return False
     if published and quiet:
         log.info("relayed %d jobs enqueued in SQL without a notification", published)
+    return True
 
 
 async def _woken(wakeups: EnqueueWakeups, seconds: float, stop: asyncio.Event) -> bool:

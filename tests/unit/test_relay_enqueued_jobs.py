@@ -197,6 +197,7 @@ async def test_a_channel_outage_keeps_listening_and_the_next_wake_up_publishes(
     assert channel.published == []
 
     channel.unavailable = False
+    await running.timer.advance(0.2)
     notes.enqueue(pending_job(clock))
     running.wakeups.notify()
     await settle()
@@ -231,4 +232,26 @@ async def test_an_unexpected_error_is_logged_and_the_relay_starts_again(
 
     assert len(channel.published) == 1
     assert not running.task.done()
+    await running.stopped()
+
+
+async def test_during_a_channel_outage_wake_ups_do_not_retake_the_batch_each_time(
+    notes: InMemoryEnqueuedJobs, channel: FakeChannel, clock: FixedClock
+) -> None:
+    running = Running(notes, channel, clock)
+    await settle()
+    channel.unavailable = True
+    notes.enqueue(pending_job(clock))
+    looks_before = len(notes.batches)
+
+    for _ in range(5):
+        running.wakeups.notify()
+        await settle()
+
+    assert len(notes.batches) == looks_before + 1
+    channel.unavailable = False
+    await running.timer.advance(0.2)
+    running.wakeups.notify()
+    await settle()
+    assert len(channel.published) == 1
     await running.stopped()
