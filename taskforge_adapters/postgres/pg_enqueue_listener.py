@@ -51,6 +51,7 @@ class PgEnqueueListener(EnqueueWakeups):
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None and not conn.is_closed():
+            conn.remove_termination_listener(self._on_lost)
             conn.terminate()
 
     def _check_listening(self) -> None:
@@ -62,6 +63,9 @@ class PgEnqueueListener(EnqueueWakeups):
     def _on_notification(self, *_: object) -> None:
         self._noticed.set()
 
-    def _on_lost(self, _: object) -> None:
-        self._lost = True
-        self._noticed.set()
+    def _on_lost(self, conn: object) -> None:
+        # asyncpg calls this soon after, not during, the close: by then a new connection
+        # may listen, whose loss this is not.
+        if conn is self._conn:
+            self._lost = True
+            self._noticed.set()

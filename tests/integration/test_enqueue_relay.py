@@ -284,3 +284,18 @@ async def _listening(relaying: Relaying, count: int) -> bool:
         "WHERE query LIKE 'LISTEN%' AND datname = current_database()"
     )
     return bool(found == count)
+
+
+async def test_listening_again_is_not_mistaken_for_losing_the_new_connection(
+    relaying: Relaying,
+) -> None:
+    listener = PgEnqueueListener(relaying.url)
+    await listener.listen()
+    try:
+        await listener.listen()
+
+        assert not await listener.wait(0.2)
+        await relaying.enqueue(1)
+        assert await listener.wait(5)
+    finally:
+        await listener.close()
