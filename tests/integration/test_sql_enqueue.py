@@ -277,3 +277,17 @@ async def test_migrating_010_down_removes_the_function(test_services: Services) 
         assert await conn.fetchval("SELECT to_regprocedure($1)", signature) is None
     finally:
         await conn.close()
+
+
+async def test_ids_are_time_ordered_uuid7s(pg_pool: Any) -> None:
+    before = datetime.now(UTC)
+
+    first = await enqueue(pg_pool)
+    await asyncio.sleep(0.002)
+    second = await enqueue(pg_pool)
+
+    assert (first.version, second.version) == (7, 7)
+    assert first < second
+    milliseconds = int.from_bytes(first.bytes[:6], "big")
+    made_at = datetime.fromtimestamp(milliseconds / 1000, UTC)
+    assert before - timedelta(seconds=1) <= made_at <= datetime.now(UTC)
