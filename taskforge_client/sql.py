@@ -14,7 +14,12 @@ from uuid import UUID
 
 import msgspec
 
-from taskforge_client.errors import FieldError, IdempotencyKeyReused, ValidationFailed
+from taskforge_client.errors import (
+    FieldError,
+    IdempotencyKeyReused,
+    TaskforgeError,
+    ValidationFailed,
+)
 
 # The payload goes as text: a connection with a JSON codec of its own (one that encodes a
 # str as a JSON string) could otherwise turn it into a string, not an object.
@@ -55,7 +60,8 @@ async def enqueue(
             cursor = await conn.execute(_PSYCOPG_CALL, args)
             (job_id,) = await cursor.fetchone()
     except Exception as exc:
-        raise _client_error(exc) from exc
+        _raise_typed(exc)
+        raise
     return _uuid(job_id)
 
 
@@ -74,7 +80,8 @@ def enqueue_sync(
     try:
         (job_id,) = conn.execute(_PSYCOPG_CALL, args).fetchone()
     except Exception as exc:
-        raise _client_error(exc) from exc
+        _raise_typed(exc)
+        raise
     return _uuid(job_id)
 
 
@@ -102,11 +109,17 @@ def _arguments(
     return (job_type, payload_json, queue or "normal", max_attempts, run_at, idempotency_key)
 
 
-def _client_error(exc: Exception) -> Exception:
-    """The typed error for a refusal of taskforge_enqueue(); any other error as it was."""
+def _raise_typed(exc: Exception) -> None:
+    """Raise the typed error for a refusal of taskforge_enqueue(); return for any other."""
+    typed = _typed_error(exc)
+    if typed is not None:
+        raise typed from exc
+
+
+def _typed_error(exc: Exception) -> TaskforgeError | None:
     sqlstate = getattr(exc, "sqlstate", None)
     if not isinstance(sqlstate, str):
-        return exc
+        return None
     diag = getattr(exc, "diag", None)
     column = getattr(diag or exc, "column_name", None)
     message = getattr(diag, "message_primary", None) or getattr(exc, "message", None) or str(exc)
@@ -116,7 +129,7 @@ def _client_error(exc: Exception) -> Exception:
         return _invalid(column, message)
     if sqlstate in _UNSTORABLE_SQLSTATES:
         return ValidationFailed(None, "payload-not-storable", message)
-    return exc
+    return None
 
 
 def _invalid(field: str | None, message: str) -> ValidationFailed:

@@ -200,3 +200,18 @@ def test_a_payload_holding_backslash_u0000_as_text_is_stored(
         "SELECT payload FROM jobs WHERE id = %s", (job_id,)
     ).fetchone()
     assert payload == {"text": "\\u0000"}
+
+
+async def test_a_driver_error_that_is_no_refusal_is_raised_as_it_came(
+    asyncpg_conn: asyncpg.Connection,
+) -> None:
+    transaction = asyncpg_conn.transaction()
+    await transaction.start()
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await asyncpg_conn.execute("SELECT 1 / 0")
+
+    with pytest.raises(asyncpg.InFailedSQLTransactionError) as raised:
+        await enqueue(asyncpg_conn, "ping")
+    await transaction.rollback()
+
+    assert raised.value.__cause__ is None
