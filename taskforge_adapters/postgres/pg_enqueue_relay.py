@@ -31,6 +31,12 @@ LEFT JOIN (SELECT {COLUMNS} FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM ta
        ON j.id = taken.job_id
 """
 
+# The relay's commit need not wait for the disk: lost in a crash, it only leaves its
+# batch noted, to be published again (a duplicate message the claim skips) and marked
+# again. Waiting cost each next batch the flush, most of a relay pass under load. Sent
+# with BEGIN as one simple query: one round trip, as BEGIN alone.
+_BEGIN = "BEGIN; SET LOCAL synchronous_commit TO off"
+
 _PENDING = f"'{JobStatus.PENDING.value}'"
 
 _HAND_OVER = f"""
@@ -87,8 +93,16 @@ class PgEnqueuedJobs(EnqueuedJobs):
 
     @asynccontextmanager
     async def take(self, limit: int) -> AsyncIterator[RelayBatch]:
-        async with store_errors(), self._pool.acquire() as conn, conn.transaction():
-            yield _PgRelayBatch(conn, await conn.fetch(_TAKE, limit))
+        async with store_errors(), self._pool.acquire() as conn:
+            await conn.execute(_BEGIN)
+            try:
+                batch = _PgRelayBatch(conn, await conn.fetch(_TAKE, limit))
+                yield batch
+            except BaseException:
+                if not conn.is_closed():
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
 
     async def write_rules(self, rules: EnqueueRules) -> None:
         async with store_errors():
