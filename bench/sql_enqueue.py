@@ -5,10 +5,10 @@ import asyncio
 import random
 import sys
 import time
+from uuid import UUID
 
 import asyncpg
 
-from bench.bench_stack import BenchStack
 from bench.measures import Environment, Latency, _percentiles
 from taskforge_adapters.postgres.migrations import migrate_up
 from tests.conftest import MIGRATIONS_URL
@@ -41,8 +41,9 @@ async def enqueue_rate(env: Environment, count: int) -> float:
 
 
 async def commit_to_start(env: Environment, rate: float, seconds: float) -> Latency:
-    """Commit of taskforge_enqueue() → handler start (and → completed), at a steady
-    open-loop rate, one worker and one scheduler (whose relay publishes) running."""
+    """Commit of taskforge_enqueue() (its acknowledgement in autocommit) → handler start
+    (the claim's started_at) and → completed, at a steady open-loop rate, one worker and
+    one scheduler (whose relay publishes) running."""
     chance = random.Random(env.seed + 7)
     async with env.stack() as stack:
         await migrate_up(stack.database_url, MIGRATIONS_URL)
@@ -53,37 +54,37 @@ async def commit_to_start(env: Environment, rate: float, seconds: float) -> Late
             for _ in range(100):
                 await conn.fetchval(_ENQUEUE, _payload(chance))
             await stack.wait_finished(100, within=60)
-            await _enqueue_at_rate(conn, stack, rate, seconds, chance)
+            committed = await _enqueue_at_rate(conn, rate, seconds, chance)
         finally:
             await conn.close()
-        await stack.wait_finished(100 + int(rate * seconds), within=120)
-        # created_at is the function's clock just before its commit: the figure includes
-        # the commit itself.
+        await stack.wait_finished(100 + len(committed), within=120)
         rows = await stack.fetch(
-            "SELECT extract(epoch FROM started_at - created_at) AS start,"
-            " extract(epoch FROM updated_at - created_at) AS done"
-            " FROM jobs WHERE status = 'completed' ORDER BY created_at OFFSET 100"
+            "SELECT id, extract(epoch FROM started_at) AS started,"
+            " extract(epoch FROM updated_at) AS done"
+            " FROM jobs WHERE status = 'completed' AND id = ANY($1::uuid[])",
+            list(committed),
         )
     return Latency(
         rate,
-        _percentiles([float(row["start"]) for row in rows]),
-        _percentiles([float(row["done"]) for row in rows]),
+        _percentiles([float(row["started"]) - committed[row["id"]] for row in rows]),
+        _percentiles([float(row["done"]) - committed[row["id"]] for row in rows]),
     )
 
 
 async def _enqueue_at_rate(
-    conn: asyncpg.Connection,
-    stack: BenchStack,
-    rate: float,
-    seconds: float,
-    chance: random.Random,
-) -> None:
+    conn: asyncpg.Connection, rate: float, seconds: float, chance: random.Random
+) -> dict[UUID, float]:
+    """Each job's id and when its commit was acknowledged (the epoch, as PostgreSQL's
+    timestamps, on the same host's clock)."""
+    committed: dict[UUID, float] = {}
     started = time.perf_counter()
     for index in range(int(rate * seconds)):
         delay = started + index / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        await conn.fetchval(_ENQUEUE, _payload(chance))
+        job_id = await conn.fetchval(_ENQUEUE, _payload(chance))
+        committed[job_id] = time.time()
+    return committed
 
 
 async def _main(rate: float, seconds: float, count: int) -> None:
