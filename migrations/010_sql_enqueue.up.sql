@@ -82,8 +82,11 @@ BEGIN
         RAISE EXCEPTION 'max_attempts must be from 1 to 100, not %', attempts
             USING ERRCODE = 'TF004', COLUMN = 'max_attempts';
     END IF;
-    IF NOT isfinite(taskforge_enqueue.run_at) THEN
-        RAISE EXCEPTION 'run_at must be a finite time, not %', taskforge_enqueue.run_at
+    -- Past the year 9999 no Python datetime holds it: the service could not read the job.
+    IF NOT isfinite(taskforge_enqueue.run_at)
+       OR taskforge_enqueue.run_at >= '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 'run_at must be a time before the year 10000, not %',
+            taskforge_enqueue.run_at
             USING ERRCODE = 'TF005', COLUMN = 'run_at';
     END IF;
     IF length(taskforge_enqueue.idempotency_key) > 255

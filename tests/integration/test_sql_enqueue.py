@@ -92,6 +92,12 @@ async def test_a_future_run_at_makes_a_scheduled_job_the_relay_never_takes(own_p
     assert await own_pool.fetchval("SELECT count(*) FROM job_enqueue_relay") == 0
 
 
+async def test_a_run_at_in_the_year_9999_is_accepted_and_read_back(own_pool: Any) -> None:
+    job_id = await enqueue(own_pool, run_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+
+    assert (await PgJobRepository(own_pool).get(job_id)).run_at.year == 9999  # type: ignore[union-attr]
+
+
 async def test_a_past_run_at_is_pending_now(own_pool: Any) -> None:
     before = datetime.now(UTC)
 
@@ -119,6 +125,7 @@ REFUSED = [
     ({"max_attempts": 101}, "TF004", "max_attempts"),
     ({"max_attempts": -1}, "TF004", "max_attempts"),
     ({"run_at": "infinity"}, "TF005", "run_at"),
+    ({"run_at": "10000-01-01 00:00:00+00"}, "TF005", "run_at"),
     ({"idempotency_key": ""}, "TF006", "idempotency_key"),
     ({"idempotency_key": " leading-space"}, "TF006", "idempotency_key"),
     ({"idempotency_key": "trailing-space "}, "TF006", "idempotency_key"),
@@ -131,10 +138,10 @@ REFUSED = [
 async def test_each_rule_refuses_with_its_own_sqlstate_naming_the_field(
     pg_pool: Any, fields: dict[str, Any], sqlstate: str, field: str
 ) -> None:
-    if fields.get("run_at") == "infinity":
-        call = "SELECT taskforge_enqueue('ping', run_at => 'infinity')"
+    if isinstance(fields.get("run_at"), str):
+        call = "SELECT taskforge_enqueue('ping', run_at => $1::text::timestamptz)"
         with pytest.raises(asyncpg.PostgresError) as refused:
-            await pg_pool.fetchval(call)
+            await pg_pool.fetchval(call, fields["run_at"])
     else:
         with pytest.raises(asyncpg.PostgresError) as refused:
             await enqueue(pg_pool, **fields)
