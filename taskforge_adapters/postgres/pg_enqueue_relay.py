@@ -18,14 +18,16 @@ from taskforge_app.ports import EnqueuedJobs, EnqueueRules, RelayBatch
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 
-# The relay rows first, then their jobs by primary key: ARRAY(...) hides how many there
-# are, as in pg_job_repository. Joined directly, the planner hashed or merged the whole
-# jobs table against them (stale statistics of a small, busy table): 8 ms a batch with
-# 30,000 jobs. A relay row whose job is gone (no foreign key: its check cost every
-# enqueue) comes back with no job, and is released.
+# The relay rows first, oldest first along the primary key (ids are time-ordered): an
+# index scan skips the entries of rows already relayed, where a heap scan would read
+# every dead row a burst left until vacuum comes. Then their jobs by primary key, the
+# ARRAY(...) hiding how many, as in pg_job_repository: joined directly, the planner
+# hashed or merged the whole jobs table against them (stale statistics of a small, busy
+# table), 8 ms a batch with 30,000 jobs. A relay row whose job is gone (no foreign key:
+# its check cost every enqueue) comes back with no job, and is released.
 _TAKE = f"""
 WITH taken AS MATERIALIZED (
-    SELECT job_id FROM job_enqueue_relay LIMIT $1 FOR UPDATE SKIP LOCKED)
+    SELECT job_id FROM job_enqueue_relay ORDER BY job_id LIMIT $1 FOR UPDATE SKIP LOCKED)
 SELECT taken.job_id AS relay_id, j.* FROM taken
 LEFT JOIN (SELECT {COLUMNS} FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM taken))) AS j
        ON j.id = taken.job_id
