@@ -31,6 +31,7 @@ WITH taken AS MATERIALIZED (
 SELECT taken.job_id AS relay_id, j.* FROM taken
 LEFT JOIN (SELECT {COLUMNS} FROM jobs WHERE id = ANY(ARRAY(SELECT job_id FROM taken))) AS j
        ON j.id = taken.job_id
+ORDER BY taken.job_id
 """
 
 # The relay's commit need not wait for the disk: lost in a crash, it only leaves its

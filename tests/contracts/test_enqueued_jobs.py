@@ -1,6 +1,7 @@
 """EnqueuedJobs: the relay's batches of jobs enqueued in SQL, on the fake and on
 PostgreSQL (where taskforge_enqueue() makes them)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,3 +111,13 @@ async def test_a_job_that_moved_on_is_taken_but_not_pending(relayed: Relayed) ->
 
     async with relayed.jobs.take(10) as again:
         assert again.taken == 0
+
+
+async def test_the_oldest_jobs_are_taken_first(relayed: Relayed) -> None:
+    enqueued = []
+    for _ in range(3):
+        enqueued.append(await relayed.enqueue())
+        await asyncio.sleep(0.002)  # ids order by the millisecond
+
+    async with relayed.jobs.take(2) as batch:
+        assert [job.id for job in batch.pending] == enqueued[:2]
