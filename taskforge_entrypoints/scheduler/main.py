@@ -49,8 +49,8 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
         intervals.repair,
     )
     # The scheduler relays jobs enqueued in SQL: every deployment runs one (`taskforge run`,
-    # compose, a worker's own), it already owns the timed publishing of jobs, and an API
-    # or a worker can scale out without adding listeners.
+    # compose, a worker's own), it already owns the timed publishing of jobs, and APIs and
+    # `worker --no-scheduler` processes scale out without adding listeners.
     relay = await container.get(EnqueueRelay)
     await asyncio.gather(
         run_scheduler_loop(tasks, intervals, stop),
