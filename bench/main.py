@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import measures, soak, waiters, webhook_trigger
+from bench import measures, soak, sql_enqueue, waiters, webhook_trigger
 from bench.machine import describe
 from bench.report_file import write_section
 from bench.sequential_submit import sequential_submit
@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-backlog", type=int, default=100_000, help="backlog for (e)")
     parser.add_argument(
         "--listing-rows", type=int, default=1_000_000, help="jobs in the table for (f); 0 skips"
+    )
+    parser.add_argument(
+        "--sql-enqueue",
+        type=int,
+        default=20_000,
+        help="jobs for (j), one connection; 0 skips (i), (j)",
     )
     parser.add_argument("--concurrency", type=int, default=200, help="WORKER_CONCURRENCY")
     parser.add_argument("--batch-size", type=int, default=200, help="WORKER_BATCH_SIZE")
@@ -136,6 +142,8 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
         )
     if args.waiters:
         await _waiters_line(env, args, add)
+    if args.sql_enqueue:
+        await _sql_enqueue_rows(env, args, add)
     return rows
 
 
@@ -152,6 +160,23 @@ async def _waiters_line(
         f"(h) completion → waiter, p50/p95/p99 ms, {args.waiter_rate:,.0f} completions/s",
         " / ".join(f"{v:.1f}" for v in held.latency_ms),
         "p99 ≤ 20",
+    )
+
+
+async def _sql_enqueue_rows(
+    env: measures.Environment, args: argparse.Namespace, add: Callable[[str, str, str], None]
+) -> None:
+    result = await sql_enqueue.commit_to_start(env, args.light_rate, args.latency_seconds)
+    add(
+        f"(i) taskforge_enqueue commit → start, p50/p95/p99 ms, {args.light_rate:,.0f} jobs/s",
+        " / ".join(f"{v:.1f}" for v in result.start_ms),
+        "p99 ≤ 10",
+    )
+    rate = await sql_enqueue.enqueue_rate(env, args.sql_enqueue)
+    add(
+        "(j) taskforge_enqueue, one connection in autocommit",
+        f"{rate:,.0f} jobs/s",
+        "≥ pgqueuer's enqueue",
     )
 
 

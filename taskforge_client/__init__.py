@@ -9,6 +9,9 @@ connections never create a second job.
 polling), or raises `WaitTimedOut` carrying the job as it was; `events(id)` iterates
 over the job's changes (`JobChanged`, `AttemptFinished`) from its event stream, resuming
 after a dropped connection.
+
+`taskforge_client.sql` enqueues a job inside the caller's own database transaction
+(asyncpg or psycopg), through the database's taskforge_enqueue() function.
 """
 
 from taskforge_client.async_client import AsyncClient

@@ -22,6 +22,13 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
 
 
+def matches_whole(pattern: str, text: str) -> bool:
+    """Whether all of text matches pattern. msgspec checks its patterns with re.search,
+    where `$` also matches before a final line break: "ping\n" passed for a job_type
+    although the schema, PostgreSQL's regular expressions and JSON Schema's all refuse it."""
+    return re.fullmatch(pattern, text) is not None
+
+
 def holds_nul(value: Any) -> bool:
     """Whether a text, or any string inside a JSON value, holds the NUL character: the
     store's text and jsonb types cannot keep it, so such a value is refused where it

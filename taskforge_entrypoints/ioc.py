@@ -35,6 +35,8 @@ from taskforge_adapters.postgres.migrations import (
     open_migrator,
 )
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
+from taskforge_adapters.postgres.pg_enqueue_listener import PgEnqueueListener
+from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
 from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListener
 from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
@@ -73,6 +75,8 @@ from taskforge_app.ports import (
     DeadLetterPublisher,
     DeadLetterRecords,
     DeliveryRecords,
+    EnqueuedJobs,
+    EnqueueRules,
     FinishedJobs,
     JobIntake,
     JobLookup,
@@ -97,10 +101,12 @@ from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.redeliver_webhooks import RedeliverWebhooks
+from taskforge_app.relay_enqueued_jobs import RelayEnqueuedJobs
 from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_app.run_job import RunJob
+from taskforge_app.runtime.enqueue_relay_loop import EnqueueRelay
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_app.wait_for_job import WaitForJob
@@ -368,6 +374,33 @@ class WebhookProvider(Provider):
         )
 
 
+class EnqueueRelayProvider(Provider):
+    """The relay of jobs enqueued with taskforge_enqueue(), run by the schedulers."""
+
+    scope = Scope.APP
+
+    @provide
+    def enqueued_jobs(self, pool: asyncpg.Pool) -> EnqueuedJobs:
+        return PgEnqueuedJobs(pool)
+
+    @provide
+    def relay_enqueued_jobs(
+        self, jobs: EnqueuedJobs, publisher: WorkPublisher, clock: Clock
+    ) -> RelayEnqueuedJobs:
+        return RelayEnqueuedJobs(jobs, publisher, clock)
+
+    @provide
+    def enqueue_relay(
+        self, relay: RelayEnqueuedJobs, jobs: EnqueuedJobs, settings: Settings
+    ) -> EnqueueRelay:
+        rules = EnqueueRules(
+            queues=settings.queues,
+            default_max_attempts=settings.service_max_attempts,
+            max_payload_bytes=settings.http_max_body_bytes,
+        )
+        return EnqueueRelay(relay, PgEnqueueListener(settings.database_url), jobs, rules)
+
+
 def providers() -> list[Provider]:
     return [
         InfrastructureProvider(),
@@ -375,6 +408,7 @@ def providers() -> list[Provider]:
         MetricsProvider(),
         WebhookProvider(),
         JobWatchingProvider(),
+        EnqueueRelayProvider(),
     ]
 
 

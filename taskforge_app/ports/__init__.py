@@ -9,6 +9,12 @@ from taskforge_app.ports.dead_letter_channel import (
     DeadLetterPublisher,
 )
 from taskforge_app.ports.delivery_records import DeadLetterRecords, DeliveryRecords
+from taskforge_app.ports.enqueue_relay import (
+    EnqueuedJobs,
+    EnqueueRules,
+    EnqueueWakeups,
+    RelayBatch,
+)
 from taskforge_app.ports.job_intake import JobIntake, UnstorablePayload
 from taskforge_app.ports.job_lookup import JobLookup
 from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal, UnsearchableText
@@ -37,6 +43,9 @@ __all__ = [
     "DeadLetterRecords",
     "Delivery",
     "DeliveryRecords",
+    "EnqueueRules",
+    "EnqueueWakeups",
+    "EnqueuedJobs",
     "FinishedJobs",
     "JobIntake",
     "JobLookup",
@@ -45,6 +54,7 @@ __all__ = [
     "LeaseRenewal",
     "MessagesInTransit",
     "Probe",
+    "RelayBatch",
     "StoreUnavailable",
     "UnsearchableText",
     "UnstorablePayload",

@@ -6,6 +6,7 @@ from litestar.exceptions import ValidationException
 
 from taskforge_app.submit_jobs import NewJob
 from taskforge_domain.callback_url import WEBHOOKS_OFF, CallbackRule, InvalidCallbackUrl
+from taskforge_domain.job_limits import IDEMPOTENCY_KEY_PATTERN, JOB_TYPE_PATTERN, matches_whole
 from taskforge_entrypoints.rest.errors import InvalidJob
 from taskforge_entrypoints.rest.schemas import JobBatchItem, JobCreate
 from taskforge_entrypoints.rest.timestamps import in_utc
@@ -18,6 +19,10 @@ def new_job(
     where: str = "",
     callbacks: CallbackRule = WEBHOOKS_OFF,
 ) -> NewJob:
+    if not matches_whole(JOB_TYPE_PATTERN, fields.job_type):
+        raise InvalidJob(detail=f"{where}job_type must not end with a line break")
+    if idempotency_key is not None and not matches_whole(IDEMPOTENCY_KEY_PATTERN, idempotency_key):
+        raise InvalidJob(detail=f"{where}idempotency_key must not end with a line break")
     if fields.queue not in queues:
         raise InvalidJob(detail=f"{where}queue must be one of {', '.join(queues)}")
     if fields.run_at is not None and fields.delay_seconds is not None:

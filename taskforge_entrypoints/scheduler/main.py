@@ -9,6 +9,7 @@ from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.repair_delivery import RepairDelivery
+from taskforge_app.runtime.enqueue_relay_loop import EnqueueRelay, run_enqueue_relay
 from taskforge_app.runtime.outages import until_available
 from taskforge_app.runtime.scheduler_loop import (
     SchedulerIntervals,
@@ -49,7 +50,14 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
         intervals.recovery,
         intervals.repair,
     )
-    loops = [run_scheduler_loop(tasks, intervals, stop)]
+    # The scheduler relays jobs enqueued in SQL: every deployment runs one (`taskforge run`,
+    # compose, a worker's own), it already owns the timed publishing of jobs, and APIs and
+    # `worker --no-scheduler` processes scale out without adding listeners.
+    relay = await container.get(EnqueueRelay)
+    loops = [
+        run_scheduler_loop(tasks, intervals, stop),
+        run_enqueue_relay(relay, settings.retry_scheduler_interval.total_seconds(), stop),
+    ]
     if settings.webhooks.enabled:
         log.info("scheduler delivering completion webhooks every %s", settings.webhooks.interval)
         deliver = await container.get(DeliverWebhooks)

@@ -44,6 +44,8 @@ def test_a_tiny_bench_run_prints_and_writes_every_measurement(
             "2000",
             "--waiters",
             "50",
+            "--sql-enqueue",
+            "300",
             "--postgres",
             test_services.admin_url,
             "--redis",
@@ -63,6 +65,6 @@ def test_a_tiny_bench_run_prints_and_writes_every_measurement(
     assert "Notes kept across runs." in written
     assert "seed 7" in written
     assert 'with `make bench BENCH_ARGS="--seed 7 --single 200' in written
-    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)", "(h)"):
+    for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)", "(h)", "(i)", "(j)"):
         assert measurement in written
     assert written.count("worker process") == 2

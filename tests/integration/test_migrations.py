@@ -53,8 +53,14 @@ SCHEMA_AT_VERSION[7] = (
 ) - {"jobs_type_created_idx"}
 SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
+SCHEMA_AT_VERSION[10] = SCHEMA_AT_VERSION[9] | {
+    "job_enqueue_relay",
+    "job_enqueue_relay_pkey",
+    "taskforge_enqueue_settings",
+    "taskforge_enqueue_settings_pkey",
+}
 # 011 adds columns only (revision, progress, progress_message).
-SCHEMA_AT_VERSION[11] = SCHEMA_AT_VERSION[9]
+SCHEMA_AT_VERSION[11] = SCHEMA_AT_VERSION[10]
 SCHEMA_AT_VERSION[12] = SCHEMA_AT_VERSION[11] | {
     "webhook_deliveries",
     "webhook_deliveries_id_seq",
@@ -99,7 +105,7 @@ async def jobs_relations(conn: Any) -> set[str]:
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public'
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
-                  OR c.relname LIKE 'webhook%')"""
+                  OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%')"""
     )
     return {row["relname"] for row in rows}
 

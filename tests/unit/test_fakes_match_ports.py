@@ -4,6 +4,7 @@ import pytest
 
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from tests.unit.enqueue_relay_fakes import FakeRelayBatch, FakeWakeups, InMemoryEnqueuedJobs
 from tests.unit.fakes import (
     FakeChannel,
     FixedClock,
@@ -33,6 +34,12 @@ CHANNEL_ROLES = [
     ChannelBacklog,
 ]
 
+ENQUEUE_RELAY_ROLES: list[tuple[type, type]] = [
+    (ports.EnqueuedJobs, InMemoryEnqueuedJobs),
+    (ports.RelayBatch, FakeRelayBatch),
+    (ports.EnqueueWakeups, FakeWakeups),
+]
+
 
 def port_methods(port: type) -> list[str]:
     return sorted(
@@ -49,12 +56,14 @@ def port_methods(port: type) -> list[str]:
         *((role, FakeChannel) for role in CHANNEL_ROLES),
         (ports.Clock, FixedClock),
         (ports.WorkerPresence, InMemoryWorkerPresence),
+        *ENQUEUE_RELAY_ROLES,
     ],
     ids=[
         *(f"store-{role.__name__}" for role in STORE_ROLES),
         *(f"channel-{role.__name__}" for role in CHANNEL_ROLES),
         "Clock",
         "WorkerPresence",
+        *(role.__name__ for role, _ in ENQUEUE_RELAY_ROLES),
     ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
@@ -77,4 +86,5 @@ def test_every_port_of_the_application_has_a_fake_role_here() -> None:
         *CHANNEL_ROLES,
         ports.Clock,
         ports.WorkerPresence,
+        *(role for role, _ in ENQUEUE_RELAY_ROLES),
     }
