@@ -62,7 +62,10 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             await asyncio.wait({bringing_up})
             await container.close()
 
-    def store_migrated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def store_migrated(
+        connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
+        # Async, because Litestar hands a sync guard to a worker thread on every request.
         # OPTIONS only lists the route's methods; it reads no job.
         if connection.scope.get("method") != "OPTIONS":
             startup.refuse_until_migrated()
