@@ -65,6 +65,10 @@ class Settings:
     handler_modules: tuple[str, ...]
     log_level: str
     log_format: str
+    # Access control (README "Security"): off keeps every route open, as before keys existed.
+    api_auth_required: bool = False
+    api_key_rate_limit: int | None = None
+    audit_retention: timedelta | None = timedelta(days=90)
 
     @property
     def database_url(self) -> str:
@@ -169,6 +173,19 @@ def _log_format(text: str) -> str:
     return value
 
 
+def _api_auth(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in {"off", "required"}:
+        raise ValueError("must be off or required")
+    return value == "required"
+
+
+def _rate_or_off(text: str) -> int | None:
+    """Jobs per second, or 0 for no limit."""
+    value = _non_negative_int(text)
+    return value or None
+
+
 def _optional_listen_address(text: str) -> tuple[str, int] | None:
     return _listen_address(text) if text.strip() else None
 
@@ -254,6 +271,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         handler_modules=env.get("TASKFORGE_HANDLERS", "", _module_list),
         log_level=env.get("LOG_LEVEL", "INFO", _log_level),
         log_format=env.get("LOG_FORMAT", "auto", _log_format),
+        api_auth_required=env.get("API_AUTH", "off", _api_auth),
+        api_key_rate_limit=env.get("API_KEY_RATE_LIMIT", "0", _rate_or_off),
+        audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

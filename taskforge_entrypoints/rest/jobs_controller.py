@@ -7,11 +7,14 @@ from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from taskforge_app.admit_submissions import AdmitSubmissions
 from taskforge_app.get_job import GetJob
 from taskforge_app.submit_job import SubmitJob
+from taskforge_domain.access import Scope
 from taskforge_domain.job_limits import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
+from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidIdempotencyKey, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.request_bodies import read_json
@@ -59,6 +62,7 @@ class JobsController(Controller):
     @post(
         "/",
         status_code=202,
+        opt=needs(Scope.SUBMIT),
         summary="Submit a job",
         description=(
             "Stores the job and queues it for a worker. Answers 202 with the new job, or 200 "
@@ -77,11 +81,14 @@ class JobsController(Controller):
         self,
         request: AnyRequest,
         submit_job: FromDishka[SubmitJob],
+        admit: FromDishka[AdmitSubmissions],
         settings: FromDishka[Settings],
         idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY_HEADER] = None,
     ) -> Response[JobOut]:
         data = await read_json(request, JobCreate)
-        submitted = await submit_job(new_job(data, _checked_key(idempotency_key), settings.queues))
+        job = new_job(data, _checked_key(idempotency_key), settings.queues)
+        await admit(caller_of(request), [job.queue], 1)
+        submitted = await submit_job(job)
         body = JobOut.of(submitted.job, settings.http_base_url)
         if submitted.created:
             return Response(body, status_code=202, headers={"Location": body.links.self})
@@ -89,15 +96,20 @@ class JobsController(Controller):
 
     @get(
         "/{job_id:uuid}",
+        opt=needs(Scope.READ),
         summary="Get a job",
         responses={404: problem_spec("No job with this id"), **STORE_DOWN},
     )
     async def get_job(
-        self, job_id: UUID, get_job: FromDishka[GetJob], settings: FromDishka[Settings]
+        self,
+        request: AnyRequest,
+        job_id: UUID,
+        get_job: FromDishka[GetJob],
+        settings: FromDishka[Settings],
     ) -> JobOut:
-        return JobOut.of(await get_job(job_id), settings.http_base_url)
+        return JobOut.of(await get_job(job_id, caller_of(request)), settings.http_base_url)
 
     # Declared on the first controller of /v1/jobs, so Litestar adds no OPTIONS of its own.
-    @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False)
+    @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False, opt=needs(Scope.READ))
     async def allowed_methods(self, request: AnyRequest) -> Response[None]:
         return answer_options(request)
