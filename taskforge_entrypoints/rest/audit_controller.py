@@ -1,3 +1,4 @@
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -12,7 +13,7 @@ from taskforge_domain.access import Scope
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.access_json import AuditEntryOut, AuditPage
 from taskforge_entrypoints.rest.access import needs
-from taskforge_entrypoints.rest.errors import STORE_DOWN, problem_spec
+from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidQuery, problem_spec
 from taskforge_entrypoints.rest.query_values import query_whole_number, whole_number
 from taskforge_entrypoints.rest.timestamps import query_timestamp
 
@@ -22,7 +23,11 @@ _NAME = Parameter(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
 TIMESTAMP = Parameter(
     schema_extra={"format": "date-time"}, description="RFC 3339, like 2026-12-01T09:00:00Z"
 )
-CURSOR = Parameter(schema_extra={"pattern": r"^[1-9][0-9]{0,18}$"})
+# Read as text and parsed here, so a value that is no UUID answers 422 naming it.
+JOB_ID = Parameter(schema_extra={"format": "uuid"})
+CURSOR_PATTERN = r"^[1-9][0-9]{0,17}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+CURSOR = Parameter(schema_extra={"pattern": CURSOR_PATTERN})
 
 
 class AuditController(Controller):
@@ -47,7 +52,7 @@ class AuditController(Controller):
         settings: FromDishka[Settings],
         actor: Annotated[str | None, _NAME] = None,
         action: Annotated[str | None, _NAME] = None,
-        job_id: UUID | None = None,
+        job_id: Annotated[str | None, JOB_ID] = None,
         after: Annotated[str | None, TIMESTAMP] = None,
         before: Annotated[str | None, TIMESTAMP] = None,
         limit: Annotated[str | None, whole_number(1, MAX_PAGE, default=DEFAULT_PAGE)] = None,
@@ -57,16 +62,33 @@ class AuditController(Controller):
             limit=query_whole_number("limit", limit, 1, MAX_PAGE) or DEFAULT_PAGE,
             actor=actor,
             action=action,
-            job_id=job_id,
+            job_id=_job_id(job_id),
             after=query_timestamp("after", after),
             before=query_timestamp("before", before),
-            below_id=None if cursor is None else int(cursor),
+            below_id=_cursor(cursor),
         )
         entries = await list_audit(query)
         return AuditPage(
             entries=[AuditEntryOut.of(entry) for entry in entries],
             next=_next_link(settings.http_base_url, query, entries),
         )
+
+
+def _cursor(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not _CURSOR.fullmatch(text):
+        raise InvalidQuery(detail="cursor must be the id a `next` link carries")
+    return int(text)
+
+
+def _job_id(text: str | None) -> UUID | None:
+    if text is None:
+        return None
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidQuery(detail=f"job_id must be a UUID, not {text!r}") from None
 
 
 def _next_link(base_url: str, query: AuditQuery, page: list[AuditEntry]) -> str | None:

@@ -311,7 +311,7 @@ async def test_keys_are_managed_over_rest_by_an_admin(http: httpx.AsyncClient, k
             "name": "made-over-rest",
             "scopes": ["submit"],
             "queues": ["low"],
-            "expires_in": "1h",
+            "expires_in_seconds": 3600,
         },
         headers=admin,
     )

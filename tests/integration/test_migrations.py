@@ -53,6 +53,18 @@ SCHEMA_AT_VERSION[7] = (
 ) - {"jobs_type_created_idx"}
 SCHEMA_AT_VERSION[8] = SCHEMA_AT_VERSION[7] | {"jobs_dead_updated_idx"}
 SCHEMA_AT_VERSION[9] = SCHEMA_AT_VERSION[8] | {"workers", "workers_pkey"}
+SCHEMA_AT_VERSION[13] = SCHEMA_AT_VERSION[9] | {
+    "api_keys",
+    "api_keys_pkey",
+    "api_keys_key_id_key",
+    "audit_events",
+    "audit_events_pkey",
+    "audit_events_id_seq",
+    "audit_events_at",
+    "audit_events_actor",
+    "audit_events_action",
+    "audit_events_job_ids",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -86,7 +98,8 @@ async def jobs_relations(conn: Any) -> set[str]:
     rows = await conn.fetch(
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public'
-             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%')"""
+             AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
+                  OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%')"""
     )
     return {row["relname"] for row in rows}
 
