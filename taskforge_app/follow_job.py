@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import UUID
 
+from taskforge_app.callers import ANONYMOUS, Caller
 from taskforge_app.job_waiter import JobWaiter
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.ports import Attempt, JobLookup
@@ -47,13 +48,16 @@ class FollowJob:
         self._jobs = jobs
         self._watchers = watchers
 
-    async def __call__(self, job_id: UUID, after_revision: int | None = None) -> "JobFollow":
+    async def __call__(
+        self, job_id: UUID, after_revision: int | None = None, caller: Caller = ANONYMOUS
+    ) -> "JobFollow":
         """Start following; raises JobNotFound at once for an unknown job."""
         # Registered before the read, so no change between the two is missed.
         waiter = self._watchers.register(job_id)
         try:
             job = await self._jobs.get(job_id)
-            if job is None:
+            # A job outside the caller's queues is as absent as one that never existed.
+            if job is None or not caller.grant.covers(job.queue):
                 raise JobNotFound(job_id)
         except BaseException:
             self._watchers.release(job_id, waiter)

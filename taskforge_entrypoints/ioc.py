@@ -34,6 +34,8 @@ from taskforge_adapters.postgres.migrations import (
     migrations_dir,
     open_migrator,
 )
+from taskforge_adapters.postgres.pg_api_keys import PgApiKeys
+from taskforge_adapters.postgres.pg_audit_trail import PgAuditTrail
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_enqueue_listener import PgEnqueueListener
 from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
@@ -49,8 +51,12 @@ from taskforge_adapters.prometheus.webhook_metrics import PrometheusWebhookEvent
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
+from taskforge_adapters.redis.redis_submit_quota import RedisSubmitQuota
 from taskforge_adapters.redis.redis_tls import RedisTlsOptions
 from taskforge_adapters.system_clock import SystemClock
+from taskforge_app.admit_submissions import AdmitSubmissions, SubmitRate
+from taskforge_app.audit_log import ListAudit, PurgeAudit
+from taskforge_app.authenticate import Authenticate
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
@@ -66,6 +72,7 @@ from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_workers import ListWorkers
+from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
 from taskforge_app.measure_backlog import MeasureBacklog
 from taskforge_app.ports import (
     AttemptLedger,
@@ -87,9 +94,12 @@ from taskforge_app.ports import (
     WorkerPresence,
     WorkPublisher,
 )
+from taskforge_app.ports.api_keys import ApiKeys
+from taskforge_app.ports.audit_trail import AuditTrail
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
+from taskforge_app.ports.submit_quota import SubmitQuota
 from taskforge_app.ports.webhook_bodies import WebhookBodies
 from taskforge_app.ports.webhook_deliveries import WebhookDeliveries
 from taskforge_app.ports.webhook_events import WebhookEvents
@@ -191,6 +201,18 @@ class InfrastructureProvider(Provider):
         return PgWorkerPresence(pool)
 
     @provide
+    def api_keys(self, pool: asyncpg.Pool) -> ApiKeys:
+        return PgApiKeys(pool)
+
+    @provide
+    def audit_trail(self, pool: asyncpg.Pool) -> AuditTrail:
+        return PgAuditTrail(pool)
+
+    @provide
+    def submit_quota(self, client: Redis, settings: Settings) -> SubmitQuota:
+        return RedisSubmitQuota(client, settings.redis_stream.removesuffix(":queue:normal"))
+
+    @provide
     def stream_channel(self, client: Redis, settings: Settings) -> RedisStreamChannel:
         return RedisStreamChannel(
             client,
@@ -238,6 +260,21 @@ class UseCaseProvider(Provider):
         self, store: PgJobRepository, channel: RedisStreamChannel, startup: StoreStartup
     ) -> CheckReadiness:
         return CheckReadiness({"postgres": startup.probe(store), "redis": channel})
+
+    authenticate = provide(Authenticate)
+    create_key = provide(CreateKey)
+    list_keys = provide(ListKeys)
+    revoke_key = provide(RevokeKey)
+    list_audit = provide(ListAudit)
+    admit_submissions = provide(AdmitSubmissions)
+
+    @provide
+    def submit_rate(self, settings: Settings) -> SubmitRate:
+        return SubmitRate(settings.api_key_rate_limit)
+
+    @provide
+    def purge_audit(self, trail: AuditTrail, clock: Clock, settings: Settings) -> PurgeAudit:
+        return PurgeAudit(trail, clock, settings.audit_retention)
 
     recover_silent_workers = provide(RecoverSilentWorkers)
     list_workers = provide(ListWorkers)

@@ -22,7 +22,7 @@ CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
 
 
 def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
-    by_keys = query.job_type is not None or query.queue is not None
+    by_keys = query.job_type is not None or query.queue is not None or query.queues is not None
     # Columns the keys table holds are read from it, so its index serves order and range.
     keyed = "k." if by_keys else ""
     conditions: list[str] = []
@@ -39,6 +39,8 @@ def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
         where("k.job_type = {}", query.job_type)
     if query.queue is not None:
         where("k.queue = {}", query.queue)
+    if query.queues is not None:
+        where("k.queue = ANY({})", sorted(query.queues))
     if query.idempotency_key is not None:
         where("idempotency_key = {}", query.idempotency_key)
     if query.created_after is not None:

@@ -23,6 +23,8 @@ class JobQuery:
     status: JobStatus | None = None
     job_type: str | None = None
     queue: str | None = None
+    queues: frozenset[str] | None = None
+    """Only jobs of these queues: what a queue-limited API key sees."""
     idempotency_key: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None

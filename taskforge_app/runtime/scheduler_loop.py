@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from taskforge_app.audit_log import PurgeAudit
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
@@ -22,6 +23,7 @@ class SchedulerTasks:
     repair: RepairDelivery
     purge: PurgeFinishedJobs
     recover: RecoverSilentWorkers
+    purge_audit: PurgeAudit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,8 @@ async def run_scheduler_loop(
         if timer.monotonic() >= next_repair:
             await _guarded("repairing delivery", tasks.repair)
             await _guarded("deleting finished jobs past their retention", tasks.purge)
+            if tasks.purge_audit is not None:
+                await _guarded("deleting audit entries past AUDIT_RETENTION", tasks.purge_audit)
             next_repair = timer.monotonic() + intervals.repair.total_seconds()
         if await sleep_unless_stopped(stop, tick, timer):
             return

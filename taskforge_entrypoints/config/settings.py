@@ -82,6 +82,10 @@ class Settings:
     # proxies that close quiet connections leave it open.
     http_events_heartbeat: timedelta = timedelta(seconds=15)
     webhooks: WebhookSettings = WEBHOOKS_OFF_SETTINGS
+    # Access control (README "Security"): off keeps every route open, as before keys existed.
+    api_auth_required: bool = False
+    api_key_rate_limit: int | None = None
+    audit_retention: timedelta | None = timedelta(days=90)
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -189,6 +193,19 @@ def _log_format(text: str) -> str:
     return value
 
 
+def _api_auth(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in {"off", "required"}:
+        raise ValueError("must be off or required")
+    return value == "required"
+
+
+def _rate_or_off(text: str) -> int | None:
+    """Jobs per second, or 0 for no limit."""
+    value = _non_negative_int(text)
+    return value or None
+
+
 def _optional_listen_address(text: str) -> tuple[str, int] | None:
     return _listen_address(text) if text.strip() else None
 
@@ -280,6 +297,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_tls=redis_tls,
         http_events_heartbeat=env.get("HTTP_EVENTS_HEARTBEAT", "15s", _positive_duration),
         webhooks=_webhooks(environ),
+        api_auth_required=env.get("API_AUTH", "off", _api_auth),
+        api_key_rate_limit=env.get("API_KEY_RATE_LIMIT", "0", _rate_or_off),
+        audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

@@ -1,15 +1,18 @@
-"""The options of `taskforge jobs ...` and `taskforge dlq ...`; bad values are usage errors."""
+"""The options of the operator commands (`taskforge jobs|dlq|workers|keys|audit ...`); bad
+values are usage errors."""
 
 import argparse
 import math
 import os
+import re
 import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT
+from taskforge_domain.access import Scope, parse_scopes
+from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
@@ -91,10 +94,12 @@ def consumer_name(text: str) -> str:
 
 
 def add_operator_commands(commands: Any) -> None:
-    """Add `jobs`, `dlq` and `workers` to the sub-commands of `taskforge`."""
+    """Add `jobs`, `dlq`, `workers`, `keys` and `audit` to the sub-commands of `taskforge`."""
     _add_jobs(commands)
     _add_dlq(commands)
     _add_workers(commands)
+    _add_keys(commands)
+    _add_audit(commands)
 
 
 def _command(
@@ -260,4 +265,84 @@ def _add_workers(commands: Any) -> None:
         "list",
         "list the workers heard from within WORKER_LIVENESS, with what each one runs",
     )
+    _json_flag(listing)
+
+
+def scopes(text: str) -> frozenset[Scope]:
+    try:
+        return parse_scopes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def queue_list(text: str) -> frozenset[str]:
+    names = frozenset(name.strip() for name in text.split(",") if name.strip())
+    bad = sorted(name for name in names if not re.fullmatch(QUEUE_NAME_PATTERN, name))
+    if not names or bad:
+        raise argparse.ArgumentTypeError(
+            f"list queue names separated by commas, like high,normal (not {', '.join(bad)})"
+        )
+    return names
+
+
+def duration(text: str) -> timedelta:
+    try:
+        value = parse_go_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError("must be a positive duration, like 720h")
+    return value
+
+
+def _add_keys(commands: Any) -> None:
+    keys = _command(
+        commands,
+        "keys",
+        "create, list and revoke the API keys the REST API checks when API_AUTH=required",
+    )
+    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = _command(actions, "create", "create a key and print it, this once")
+    create.add_argument("--name", required=True, help="how the key is known: logs, audit, revoke")
+    create.add_argument(
+        "--scopes",
+        required=True,
+        type=scopes,
+        metavar="SCOPES",
+        help="comma-separated: read, submit, operate, admin (admin allows everything)",
+    )
+    create.add_argument(
+        "--queues",
+        type=queue_list,
+        metavar="Q1,Q2",
+        help="limit the key to jobs of these queues (default: every queue)",
+    )
+    create.add_argument(
+        "--expires-in", type=duration, metavar="DURATION", help="like 720h; default: never"
+    )
+    _json_flag(create)
+    listing = _command(actions, "list", "list every key, revoked ones too, without secrets")
+    _json_flag(listing)
+    revoke = _command(actions, "revoke", "revoke a key: every API process refuses it at once")
+    revoke.add_argument("name", metavar="NAME")
+    _json_flag(revoke)
+
+
+def _add_audit(commands: Any) -> None:
+    audit = _command(commands, "audit", "read the audit trail of operator writes")
+    actions = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = _command(actions, "list", "list audit entries, newest first, one page at a time")
+    listing.add_argument("--actor", help="a key name, anonymous, or cli:<user>")
+    listing.add_argument(
+        "--action",
+        # `action` is the sub-command's own name (list).
+        dest="audit_action",
+        metavar="ACTION",
+        help="job.cancel, job.replay, job.replay_bulk, key.create or key.revoke",
+    )
+    listing.add_argument("--job", dest="job_id", type=job_id, metavar="ID")
+    listing.add_argument("--after", type=timestamp, metavar="ISO")
+    listing.add_argument("--before", type=timestamp, metavar="ISO")
+    listing.add_argument("--limit", type=positive_int, default=50)
+    listing.add_argument("--cursor", type=positive_int, help="the id `next page` printed")
     _json_flag(listing)

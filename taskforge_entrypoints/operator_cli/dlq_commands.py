@@ -19,6 +19,7 @@ from taskforge_entrypoints.operator_cli.json_output import (
     DeadLetterJson,
     print_json,
 )
+from taskforge_entrypoints.operator_cli.operator import operator
 from taskforge_entrypoints.operator_cli.progress import ProgressBar
 from taskforge_entrypoints.operator_cli.tables import dead_jobs_table, dead_letter_line
 from taskforge_entrypoints.presentation.job_json import JobOut
@@ -64,6 +65,7 @@ async def replay_dead(container: AsyncContainer, args: argparse.Namespace) -> Ex
             rate=args.rate,
             attempts=args.attempts,
             progress=bar,
+            caller=operator(),
         )
     except asyncio.CancelledError:
         bar.finish()

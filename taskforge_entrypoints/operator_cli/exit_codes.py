@@ -20,6 +20,10 @@ exit codes:
   3  conflict: the job's status does not allow it (cancel a finished job,
      replay a job that is not dead)
   4  PostgreSQL or Redis unavailable
+
+These commands work on PostgreSQL and Redis directly, not through the REST API, so
+they need no API key whatever API_AUTH says: whoever can reach the database can do
+anything. Their writes are on the audit trail as cli:<your OS user>.
 """
 
 

@@ -19,6 +19,7 @@ from taskforge_entrypoints.operator_cli.json_output import (
     JobPageJson,
     print_json,
 )
+from taskforge_entrypoints.operator_cli.operator import operator
 from taskforge_entrypoints.operator_cli.tables import job_details, job_with_attempts, jobs_table
 from taskforge_entrypoints.presentation.job_cursor import encode_cursor
 from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
@@ -68,7 +69,7 @@ async def show_job(container: AsyncContainer, args: argparse.Namespace) -> ExitC
 
 async def cancel_job(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
     try:
-        job = await (await container.get(CancelJob))(args.job_id)
+        job = await (await container.get(CancelJob))(args.job_id, operator())
     except InvalidTransition as exc:
         raise Conflict(
             f"job {exc.job_id} is {exc.current}; a finished job cannot be cancelled"
@@ -83,7 +84,7 @@ async def cancel_job(container: AsyncContainer, args: argparse.Namespace) -> Exi
 
 async def replay_job(container: AsyncContainer, args: argparse.Namespace) -> ExitCode:
     try:
-        job = await (await container.get(ReplayDeadJob))(args.job_id, args.attempts)
+        job = await (await container.get(ReplayDeadJob))(args.job_id, args.attempts, operator())
     except InvalidTransition as exc:
         raise Conflict(
             f"job {exc.job_id} is {exc.current}; only a dead job can be replayed"

@@ -14,7 +14,12 @@ from taskforge_app.ports import ChannelUnavailable, StoreUnavailable, Unsearchab
 from taskforge_domain.errors import JobNotFound
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
-from taskforge_entrypoints.operator_cli import dlq_commands, jobs_commands, workers_commands
+from taskforge_entrypoints.operator_cli import (
+    access_commands,
+    dlq_commands,
+    jobs_commands,
+    workers_commands,
+)
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
 
 Command = Callable[[AsyncContainer, argparse.Namespace], Awaitable[ExitCode]]
@@ -30,6 +35,10 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("dlq", "replay"): dlq_commands.replay_dead,
     ("dlq", "follow"): dlq_commands.follow_dead,
     ("workers", "list"): workers_commands.list_workers,
+    ("keys", "create"): access_commands.create_key,
+    ("keys", "list"): access_commands.list_keys,
+    ("keys", "revoke"): access_commands.revoke_key,
+    ("audit", "list"): access_commands.list_audit,
 }
 
 # The adapters report a lost service as StoreUnavailable or ChannelUnavailable; only

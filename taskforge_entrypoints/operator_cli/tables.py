@@ -7,6 +7,8 @@ from typing import Any
 import msgspec
 
 from taskforge_app.ports import Attempt, DeadLetter, WorkerSeen
+from taskforge_app.ports.api_keys import StoredKey
+from taskforge_app.ports.audit_trail import AuditEntry
 from taskforge_domain.job import Job
 
 ERROR_WIDTH = 60
@@ -74,6 +76,51 @@ def workers_table(workers: Sequence[WorkerSeen]) -> str:
                 str(worker.in_flight),
             ]
             for worker in workers
+        ],
+    )
+
+
+def keys_table(keys: Sequence[StoredKey]) -> str:
+    def state(key: StoredKey) -> str:
+        if key.revoked_at is not None:
+            return f"revoked {when(key.revoked_at)}"
+        return "active" if key.expires_at is None else f"expires {when(key.expires_at)}"
+
+    return render_table(
+        ["NAME", "KEY ID", "SCOPES", "QUEUES", "CREATED", "STATE"],
+        [
+            [
+                one_line(key.name),
+                f"tfk_{key.key_id}",
+                ",".join(sorted(key.grant.scopes)),
+                "all" if key.grant.queues is None else ",".join(sorted(key.grant.queues)),
+                when(key.created_at),
+                state(key),
+            ]
+            for key in keys
+        ],
+    )
+
+
+def audit_table(entries: Sequence[AuditEntry]) -> str:
+    def what(entry: AuditEntry) -> str:
+        jobs = ", ".join(str(job_id) for job_id in entry.job_ids[:3])
+        if len(entry.job_ids) > 3:
+            jobs += f" and {len(entry.job_ids) - 3} more"
+        return truncate(" ".join(part for part in (jobs, _json_text(entry.details)) if part), 90)
+
+    return render_table(
+        ["ID", "AT", "ACTOR", "ACTION", "WHAT", "REQUEST"],
+        [
+            [
+                str(entry.id),
+                when(entry.at),
+                one_line(entry.actor),
+                entry.action,
+                one_line(what(entry)),
+                entry.request_id or "",
+            ]
+            for entry in entries
         ],
     )
 

@@ -10,6 +10,10 @@ from litestar import Request, Router
 from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.types import Guard
+
+from taskforge_domain.access import Scope
+from taskforge_entrypoints.rest.access import needs
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +71,20 @@ fetches the pinned build with npm. The schema is at <a href="{schema}">{schema}<
 """
 
 
-def api_docs_router(path: str) -> Router:
+def api_docs_router(path: str, guards: list[Guard]) -> Router:
     """The router of the OpenAPI schema and its page, with the page's security headers."""
     headers = [
         ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
         ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
     ]
-    return Router(path, route_handlers=[], response_headers=headers, include_in_schema=False)
+    return Router(
+        path,
+        route_handlers=[],
+        response_headers=headers,
+        include_in_schema=False,
+        guards=guards,
+        opt=needs(Scope.READ),
+    )
 
 
 def installed_swagger_ui_version(swagger_ui: Path) -> str | None:

@@ -16,7 +16,9 @@ from prometheus_client import CollectorRegistry
 
 from taskforge_entrypoints import ioc
 from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.rest.access import RequestIds, access_guard, declared_scopes
 from taskforge_entrypoints.rest.api_docs import SwaggerUiPage, api_docs_router
+from taskforge_entrypoints.rest.audit_controller import AuditController
 from taskforge_entrypoints.rest.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.rest.health_controller import HealthController
@@ -24,6 +26,7 @@ from taskforge_entrypoints.rest.job_batch_controller import JobBatchController
 from taskforge_entrypoints.rest.job_events_controller import JobEventsController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
+from taskforge_entrypoints.rest.keys_controller import KeysController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.openapi_document import make_exact
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
@@ -37,6 +40,19 @@ FIRST_TRY_SECONDS = 1.0
 def _report_failure(bringing_up: "asyncio.Task[bool]") -> None:
     if not bringing_up.cancelled() and (exc := bringing_up.exception()) is not None:
         log.error("cannot apply the migrations; the job routes answer 503: %s", exc, exc_info=exc)
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def warn_if_open(settings: Settings) -> None:
+    if not settings.api_auth_required and settings.http_host not in _LOOPBACK:
+        log.warning(
+            "API_AUTH=off and the API listens on %s:%d: anyone who reaches it may submit, "
+            "read, cancel and replay every job; set API_AUTH=required (README, Security)",
+            settings.http_host or "every interface",
+            settings.http_port,
+        )
 
 
 def create_app(settings: Settings, *overrides: Provider) -> Litestar:
@@ -67,11 +83,16 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             await asyncio.wait({bringing_up, following})
             await container.close()
 
-    def store_migrated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def store_migrated(
+        connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
+        # Async, because Litestar hands a sync guard to a worker thread on every request.
         # OPTIONS only lists the route's methods; it reads no job.
         if connection.scope.get("method") != "OPTIONS":
             startup.refuse_until_migrated()
 
+    authorize = access_guard(container, settings.api_auth_required)
+    warn_if_open(settings)
     app = Litestar(
         route_handlers=[
             DishkaRouter(
@@ -83,18 +104,23 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     DeadLettersController,
                     WorkersController,
                     JobWebhookController,
+                    AuditController,
+                    KeysController,
                 ],
-                guards=[store_migrated],
+                guards=[store_migrated, authorize],
             ),
             DishkaRouter(
                 "",
                 route_handlers=[JobBatchController],
-                guards=[store_migrated],
+                guards=[store_migrated, authorize],
                 request_max_body_size=settings.http_max_batch_body_bytes,
             ),
-            DishkaRouter("", route_handlers=[HealthController, MetricsController]),
+            # /metrics reads the store lazily and answers while it is away, hence no
+            # store guard; it needs the read scope like any other read.
+            DishkaRouter("", route_handlers=[MetricsController], guards=[authorize]),
+            DishkaRouter("", route_handlers=[HealthController]),
         ],
-        middleware=[HttpMetrics(metrics)],
+        middleware=[RequestIds, HttpMetrics(metrics)],
         # The process's logging (taskforge_entrypoints.process.logging_setup) stays in charge.
         logging_config=None,
         exception_handlers=exception_handlers,
@@ -106,10 +132,15 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             description=(
                 "Submit jobs over HTTP; workers run them with retries and a dead-letter stream."
             ),
-            openapi_router=api_docs_router("/docs"),
+            openapi_router=api_docs_router("/docs", guards=[authorize]),
             render_plugins=[SwaggerUiPage()],
         ),
     )
     setup_dishka(container, app)
-    make_exact(app, settings.queues, settings.webhooks.rule)
+    make_exact(
+        app,
+        settings.queues,
+        settings.webhooks.rule,
+        declared_scopes(app, authorize) if settings.api_auth_required else None,
+    )
     return app

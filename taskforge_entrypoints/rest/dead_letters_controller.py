@@ -7,8 +7,10 @@ from litestar import Controller, Request, post
 
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
+from taskforge_domain.access import Scope
 from taskforge_domain.job_limits import STORABLE_TEXT_PATTERN
 from taskforge_entrypoints.presentation.replay_json import ReplayOut
+from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, problem_spec
 from taskforge_entrypoints.rest.request_bodies import read_json
 from taskforge_entrypoints.rest.schemas import JobType, MaxAttempts, Timestamp
@@ -45,6 +47,7 @@ class DeadLettersController(Controller):
     @post(
         "/replay",
         status_code=200,
+        opt=needs(Scope.OPERATE),
         summary="Replay the dead jobs a filter selects",
         description=(
             "Selects dead jobs by job_type, error text and when they died, up to `limit`, "
@@ -81,5 +84,6 @@ class DeadLettersController(Controller):
             limit=limit,
             rate=data.rate_per_second,
             attempts=data.attempts,
+            caller=caller_of(request),
         )
         return ReplayOut.of(result, dry_run=data.dry_run)

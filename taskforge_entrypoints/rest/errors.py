@@ -1,6 +1,7 @@
 """Every error the API answers, as an RFC 9457 problem document with a stable code."""
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -8,8 +9,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from taskforge_app.admit_submissions import SubmitRateExceeded
+from taskforge_app.authenticate import Unauthenticated
 from taskforge_app.job_changes import JobBusy
+from taskforge_app.manage_keys import InvalidKeyRequest, KeyNotFound
 from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePayload
+from taskforge_app.ports.api_keys import KeyNameTaken
+from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
 from taskforge_domain.webhook_delivery import NoFailedWebhook
 from taskforge_entrypoints.rest.schemas import Problem
@@ -189,6 +195,38 @@ def _store_unavailable(request: AnyRequest, exc: StoreUnavailable) -> Response[P
     return problem(request, 503, "store-unavailable", detail, headers=headers)
 
 
+def _unauthenticated(request: AnyRequest, exc: Unauthenticated) -> Response[Problem]:
+    # RFC 6750: a request without credentials gets the bare challenge, a bad key the error.
+    challenge = 'Bearer realm="taskforge"'
+    if request.headers.get("authorization"):
+        challenge += ', error="invalid_token"'
+    headers = {"WWW-Authenticate": challenge}
+    title = "An API key is needed"
+    return problem(request, 401, "unauthenticated", str(exc), title=title, headers=headers)
+
+
+def _forbidden(request: AnyRequest, exc: Forbidden) -> Response[Problem]:
+    title = "The API key does not allow this"
+    return problem(request, 403, "forbidden", str(exc), title=title)
+
+
+def _rate_limited(request: AnyRequest, exc: SubmitRateExceeded) -> Response[Problem]:
+    headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return problem(request, 429, "rate-limited", str(exc), headers=headers)
+
+
+def _key_not_found(request: AnyRequest, exc: KeyNotFound) -> Response[Problem]:
+    return problem(request, 404, "key-not-found", str(exc), title="API key not found")
+
+
+def _key_name_taken(request: AnyRequest, exc: KeyNameTaken) -> Response[Problem]:
+    return problem(request, 409, "key-name-taken", str(exc), title="API key name in use")
+
+
+def _invalid_key_request(request: AnyRequest, exc: InvalidKeyRequest) -> Response[Problem]:
+    return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
+
+
 def _unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(request, 500, "internal-error")
@@ -198,6 +236,12 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     HTTPException: _http_error,
     UnicodeDecodeError: _not_utf8,
     JobNotFound: _job_not_found,
+    Unauthenticated: _unauthenticated,
+    Forbidden: _forbidden,
+    SubmitRateExceeded: _rate_limited,
+    KeyNotFound: _key_not_found,
+    KeyNameTaken: _key_name_taken,
+    InvalidKeyRequest: _invalid_key_request,
     IdempotencyKeyReused: _key_reused,
     InvalidTransition: _invalid_transition,
     JobBusy: _busy,

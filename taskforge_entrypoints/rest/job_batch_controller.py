@@ -5,10 +5,13 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, post
 from litestar.exceptions import ValidationException
 
+from taskforge_app.admit_submissions import AdmitSubmissions
 from taskforge_app.submit_jobs import NewJob, SubmitJobs, Submitted
+from taskforge_domain.access import Scope
 from taskforge_domain.job_limits import json_text_holds_nul
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
+from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import InvalidJob, problem_body, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.request_bodies import read_json, strict_convert
@@ -54,6 +57,7 @@ class JobBatchController(Controller):
     @post(
         "/",
         status_code=200,
+        opt=needs(Scope.SUBMIT),
         summary="Submit up to 1000 jobs at once",
         description=(
             "Valid items are stored together in one statement and queued in one pipeline; "
@@ -74,11 +78,13 @@ class JobBatchController(Controller):
         self,
         request: Request[Any, Any, Any],
         submit_jobs: FromDishka[SubmitJobs],
+        admit: FromDishka[AdmitSubmissions],
         settings: FromDishka[Settings],
     ) -> JobBatchOut:
         data = await read_json(request, JobBatchCreate)
         checked = [_checked(index, raw, settings) for index, raw in enumerate(data.jobs)]
         valid = [(i, item) for i, item in enumerate(checked) if isinstance(item, NewJob)]
+        await admit(caller_of(request), {item.queue for _, item in valid}, len(valid))
         answers = await submit_jobs([item for _, item in valid])
         results = [item for item in checked if isinstance(item, BatchItemResult)]
         for (index, _), answer in zip(valid, answers, strict=True):

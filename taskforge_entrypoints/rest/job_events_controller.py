@@ -7,20 +7,22 @@ client already had. The stream ends after the job is completed, dead or cancelle
 
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.background_tasks import BackgroundTask
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from taskforge_app.follow_job import FollowJob, JobEvent, JobSnapshot
+from taskforge_domain.access import Scope
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
+from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, problem_spec
 
 _REVISION = re.compile(r"[0-9]{1,18}")
@@ -54,6 +56,7 @@ class JobEventsController(Controller):
 
     @get(
         "/{job_id:uuid}/events",
+        opt=needs(Scope.READ),
         summary="Follow a job's changes (server-sent events)",
         description=(
             "The job first, then the job again after each change of its status or progress, "
@@ -79,12 +82,13 @@ class JobEventsController(Controller):
     )
     async def follow(
         self,
+        request: Request[Any, Any, Any],
         job_id: UUID,
         follow_job: FromDishka[FollowJob],
         settings: FromDishka[Settings],
         last_event_id: Annotated[str | None, LAST_EVENT_ID] = None,
     ) -> ServerSentEvent | Response[None]:
-        following = await follow_job(job_id, resumed_after(last_event_id))
+        following = await follow_job(job_id, resumed_after(last_event_id), caller_of(request))
         if following.nothing_left:
             following.close()
             return Response(None, status_code=204)

@@ -1,14 +1,15 @@
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
+from taskforge_domain.access import Scope
 from taskforge_domain.job_limits import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IDEMPOTENCY_KEY_PATTERN,
@@ -21,6 +22,7 @@ from taskforge_domain.job_limits import (
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_cursor import CURSOR_PATTERN
 from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
+from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidQuery, problem_spec
 from taskforge_entrypoints.rest.job_pages import decode_cursor, next_link
 from taskforge_entrypoints.rest.query_values import (
@@ -32,6 +34,8 @@ from taskforge_entrypoints.rest.query_values import (
 )
 from taskforge_entrypoints.rest.schemas import JobPage
 from taskforge_entrypoints.rest.timestamps import query_timestamp
+
+AnyRequest = Request[Any, Any, Any]
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -69,6 +73,7 @@ class JobOperationsController(Controller):
     @get(
         "/",
         before_request=refuse_repeated,
+        opt=needs(Scope.READ),
         summary="List jobs, newest first",
         description=(
             "Filters combine; `error` matches text in last_error (best with status=dead); "
@@ -79,6 +84,7 @@ class JobOperationsController(Controller):
     )
     async def list_jobs(
         self,
+        request: AnyRequest,
         list_jobs: FromDishka[ListJobs],
         settings: FromDishka[Settings],
         status: Annotated[str | None, STATUS] = None,
@@ -108,7 +114,7 @@ class JobOperationsController(Controller):
             error_contains=error,
             before=None if cursor is None else decode_cursor(cursor),
         )
-        jobs = await list_jobs(query)
+        jobs = await list_jobs(query, caller_of(request))
         return JobPage(
             jobs=[JobOut.of(job, settings.http_base_url) for job in jobs],
             next=next_link(settings.http_base_url, query, jobs),
@@ -117,6 +123,7 @@ class JobOperationsController(Controller):
     @post(
         "/{job_id:uuid}/cancel",
         status_code=200,
+        opt=needs(Scope.OPERATE),
         summary="Cancel a job",
         description=(
             "A waiting job (pending, scheduled, queued, retrying) becomes cancelled and never "
@@ -126,27 +133,34 @@ class JobOperationsController(Controller):
         responses={**_NOT_FOUND, **_CONFLICT, **STORE_DOWN},
     )
     async def cancel(
-        self, job_id: UUID, cancel_job: FromDishka[CancelJob], settings: FromDishka[Settings]
+        self,
+        request: AnyRequest,
+        job_id: UUID,
+        cancel_job: FromDishka[CancelJob],
+        settings: FromDishka[Settings],
     ) -> JobOut:
-        return JobOut.of(await cancel_job(job_id), settings.http_base_url)
+        return JobOut.of(await cancel_job(job_id, caller_of(request)), settings.http_base_url)
 
     @post(
         "/{job_id:uuid}/replay",
         before_request=refuse_repeated,
         status_code=200,
+        opt=needs(Scope.OPERATE),
         summary="Replay a dead job",
         description=_REPLAY_DESCRIPTION,
         responses=_REPLAY_RESPONSES,
     )
     async def replay(
         self,
+        request: AnyRequest,
         job_id: UUID,
         replay_dead_job: FromDishka[ReplayDeadJob],
         settings: FromDishka[Settings],
         attempts: Annotated[str | None, whole_number(1, MAX_ATTEMPTS_LIMIT)] = None,
     ) -> JobOut:
         budget = query_whole_number("attempts", attempts, 1, MAX_ATTEMPTS_LIMIT)
-        return JobOut.of(await replay_dead_job(job_id, budget), settings.http_base_url)
+        replayed = await replay_dead_job(job_id, budget, caller_of(request))
+        return JobOut.of(replayed, settings.http_base_url)
 
     # The route's first name: `retrying` is the automatic retry, so the operator's action is
     # now called a replay. Clients written against /retry keep working, and so does a client
@@ -156,6 +170,7 @@ class JobOperationsController(Controller):
         before_request=refuse_repeated,
         operation_id="V1JobsJobIdRetryRetry",
         status_code=200,
+        opt=needs(Scope.OPERATE),
         summary="Replay a dead job (the old path of /replay)",
         description=_REPLAY_DESCRIPTION + " Deprecated: the same as `/replay`.",
         responses=_REPLAY_RESPONSES,
@@ -164,10 +179,12 @@ class JobOperationsController(Controller):
 
     @get(
         "/{job_id:uuid}/attempts",
+        opt=needs(Scope.READ),
         summary="A job's finished attempts",
         responses={**_NOT_FOUND, **STORE_DOWN},
     )
     async def attempts(
-        self, job_id: UUID, get_attempts: FromDishka[GetAttempts]
+        self, request: AnyRequest, job_id: UUID, get_attempts: FromDishka[GetAttempts]
     ) -> list[AttemptOut]:
-        return [AttemptOut.of(attempt) for attempt in await get_attempts(job_id)]
+        attempts = await get_attempts(job_id, caller_of(request))
+        return [AttemptOut.of(attempt) for attempt in attempts]

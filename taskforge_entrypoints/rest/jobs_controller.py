@@ -7,14 +7,17 @@ from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from taskforge_app.admit_submissions import AdmitSubmissions
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.wait_for_job import WaitForJob
+from taskforge_domain.access import Scope
 from taskforge_domain.job_limits import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.presentation.webhook_json import JobWithWebhookOut
+from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidIdempotencyKey, problem_spec
 from taskforge_entrypoints.rest.job_requests import new_job
 from taskforge_entrypoints.rest.job_waits import WAIT, query_wait
@@ -63,6 +66,7 @@ class JobsController(Controller):
     @post(
         "/",
         status_code=202,
+        opt=needs(Scope.SUBMIT),
         summary="Submit a job",
         description=(
             "Stores the job and queues it for a worker. Answers 202 with the new job, or 200 "
@@ -81,12 +85,14 @@ class JobsController(Controller):
         self,
         request: AnyRequest,
         submit_job: FromDishka[SubmitJob],
+        admit: FromDishka[AdmitSubmissions],
         settings: FromDishka[Settings],
         idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY_HEADER] = None,
     ) -> Response[JobOut]:
         data = await read_json(request, JobCreate)
         key = _checked_key(idempotency_key)
         job = new_job(data, key, settings.queues, callbacks=settings.webhooks.rule)
+        await admit(caller_of(request), [job.queue], 1)
         submitted = await submit_job(job)
         body = JobOut.of(submitted.job, settings.http_base_url)
         if submitted.created:
@@ -95,6 +101,7 @@ class JobsController(Controller):
 
     @get(
         "/{job_id:uuid}",
+        opt=needs(Scope.READ),
         summary="Get a job",
         description=(
             "With `wait`, a long-poll: answers as soon as the job is completed, dead or "
@@ -108,6 +115,7 @@ class JobsController(Controller):
     )
     async def get_job(
         self,
+        request: AnyRequest,
         job_id: UUID,
         get_job: FromDishka[GetJob],
         wait_for_job: FromDishka[WaitForJob],
@@ -115,12 +123,15 @@ class JobsController(Controller):
         settings: FromDishka[Settings],
         wait: Annotated[str | None, WAIT] = None,
     ) -> JobWithWebhookOut:
+        caller = caller_of(request)
         seconds = query_wait(wait)
-        job = await (get_job(job_id) if seconds is None else wait_for_job(job_id, seconds))
+        job = await (
+            get_job(job_id, caller) if seconds is None else wait_for_job(job_id, seconds, caller)
+        )
         deliveries = await get_deliveries(job.id) if job.callback_url is not None else []
         return JobWithWebhookOut.with_deliveries(job, settings.http_base_url, deliveries)
 
     # Declared on the first controller of /v1/jobs, so Litestar adds no OPTIONS of its own.
-    @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False)
+    @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False, opt=needs(Scope.READ))
     async def allowed_methods(self, request: AnyRequest) -> Response[None]:
         return answer_options(request)

@@ -14,6 +14,8 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from taskforge_app.measure_backlog import Backlog, MeasureBacklog
+from taskforge_domain.access import Scope as AccessScope
+from taskforge_entrypoints.rest.access import needs
 
 # Litestar appends "; charset=utf-8" to a text/* media type.
 CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -82,6 +84,7 @@ class MetricsController(Controller):
     @get(
         "/metrics",
         include_in_schema=False,
+        opt=needs(AccessScope.READ),
         media_type=CONTENT_TYPE,
         summary="Prometheus metrics of this API process and the backlog",
     )

@@ -13,11 +13,13 @@ from litestar import Litestar
 # The plugin that serves /docs/openapi.json; Litestar keeps no public name for it.
 from litestar._openapi.plugin import OpenAPIPlugin
 
+from taskforge_domain.access import Scope as AccessScope
 from taskforge_domain.callback_url import WEBHOOKS_OFF, CallbackRule
 from taskforge_domain.job_limits import STORABLE_TEXT_PATTERN
 from taskforge_entrypoints.rest.callback_url_schema import callback_url_schema
 from taskforge_entrypoints.rest.dead_letters_controller import ReplayRequest
 from taskforge_entrypoints.rest.errors import PROBLEM_JSON
+from taskforge_entrypoints.rest.keys_controller import KeyCreate
 from taskforge_entrypoints.rest.schemas import JobBatchCreate, JobCreate
 
 # The controllers decode these bodies themselves (request_bodies.read_json), so Litestar
@@ -26,7 +28,11 @@ REQUEST_BODIES: dict[tuple[str, str], type[msgspec.Struct]] = {
     ("post", "/v1/jobs"): JobCreate,
     ("post", "/v1/jobs/batch"): JobBatchCreate,
     ("post", "/v1/dead-letters/replay"): ReplayRequest,
+    ("post", "/v1/keys"): KeyCreate,
 }
+BEARER = "bearer"
+# A submit can also be turned away by the key's rate (API_KEY_RATE_LIMIT).
+_RATED = {"/v1/jobs", "/v1/jobs/batch"}
 _REF = "#/components/schemas/{name}"
 
 # Any JSON value whose strings and keys PostgreSQL's jsonb can keep (no NUL).
@@ -88,14 +94,20 @@ _EVENT_STREAMS = {("get", "/v1/jobs/{job_id}/events", "200")}
 
 
 def make_exact(
-    app: Litestar, queues: tuple[str, ...], callbacks: CallbackRule = WEBHOOKS_OFF
+    app: Litestar,
+    queues: tuple[str, ...],
+    callbacks: CallbackRule = WEBHOOKS_OFF,
+    scopes: dict[tuple[str, str], AccessScope] | None = None,
 ) -> None:
-    """Rewrite the app's OpenAPI document in place, before it is first served."""
+    """Rewrite the app's OpenAPI document in place, before it is first served. With
+    `scopes` (API_AUTH=required), each operation they name needs a bearer key of its scope."""
     document = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     _describe_bodies(document["components"]["schemas"], queues)
     document["components"]["schemas"]["JobCreate"]["properties"]["callback_url"] = (
         callback_url_schema(callbacks)
     )
+    if scopes is not None:
+        document["components"]["securitySchemes"] = {BEARER: {"type": "http", "scheme": "bearer"}}
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if isinstance(operation, dict) and "responses" in operation:
@@ -110,6 +122,9 @@ def make_exact(
                     }
                 _describe_parameters(operation, queues)
                 _describe_responses(method, path, operation)
+                if scopes is not None and (method, path) in scopes:
+                    rated = method == "post" and path in _RATED
+                    _describe_access(operation, scopes[(method, path)], rated=rated)
 
 
 def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
@@ -156,3 +171,33 @@ def _describe_responses(method: str, path: str, operation: dict[str, Any]) -> No
             response["headers"] = headers
         if (method, path, status) in _EVENT_STREAMS:
             response["content"]["text/event-stream"]["schema"] = JOB_EVENT
+
+
+def _describe_access(operation: dict[str, Any], scope: AccessScope, *, rated: bool) -> None:
+    operation["security"] = [{BEARER: []}]
+    operation["x-required-scope"] = scope.value
+    needs = f"Needs an API key with the `{scope.value}` scope (or `admin`)."
+    operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()
+    problem = {PROBLEM_JSON: {"schema": {"$ref": _REF.format(name="Problem")}}}
+    responses = operation["responses"]
+    responses["401"] = {
+        "description": "No API key, or one that is malformed, unknown, revoked or expired",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "Bearer, as RFC 6750 says",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
+        "content": problem,
+    }
+    responses["403"] = {
+        "description": "The key lacks the scope, or the queue, this needs",
+        "content": problem,
+    }
+    if rated:
+        responses["429"] = {
+            "description": "The key's submit rate (API_KEY_RATE_LIMIT) is used up",
+            "headers": {"Retry-After": {**RETRY_AFTER, "required": True}},
+            "content": problem,
+        }

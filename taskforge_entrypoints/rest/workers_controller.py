@@ -2,7 +2,9 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, get
 
 from taskforge_app.list_workers import ListWorkers
+from taskforge_domain.access import Scope
 from taskforge_entrypoints.presentation.worker_json import WorkersOut
+from taskforge_entrypoints.rest.access import needs
 from taskforge_entrypoints.rest.errors import problem_spec
 
 
@@ -12,6 +14,7 @@ class WorkersController(Controller):
 
     @get(
         "/",
+        opt=needs(Scope.READ),
         summary="The live workers: each one heard from within WORKER_LIVENESS",
         description=(
             "A worker announces itself every WORKER_HEARTBEAT_INTERVAL. One silent for "

@@ -3,6 +3,7 @@ import logging
 
 from dishka import AsyncContainer, Provider
 
+from taskforge_app.audit_log import PurgeAudit
 from taskforge_app.deliver_webhooks import DeliverWebhooks
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
@@ -32,6 +33,7 @@ async def scheduler_tasks(container: AsyncContainer) -> SchedulerTasks:
         repair=await container.get(RepairDelivery),
         purge=await container.get(PurgeFinishedJobs),
         recover=await container.get(RecoverSilentWorkers),
+        purge_audit=await container.get(PurgeAudit),
     )
 
 

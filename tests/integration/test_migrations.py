@@ -71,6 +71,18 @@ SCHEMA_AT_VERSION[12] = SCHEMA_AT_VERSION[11] | {
     "webhook_attempts",
     "webhook_attempts_pkey",
 }
+SCHEMA_AT_VERSION[13] = SCHEMA_AT_VERSION[12] | {
+    "api_keys",
+    "api_keys_pkey",
+    "api_keys_key_id_key",
+    "audit_events",
+    "audit_events_pkey",
+    "audit_events_id_seq",
+    "audit_events_at",
+    "audit_events_actor",
+    "audit_events_action",
+    "audit_events_job_ids",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -105,7 +117,8 @@ async def jobs_relations(conn: Any) -> set[str]:
         """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public'
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
-                  OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%')"""
+                  OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%'
+                  OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%')"""
     )
     return {row["relname"] for row in rows}
 

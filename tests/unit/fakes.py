@@ -20,6 +20,8 @@ from taskforge_app.ports import (
     WorkerIdentity,
     WorkerSeen,
 )
+from taskforge_app.ports.api_keys import KeyNameTaken, StoredKey
+from taskforge_app.ports.audit_trail import AuditEntry, AuditQuery
 from taskforge_app.ports.backlog import InFlight, WaitingJobs
 from taskforge_domain.job import Job
 from taskforge_domain.job_limits import holds_nul
@@ -303,6 +305,7 @@ class InMemoryJobRepository:
                 (query.status is None or job.status is query.status)
                 and (query.job_type is None or job.job_type == query.job_type)
                 and (query.queue is None or job.queue == query.queue)
+                and (query.queues is None or job.queue in query.queues)
                 and (query.idempotency_key is None or job.idempotency_key == query.idempotency_key)
                 and (query.created_after is None or job.created_at >= query.created_after)
                 and (query.created_before is None or job.created_at < query.created_before)
@@ -716,3 +719,55 @@ class InMemoryWorkerPresence:
         held = self.workers.get(worker.name)
         if held and held.incarnation == worker.incarnation:
             del self.workers[worker.name]
+
+
+class InMemoryAuditTrail:
+    """The audit trail as a list, ids given in order like the store's identity column."""
+
+    def __init__(self) -> None:
+        self.entries_recorded: list[AuditEntry] = []
+
+    async def record(self, entry: AuditEntry) -> None:
+        self.entries_recorded.append(replace(entry, id=len(self.entries_recorded) + 1))
+
+    async def entries(self, query: AuditQuery) -> list[AuditEntry]:
+        found = [
+            entry
+            for entry in reversed(self.entries_recorded)
+            if (query.actor is None or entry.actor == query.actor)
+            and (query.action is None or entry.action == query.action)
+            and (query.job_id is None or query.job_id in entry.job_ids)
+            and (query.after is None or entry.at >= query.after)
+            and (query.before is None or entry.at < query.before)
+            and (query.below_id is None or (entry.id or 0) < query.below_id)
+        ]
+        return found[: query.limit]
+
+    async def forget_before(self, cutoff: datetime, limit: int) -> int:
+        old = [entry for entry in self.entries_recorded if entry.at < cutoff][:limit]
+        self.entries_recorded = [e for e in self.entries_recorded if e not in old]
+        return len(old)
+
+
+class InMemoryApiKeys:
+    def __init__(self) -> None:
+        self.keys: dict[str, StoredKey] = {}
+
+    async def add(self, key: StoredKey) -> None:
+        if key.name in self.keys:
+            raise KeyNameTaken(key.name)
+        self.keys[key.name] = key
+
+    async def by_key_id(self, key_id: str) -> StoredKey | None:
+        return next((key for key in self.keys.values() if key.key_id == key_id), None)
+
+    async def all_keys(self) -> list[StoredKey]:
+        return sorted(self.keys.values(), key=lambda key: (key.created_at, key.name))
+
+    async def revoke(self, name: str, at: datetime) -> StoredKey | None:
+        key = self.keys.get(name)
+        if key is None:
+            return None
+        if key.revoked_at is None:
+            key = self.keys[name] = replace(key, revoked_at=at)
+        return key

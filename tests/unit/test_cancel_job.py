@@ -23,6 +23,7 @@ from tests.unit.fakes import (
     EventLog,
     FakeChannel,
     FixedClock,
+    InMemoryAuditTrail,
     InMemoryJobRepository,
     RacingJobRepository,
     draw_highest,
@@ -36,7 +37,7 @@ ASKED_AT = START + timedelta(seconds=12)
 @pytest.fixture
 def cancel(jobs: InMemoryJobRepository, clock: FixedClock) -> CancelJob:
     clock.advance(ASKED_AT - START)
-    return CancelJob(jobs, clock)
+    return CancelJob(jobs, clock, InMemoryAuditTrail())
 
 
 @pytest.fixture
@@ -213,7 +214,7 @@ async def test_a_job_claimed_while_being_cancelled_is_asked_to_cancel_instead(
     claim = ClaimJobs(jobs, queue, clock, policy)
     jobs.interleaved.append(lambda: claim(deliveries, "worker-2"))
 
-    outcome = await CancelJob(jobs, clock)(job.id)
+    outcome = await CancelJob(jobs, clock, InMemoryAuditTrail())(job.id)
 
     assert jobs.replace_calls == 2
     assert (outcome.status, outcome.attempt, outcome.worker) == (JobStatus.RUNNING, 1, "worker-2")
@@ -231,7 +232,7 @@ async def test_a_job_that_finished_while_being_cancelled_refuses(
     jobs.interleaved.append(lambda: jobs.record_outcomes([completed]))
 
     with pytest.raises(InvalidTransition) as refused:
-        await CancelJob(jobs, clock)(job.id)
+        await CancelJob(jobs, clock, InMemoryAuditTrail())(job.id)
 
     assert refused.value.current == "completed"
     assert jobs.jobs[job.id].status is JobStatus.COMPLETED
@@ -245,7 +246,7 @@ async def test_a_job_that_changed_a_few_times_meanwhile_is_still_cancelled(
     job = job_in(JobStatus.QUEUED)
     jobs.put(job)
 
-    cancelled = await CancelJob(jobs, clock)(job.id)
+    cancelled = await CancelJob(jobs, clock, InMemoryAuditTrail())(job.id)
 
     assert cancelled.status is JobStatus.CANCELLED
     assert jobs.replace_calls == 4
@@ -259,7 +260,7 @@ async def test_a_job_that_never_stops_changing_is_reported_busy_and_left_alone(
     jobs.put(job)
 
     with pytest.raises(JobBusy) as busy:
-        await CancelJob(jobs, clock)(job.id)
+        await CancelJob(jobs, clock, InMemoryAuditTrail())(job.id)
 
     assert busy.value.job_id == job.id
     assert 1 < jobs.replace_calls < 1_000

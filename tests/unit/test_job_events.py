@@ -23,6 +23,7 @@ from tests.unit.fakes import (
     START,
     FakeChannel,
     FixedClock,
+    InMemoryAuditTrail,
     InMemoryJobRepository,
     RecordingJobEvents,
 )
@@ -114,7 +115,7 @@ async def test_reaped_attempts_count_as_finished(
 async def test_cancelling_a_waiting_job_finishes_it_and_asking_a_running_one_does_not(
     jobs: InMemoryJobRepository, clock: FixedClock, recorded: RecordingJobEvents
 ) -> None:
-    cancel = CancelJob(jobs, clock, recorded)
+    cancel = CancelJob(jobs, clock, InMemoryAuditTrail(), recorded)
     waiting = Job.submit(job_id=uuid4(), job_type="ping", payload={}, max_attempts=3, now=START)
     jobs.put(waiting)
 

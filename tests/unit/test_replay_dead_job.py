@@ -21,6 +21,7 @@ from tests.unit.fakes import (
     EventLog,
     FakeChannel,
     FixedClock,
+    InMemoryAuditTrail,
     InMemoryJobRepository,
     RacingJobRepository,
     draw_highest,
@@ -33,7 +34,9 @@ REPLAYED_AT = START + timedelta(hours=2)
 
 
 def replayer(jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock) -> ReplayDeadJob:
-    return ReplayDeadJob(jobs, queue, clock, SubmitDefaults(max_attempts=DEFAULT_BUDGET))
+    return ReplayDeadJob(
+        jobs, queue, clock, SubmitDefaults(max_attempts=DEFAULT_BUDGET), InMemoryAuditTrail()
+    )
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from tests.unit.fakes import (
     START,
     FakeChannel,
     FixedClock,
+    InMemoryAuditTrail,
     InMemoryJobRepository,
     ManualTimer,
     RecordingJobEvents,
@@ -233,7 +234,7 @@ async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled
     [job] = submit(jobs, queue, 1)
     await settle()
 
-    await CancelJob(jobs, clock)(job.id)
+    await CancelJob(jobs, clock, InMemoryAuditTrail())(job.id)
     await timer.advance(LEASE.total_seconds() / 3)
 
     assert gates.cancelled == [job.id]
