@@ -15,7 +15,7 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, Response, get
 from litestar.background_tasks import BackgroundTask
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from taskforge_app.follow_job import FollowJob, JobEvent, JobSnapshot
@@ -28,8 +28,8 @@ from taskforge_entrypoints.rest.errors import STORE_DOWN, problem_spec
 _REVISION = re.compile(r"[0-9]{1,18}")
 _encode = msgspec.json.Encoder().encode
 
-LAST_EVENT_ID = Parameter(
-    header="Last-Event-ID",
+LAST_EVENT_ID = HeaderParameter(
+    name="Last-Event-ID",
     required=False,
     description=(
         "The id of the last event received: the stream resumes after it (an id this "

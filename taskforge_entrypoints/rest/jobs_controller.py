@@ -5,7 +5,7 @@ from uuid import UUID
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from taskforge_app.admit_submissions import AdmitSubmissions
 from taskforge_app.get_job import GetJob
@@ -28,8 +28,8 @@ AnyRequest = Request[Any, Any, Any]
 _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 # The schema states the whole rule; _checked_key applies it, answering 400 with its own code.
-IDEMPOTENCY_KEY_HEADER = Parameter(
-    header="Idempotency-Key",
+IDEMPOTENCY_KEY_HEADER = HeaderParameter(
+    name="Idempotency-Key",
     required=False,
     schema_extra={
         "minLength": 1,
