@@ -42,6 +42,8 @@ from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
 from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListener
 from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
+from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
+from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.postgres.pg_webhook_deliveries import PgWebhookDeliveries
@@ -73,6 +75,7 @@ from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
+from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
 from taskforge_app.measure_backlog import MeasureBacklog
 from taskforge_app.ports import (
     AttemptLedger,
@@ -99,6 +102,7 @@ from taskforge_app.ports.audit_trail import AuditTrail
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
+from taskforge_app.ports.job_type_limits import JobTypeLimits, LimitedClaims
 from taskforge_app.ports.submit_quota import SubmitQuota
 from taskforge_app.ports.webhook_bodies import WebhookBodies
 from taskforge_app.ports.webhook_deliveries import WebhookDeliveries
@@ -243,7 +247,6 @@ class UseCaseProvider(Provider):
     submit_jobs = provide(SubmitJobs)
     submit_job = provide(SubmitJob)
     get_job = provide(GetJob)
-    claim_jobs = provide(ClaimJobs)
     run_job = provide(RunJob)
     record_outcomes = provide(RecordOutcomes)
     extend_leases = provide(ExtendLeases)
@@ -438,9 +441,38 @@ class EnqueueRelayProvider(Provider):
         return EnqueueRelay(relay, PgEnqueueListener(settings.database_url), jobs, rules)
 
 
+class LimitsProvider(Provider):
+    """Global limits per job type: their store, the claims that honour them, their use cases."""
+
+    scope = Scope.APP
+    set_limit = provide(SetLimit)
+    list_limits = provide(ListLimits)
+    remove_limit = provide(RemoveLimit)
+
+    @provide
+    def job_type_limits(self, pool: asyncpg.Pool) -> JobTypeLimits:
+        return PgJobTypeLimits(pool)
+
+    @provide
+    def limited_claims(self, pool: asyncpg.Pool) -> LimitedClaims:
+        return PgLimitedClaims(pool)
+
+    @provide
+    def claim_jobs(
+        self,
+        ledger: AttemptLedger,
+        consumer: WorkConsumer,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        limited: LimitedClaims,
+    ) -> ClaimJobs:
+        return ClaimJobs(ledger, consumer, clock, policy, limited)
+
+
 def providers() -> list[Provider]:
     return [
         InfrastructureProvider(),
+        LimitsProvider(),
         UseCaseProvider(),
         MetricsProvider(),
         WebhookProvider(),

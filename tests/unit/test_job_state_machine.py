@@ -34,9 +34,9 @@ COMPLETED, DEAD, CANCELLED = JobStatus.COMPLETED, JobStatus.DEAD, JobStatus.CANC
 # The lifecycle as the README's "Job lifecycle" section draws it, written out apart from
 # the domain's own table so that the test compares two independent statements of it.
 DRAWN_TRANSITIONS = {
-    PENDING: {QUEUED, RUNNING, CANCELLED},
+    PENDING: {QUEUED, RUNNING, SCHEDULED, CANCELLED},
     SCHEDULED: {QUEUED, CANCELLED},
-    QUEUED: {RUNNING, CANCELLED},
+    QUEUED: {RUNNING, SCHEDULED, CANCELLED},
     RUNNING: {COMPLETED, RETRYING, DEAD, CANCELLED},
     RETRYING: {QUEUED, CANCELLED},
     COMPLETED: set(),
