@@ -29,7 +29,9 @@ ON CONFLICT (job_type) DO UPDATE SET
 RETURNING {LIMIT_COLUMNS}, {_RUNNING} AS running
 """
 
-_REMOVE = f"DELETE FROM job_type_limits l WHERE job_type = $1 RETURNING {LIMIT_COLUMNS}, 0 AS running"
+_REMOVE = (
+    f"DELETE FROM job_type_limits l WHERE job_type = $1 RETURNING {LIMIT_COLUMNS}, 0 AS running"
+)
 
 
 def _stored(row: Any) -> StoredLimit:

@@ -29,7 +29,8 @@ _CLAIMABLE = ", ".join(sorted(f"'{status.value}'" for status in CLAIMABLE_STATUS
 
 _LOCK_LIMITS = f"""
 SELECT {LIMIT_COLUMNS} FROM job_type_limits
-WHERE job_type IN (SELECT job_type FROM jobs WHERE id = ANY($1::uuid[]) AND status IN ({_CLAIMABLE}))
+WHERE job_type IN (
+    SELECT job_type FROM jobs WHERE id = ANY($1::uuid[]) AND status IN ({_CLAIMABLE}))
 ORDER BY job_type FOR UPDATE
 """
 
@@ -83,8 +84,7 @@ class PgLimitedClaims(LimitedClaims):
             if not candidates:
                 return LimitedClaim([], [])
             running = {
-                row["job_type"]: row["running"]
-                for row in await conn.fetch(_RUNNING, list(limits))
+                row["job_type"]: row["running"] for row in await conn.fetch(_RUNNING, list(limits))
             }
             order = {job_id: index for index, job_id in enumerate(ids)}
             by_type: dict[str, list[UUID]] = {}

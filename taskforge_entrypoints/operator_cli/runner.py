@@ -18,6 +18,7 @@ from taskforge_entrypoints.operator_cli import (
     access_commands,
     dlq_commands,
     jobs_commands,
+    limits_commands,
     workers_commands,
 )
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
@@ -39,6 +40,9 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("keys", "list"): access_commands.list_keys,
     ("keys", "revoke"): access_commands.revoke_key,
     ("audit", "list"): access_commands.list_audit,
+    ("limits", "list"): limits_commands.list_limits,
+    ("limits", "set"): limits_commands.set_limit,
+    ("limits", "delete"): limits_commands.delete_limit,
 }
 
 # The adapters report a lost service as StoreUnavailable or ChannelUnavailable; only

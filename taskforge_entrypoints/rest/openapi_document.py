@@ -20,6 +20,7 @@ from taskforge_entrypoints.rest.callback_url_schema import callback_url_schema
 from taskforge_entrypoints.rest.dead_letters_controller import ReplayRequest
 from taskforge_entrypoints.rest.errors import PROBLEM_JSON
 from taskforge_entrypoints.rest.keys_controller import KeyCreate
+from taskforge_entrypoints.rest.limits_controller import LimitPut
 from taskforge_entrypoints.rest.schemas import JobBatchCreate, JobCreate
 
 # The controllers decode these bodies themselves (request_bodies.read_json), so Litestar
@@ -29,6 +30,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[msgspec.Struct]] = {
     ("post", "/v1/jobs/batch"): JobBatchCreate,
     ("post", "/v1/dead-letters/replay"): ReplayRequest,
     ("post", "/v1/keys"): KeyCreate,
+    ("put", "/v1/limits/{job_type}"): LimitPut,
 }
 BEARER = "bearer"
 # A submit can also be turned away by the key's rate (API_KEY_RATE_LIMIT).

@@ -131,6 +131,10 @@ def endpoints(job_id: str) -> list[Endpoint]:
         Endpoint("GET", "/v1/audit", "admin"),
         Endpoint("GET", "/v1/keys", "admin"),
         Endpoint("POST", "/v1/keys/no-such-key/revoke", "admin"),
+        # Limits: a job type nothing else runs, so setting its limit changes no other test.
+        Endpoint("GET", "/v1/limits", "read"),
+        Endpoint("PUT", "/v1/limits/access-matrix", "admin", {"concurrency": 2}),
+        Endpoint("DELETE", "/v1/limits/no-such-type", "admin"),
     ]
 
 

@@ -71,7 +71,8 @@ async def test_a_limit_is_stored_listed_with_its_slots_in_use_and_removed(
         ("resize", 1, None),
     ]
     removed = await limits.remove("resize")
-    assert removed is not None and removed.limit == JobTypeLimit("resize", 4, None)
+    assert removed is not None
+    assert removed.limit == JobTypeLimit("resize", 4, None)
     assert await limits.remove("resize") is None
     assert [s.limit.job_type for s in await limits.all_limits()] == ["email"]
 
@@ -96,8 +97,7 @@ async def test_concurrent_claims_never_start_more_than_the_concurrency_limit(
     consumer = FakeChannel()
     claim = claim_jobs(own_pool, consumer)
     batches = [
-        [Delivery(f"m-{job_id}", job_id) for job_id in render[i::8] + other[i::8]]
-        for i in range(8)
+        [Delivery(f"m-{job_id}", job_id) for job_id in render[i::8] + other[i::8]] for i in range(8)
     ]
 
     claimed = await asyncio.gather(*(claim(batch, f"w{i}") for i, batch in enumerate(batches)))
@@ -119,10 +119,12 @@ async def test_a_slot_frees_when_its_attempt_ends(own_pool: asyncpg.Pool) -> Non
     await PgJobTypeLimits(own_pool).put(JobTypeLimit("render", 1, None), now(), "alice")
     first, second = await submitted(repository, "render", 2)
     claims = PgLimitedClaims(own_pool)
-    assert [job.id for job in (await claims.claim_within_limits([first], now(), LEASE, "w"))
-            .started] == [first]
+    assert [
+        job.id for job in (await claims.claim_within_limits([first], now(), LEASE, "w")).started
+    ] == [first]
     blocked = await claims.claim_within_limits([second], now(), LEASE, "w")
-    assert blocked.started == [] and [job.id for job in blocked.held_back] == [second]
+    assert blocked.started == []
+    assert [job.id for job in blocked.held_back] == [second]
     assert blocked.held_back[0].run_at >= now() + HOLD_BACK - timedelta(seconds=1)
     [running] = await repository.running([first])
     await repository.record_outcomes([running.complete(None, now())])
