@@ -2,10 +2,12 @@ from typing import Annotated, Any
 
 import msgspec
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, HttpMethod, Request, Response, delete, get, put, route
+from litestar.params import Parameter
 
 from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
 from taskforge_domain.access import Scope
+from taskforge_domain.job_limits import JOB_TYPE_MAX_LENGTH, JOB_TYPE_PATTERN
 from taskforge_domain.job_type_limit import (
     MAX_CONCURRENCY,
     MAX_RATE,
@@ -16,10 +18,14 @@ from taskforge_domain.job_type_limit import (
 from taskforge_entrypoints.presentation.limit_json import LimitOut, LimitsOut
 from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, problem_spec
+from taskforge_entrypoints.rest.jobs_controller import answer_options
 from taskforge_entrypoints.rest.request_bodies import read_json
 
 AnyRequest = Request[Any, Any, Any]
 _ADMIN = needs(Scope.ADMIN)
+JobType = Annotated[
+    str, Parameter(min_length=1, max_length=JOB_TYPE_MAX_LENGTH, pattern=JOB_TYPE_PATTERN)
+]
 
 
 class RateIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -66,7 +72,7 @@ class LimitsController(Controller):
         },
     )
     async def set_limit(
-        self, request: AnyRequest, job_type: str, set_limit: FromDishka[SetLimit]
+        self, request: AnyRequest, job_type: JobType, set_limit: FromDishka[SetLimit]
     ) -> LimitOut:
         data = await read_json(request, LimitPut)
         rate = None if data.rate is None else Rate(data.rate.starts, data.rate.per)
@@ -78,9 +84,23 @@ class LimitsController(Controller):
         opt=_ADMIN,
         status_code=200,
         summary="Remove a job type's limit: its jobs start freely again",
-        responses={404: problem_spec("The job type has no limit"), **STORE_DOWN},
+        responses={
+            404: problem_spec("The job type has no limit"),
+            422: problem_spec("A job type out of its pattern"),
+            **STORE_DOWN,
+        },
     )
     async def remove_limit(
-        self, request: AnyRequest, job_type: str, remove_limit: FromDishka[RemoveLimit]
+        self, request: AnyRequest, job_type: JobType, remove_limit: FromDishka[RemoveLimit]
     ) -> LimitOut:
         return LimitOut.of(await remove_limit(caller_of(request), job_type))
+
+    # Litestar's own OPTIONS answer on this path lists only one of its two methods.
+    @route(
+        "/{job_type:str}",
+        http_method=HttpMethod.OPTIONS,
+        include_in_schema=False,
+        opt=needs(Scope.READ),
+    )
+    async def allowed_methods(self, request: AnyRequest, job_type: str) -> Response[None]:
+        return answer_options(request)

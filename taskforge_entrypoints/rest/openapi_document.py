@@ -59,6 +59,14 @@ ONE_START_TIME = {
     }
 }
 
+# A limit holds a concurrency, a rate or both: a body gives at least one of them.
+LIMIT_GIVEN = {
+    "anyOf": [
+        {"required": ["concurrency"], "properties": {"concurrency": {"type": "integer"}}},
+        {"required": ["rate"], "properties": {"rate": {"type": "object"}}},
+    ]
+}
+
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again",
     "schema": {"type": "string", "pattern": "^[0-9]+$"},
@@ -134,6 +142,7 @@ def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
     schemas.update(components)
     schemas["StorableJson"] = STORABLE_JSON
     schemas["JobCreate"].update(ONE_START_TIME)
+    schemas["LimitPut"].update(LIMIT_GIVEN)
     schemas["JobCreate"]["properties"]["queue"]["enum"] = list(queues)
     # Litestar drops a bound of 0 from the msgspec annotation.
     job = schemas["JobOut"]["properties"]

@@ -83,6 +83,11 @@ SCHEMA_AT_VERSION[13] = SCHEMA_AT_VERSION[12] | {
     "audit_events_action",
     "audit_events_job_ids",
 }
+SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[13] | {
+    "job_type_limits",
+    "job_type_limits_pkey",
+    "jobs_running_type_idx",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]

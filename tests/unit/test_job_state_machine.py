@@ -65,6 +65,7 @@ def move_to(source: JobStatus, target: JobStatus) -> Callable[[Job], Job]:
         RETRYING: lambda job: job.fail("boom", LATER, BACKOFF),
         DEAD: lambda job: job.kill("boom", LATER),
         CANCELLED: lambda job: job.cancel(LATER),
+        SCHEDULED: lambda job: job.hold_back(LATER + LEASE, LATER),
     }
     return moves[target]
 
