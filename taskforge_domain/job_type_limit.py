@@ -8,7 +8,7 @@ from enum import StrEnum
 MAX_CONCURRENCY = 100_000
 MAX_RATE = 1_000_000
 
-HOLD_BACK = timedelta(seconds=1)
+HOLD_BACK = timedelta(milliseconds=100)
 """How long a job held back by a full concurrency limit waits before it is queued again."""
 
 
@@ -19,9 +19,14 @@ class RatePeriod(StrEnum):
 
     @property
     def length(self) -> timedelta:
-        return {"second": timedelta(seconds=1), "minute": timedelta(minutes=1)}.get(
-            self.value, timedelta(hours=1)
-        )
+        return _PERIOD_LENGTHS[self]
+
+
+_PERIOD_LENGTHS = {
+    RatePeriod.SECOND: timedelta(seconds=1),
+    RatePeriod.MINUTE: timedelta(minutes=1),
+    RatePeriod.HOUR: timedelta(hours=1),
+}
 
 
 class InvalidLimit(ValueError):

@@ -85,3 +85,13 @@ def test_a_held_back_job_waits_scheduled_with_its_attempts_untouched() -> None:
     held = queued.hold_back(NOW + HOLD_BACK, NOW)
     assert (held.status, held.attempt, held.run_at) == (JobStatus.SCHEDULED, 0, NOW + HOLD_BACK)
     assert held.revision == queued.revision + 1
+
+
+@pytest.mark.parametrize(
+    ("per", "seconds"),
+    [(RatePeriod.SECOND, 1), (RatePeriod.MINUTE, 60), (RatePeriod.HOUR, 3600)],
+)
+def test_a_rate_per_period_is_its_starts_spread_over_the_period(
+    per: RatePeriod, seconds: int
+) -> None:
+    assert Rate(120, per).per_second == 120 / seconds
