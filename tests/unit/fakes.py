@@ -674,7 +674,15 @@ class InMemoryWorkerPresence:
         ):
             return held
         seen = WorkerSeen(
-            worker.name, worker.incarnation, worker.host, worker.pid, worker.queues, now, now, 0
+            worker.name,
+            worker.incarnation,
+            worker.host,
+            worker.pid,
+            worker.queues,
+            now,
+            now,
+            0,
+            queue_weights=worker.queue_weights,
         )
         self.workers[worker.name] = seen
         self._cut_leases({worker.name}, now)
