@@ -448,7 +448,22 @@ class QueuePauseProvider(Provider):
     scope = Scope.APP
     pause_queue = provide(PauseQueue)
     resume_queue = provide(ResumeQueue)
-    list_queues = provide(ListQueues)
+
+    @provide
+    def list_queues(
+        self,
+        pool: asyncpg.Pool,
+        running: RunningAttempts,
+        pauses: QueuePauses,
+        presence: WorkerPresence,
+        liveness: WorkerLiveness,
+        clock: Clock,
+        known: KnownQueues,
+    ) -> ListQueues:
+        # Not the metrics' backlog, which waits for this process's own migrations: the
+        # CLI runs none.
+        backlog = PgStoreBacklog(pool)
+        return ListQueues(backlog, running, pauses, presence, liveness, clock, known)
 
     @provide
     def queue_pauses(self, pool: asyncpg.Pool) -> AnyOf[QueuePauses, RunningAttempts]:
