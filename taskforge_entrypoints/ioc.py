@@ -45,6 +45,7 @@ from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
 from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.postgres.pg_webhook_deliveries import PgWebhookDeliveries
 from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
@@ -73,10 +74,12 @@ from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
+from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
 from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
 from taskforge_app.measure_backlog import MeasureBacklog
+from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
     AttemptLedger,
     Clock,
@@ -103,6 +106,7 @@ from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.ports.job_type_limits import JobTypeLimits, LimitedClaims
+from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.submit_quota import SubmitQuota
 from taskforge_app.ports.webhook_bodies import WebhookBodies
 from taskforge_app.ports.webhook_deliveries import WebhookDeliveries
@@ -441,6 +445,38 @@ class EnqueueRelayProvider(Provider):
         return EnqueueRelay(relay, PgEnqueueListener(settings.database_url), jobs, rules)
 
 
+class QueuePauseProvider(Provider):
+    """Pausing queues: the pauses' store and the operators' use cases."""
+
+    scope = Scope.APP
+    pause_queue = provide(PauseQueue)
+    resume_queue = provide(ResumeQueue)
+
+    @provide
+    def list_queues(
+        self,
+        pool: asyncpg.Pool,
+        running: RunningAttempts,
+        pauses: QueuePauses,
+        presence: WorkerPresence,
+        liveness: WorkerLiveness,
+        clock: Clock,
+        known: KnownQueues,
+    ) -> ListQueues:
+        # Not the metrics' backlog, which waits for this process's own migrations: the
+        # CLI runs none.
+        backlog = PgStoreBacklog(pool)
+        return ListQueues(backlog, running, pauses, presence, liveness, clock, known)
+
+    @provide
+    def queue_pauses(self, pool: asyncpg.Pool) -> AnyOf[QueuePauses, RunningAttempts]:
+        return PgQueuePauses(pool)
+
+    @provide
+    def known_queues(self, settings: Settings) -> KnownQueues:
+        return KnownQueues(tuple(settings.queues))
+
+
 class LimitsProvider(Provider):
     """Global limits per job type: their store, the claims that honour them, their use cases."""
 
@@ -471,6 +507,7 @@ class LimitsProvider(Provider):
 
 def providers() -> list[Provider]:
     return [
+        QueuePauseProvider(),
         InfrastructureProvider(),
         LimitsProvider(),
         UseCaseProvider(),

@@ -83,7 +83,9 @@ SCHEMA_AT_VERSION[13] = SCHEMA_AT_VERSION[12] | {
     "audit_events_action",
     "audit_events_job_ids",
 }
-SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[13] | {
+# 015 adds queue_pauses and the workers' queue_weights column.
+SCHEMA_AT_VERSION[15] = SCHEMA_AT_VERSION[13] | {"queue_pauses", "queue_pauses_pkey"}
+SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
     "job_type_limits",
     "job_type_limits_pkey",
     "jobs_running_type_idx",
@@ -123,7 +125,8 @@ async def jobs_relations(conn: Any) -> set[str]:
            WHERE n.nspname = 'public'
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
                   OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%'
-                  OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%')"""
+                  OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%'
+                  OR c.relname LIKE 'queue_pauses%')"""
     )
     return {row["relname"] for row in rows}
 

@@ -4,6 +4,7 @@ import pytest
 
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from tests.unit.enqueue_relay_fakes import FakeRelayBatch, FakeWakeups, InMemoryEnqueuedJobs
 from tests.unit.fakes import (
     FakeChannel,
@@ -11,6 +12,7 @@ from tests.unit.fakes import (
     InMemoryJobRepository,
     InMemoryWorkerPresence,
 )
+from tests.unit.queue_pause_fakes import InMemoryQueuePauses
 
 STORE_ROLES = [
     ports.JobIntake,
@@ -57,6 +59,8 @@ def port_methods(port: type) -> list[str]:
         (ports.Clock, FixedClock),
         (ports.WorkerPresence, InMemoryWorkerPresence),
         *ENQUEUE_RELAY_ROLES,
+        (QueuePauses, InMemoryQueuePauses),
+        (RunningAttempts, InMemoryQueuePauses),
     ],
     ids=[
         *(f"store-{role.__name__}" for role in STORE_ROLES),
@@ -64,6 +68,8 @@ def port_methods(port: type) -> list[str]:
         "Clock",
         "WorkerPresence",
         *(role.__name__ for role, _ in ENQUEUE_RELAY_ROLES),
+        "QueuePauses",
+        "RunningAttempts",
     ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
