@@ -16,6 +16,7 @@ from taskforge_domain.schedule_ticks import FiringRules, plan_firing
 
 log = logging.getLogger("taskforge.schedules")
 
+
 @dataclass(frozen=True, slots=True)
 class FiringOptions:
     grace: timedelta
@@ -65,9 +66,7 @@ class FireSchedules:
         )
         status = stored.last_job_status
         active = status is not None and not status.is_terminal
-        firing = plan_firing(
-            ticks_of(self._calendar, spec), schedule.next_tick, now, rules, active
-        )
+        firing = plan_firing(ticks_of(self._calendar, spec), schedule.next_tick, now, rules, active)
         jobs = [new_job(schedule, tick_key(schedule.name, tick)) for tick in firing.ticks]
         answers = await self._submit(jobs) if jobs else []
         last_job: UUID | None = None
@@ -80,5 +79,7 @@ class FireSchedules:
         last_tick = firing.ticks[-1] if firing.ticks else None
         await claimed.advance(schedule.name, firing.next_tick, last_tick, last_job)
         if len(answers) > created:
-            log.info("schedule %s: %d ticks had fired already", schedule.name, len(answers) - created)
+            log.info(
+                "schedule %s: %d ticks had fired already", schedule.name, len(answers) - created
+            )
         return created

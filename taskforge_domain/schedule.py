@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from taskforge_domain.errors import DomainError
+from taskforge_domain.job_limits import JOB_TYPE_PATTERN
 
 SCHEDULE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -101,6 +102,8 @@ class ScheduleSpec:
     overlap: Overlap = Overlap.ALLOW
 
     def __post_init__(self) -> None:
+        if re.fullmatch(JOB_TYPE_PATTERN, self.job_type) is None:
+            raise InvalidSchedule(f"job_type: {self.job_type!r} is no job type identifier")
         if (self.cron is None) == (self.every is None):
             raise InvalidSchedule("give cron or every, exactly one of them")
         if self.cron is not None and re.fullmatch(CRON_PATTERN, self.cron) is None:

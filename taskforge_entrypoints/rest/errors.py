@@ -17,6 +17,7 @@ from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePa
 from taskforge_app.ports.api_keys import KeyNameTaken
 from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
+from taskforge_domain.schedule import InvalidSchedule, ScheduleNameTaken, ScheduleNotFound
 from taskforge_domain.webhook_delivery import NoFailedWebhook
 from taskforge_entrypoints.rest.schemas import Problem
 
@@ -227,6 +228,18 @@ def _invalid_key_request(request: AnyRequest, exc: InvalidKeyRequest) -> Respons
     return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
 
 
+def _schedule_not_found(request: AnyRequest, exc: ScheduleNotFound) -> Response[Problem]:
+    return problem(request, 404, "schedule-not-found", str(exc), title="Schedule not found")
+
+
+def _schedule_name_taken(request: AnyRequest, exc: ScheduleNameTaken) -> Response[Problem]:
+    return problem(request, 409, "schedule-name-taken", str(exc), title="Schedule name in use")
+
+
+def _invalid_schedule(request: AnyRequest, exc: InvalidSchedule) -> Response[Problem]:
+    return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
+
+
 def _unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(request, 500, "internal-error")
@@ -242,6 +255,9 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     KeyNotFound: _key_not_found,
     KeyNameTaken: _key_name_taken,
     InvalidKeyRequest: _invalid_key_request,
+    ScheduleNotFound: _schedule_not_found,
+    ScheduleNameTaken: _schedule_name_taken,
+    InvalidSchedule: _invalid_schedule,
     IdempotencyKeyReused: _key_reused,
     InvalidTransition: _invalid_transition,
     JobBusy: _busy,
