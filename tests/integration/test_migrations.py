@@ -83,6 +83,8 @@ SCHEMA_AT_VERSION[13] = SCHEMA_AT_VERSION[12] | {
     "audit_events_action",
     "audit_events_job_ids",
 }
+SCHEDULE_TABLES = {"schedules", "schedules_pkey", "schedules_due"}
+SCHEMA_AT_VERSION[14] = SCHEMA_AT_VERSION[13] | SCHEDULE_TABLES
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -118,7 +120,8 @@ async def jobs_relations(conn: Any) -> set[str]:
            WHERE n.nspname = 'public'
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
                   OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%'
-                  OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%')"""
+                  OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%'
+                  OR c.relname LIKE 'schedules%')"""
     )
     return {row["relname"] for row in rows}
 
