@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from taskforge_app.manage_schedules import new_job
+from taskforge_app.ports import UnstorablePayload
 from taskforge_app.ports.clock import Clock
-from taskforge_app.ports.cron_calendar import CronCalendar
+from taskforge_app.ports.cron_calendar import CronCalendar, UnknownTimezone
 from taskforge_app.ports.schedules import ClaimedSchedules, DueSchedules, StoredSchedule
 from taskforge_app.schedule_timing import ticks_of
 from taskforge_app.submit_jobs import SubmitJobs, Submitted
@@ -51,7 +52,11 @@ class FireSchedules:
         created = 0
         async with self._schedules.claim(now, self._options.schedules_per_pass) as claimed:
             for stored in claimed.due:
-                created += await self._fire(claimed, stored, now)
+                try:
+                    created += await self._fire(claimed, stored, now)
+                except (UnknownTimezone, UnstorablePayload) as exc:
+                    # One schedule this host cannot fire must not hold the others back.
+                    log.error("schedule %s cannot fire: %s", stored.schedule.name, exc)
         return created
 
     async def next_due(self) -> datetime | None:

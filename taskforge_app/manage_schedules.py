@@ -121,6 +121,7 @@ class PauseSchedule(_ScheduleChanges):
         if current is None:
             raise ScheduleNotFound(name)
         spec = current.schedule.spec
+        caller.grant.require_queues([spec.queue])
         next_tick = current.schedule.next_tick
         if not paused and current.schedule.paused:
             next_tick = self._first_tick(spec, self._clock.now())

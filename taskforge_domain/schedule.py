@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from taskforge_domain.errors import DomainError
-from taskforge_domain.job_limits import JOB_TYPE_PATTERN
+from taskforge_domain.job_limits import JOB_TYPE_PATTERN, MAX_ATTEMPTS_LIMIT
 
 SCHEDULE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -111,6 +111,8 @@ class ScheduleSpec:
                 f"cron: {self.cron!r} is not five fields (minute hour day month weekday), "
                 "or six with seconds first, of numbers, ranges, lists, steps and *"
             )
+        if self.max_attempts is not None and not 1 <= self.max_attempts <= MAX_ATTEMPTS_LIMIT:
+            raise InvalidSchedule(f"max_attempts: must be from 1 to {MAX_ATTEMPTS_LIMIT}")
         if self.every is not None and self.every < timedelta(seconds=1):
             raise InvalidSchedule("every: must be at least 1s")
 

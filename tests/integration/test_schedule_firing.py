@@ -19,7 +19,7 @@ from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_app.callers import ANONYMOUS
 from taskforge_app.fire_schedules import FireSchedules, FiringOptions
 from taskforge_app.manage_schedules import CreateSchedule, new_job
-from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
+from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs, Submitted
 from taskforge_domain.schedule import CatchUp, ScheduleSpec, tick_key
 from tests.conftest import Services
 from tests.unit.fakes import FixedClock
@@ -106,6 +106,7 @@ async def test_a_tick_whose_scheduler_died_before_moving_the_cursor_fires_no_sec
     assert schedule.next_tick is not None
     # What a scheduler killed between its submit and its cursor move leaves behind.
     [first] = await firing.submit([new_job(schedule, tick_key("half-fired", schedule.next_tick))])
+    assert isinstance(first, Submitted)
     firing.clock.advance(timedelta(seconds=1))
 
     created = await firing.scheduler()()
@@ -115,5 +116,5 @@ async def test_a_tick_whose_scheduler_died_before_moving_the_cursor_fires_no_sec
     assert created == 0
     stored = await firing.store.get("half-fired")
     assert stored is not None
-    assert stored.schedule.last_job_id == getattr(first, "job").id
+    assert stored.schedule.last_job_id == first.job.id
     assert stored.schedule.next_tick == schedule.next_tick + timedelta(seconds=1)

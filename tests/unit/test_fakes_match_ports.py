@@ -4,6 +4,7 @@ import pytest
 
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from taskforge_app.ports.schedules import ClaimedSchedules, DueSchedules, ScheduleStore
 from tests.unit.enqueue_relay_fakes import FakeRelayBatch, FakeWakeups, InMemoryEnqueuedJobs
 from tests.unit.fakes import (
     FakeChannel,
@@ -11,6 +12,7 @@ from tests.unit.fakes import (
     InMemoryJobRepository,
     InMemoryWorkerPresence,
 )
+from tests.unit.schedule_fakes import Claimed, InMemorySchedules
 
 STORE_ROLES = [
     ports.JobIntake,
@@ -57,6 +59,9 @@ def port_methods(port: type) -> list[str]:
         (ports.Clock, FixedClock),
         (ports.WorkerPresence, InMemoryWorkerPresence),
         *ENQUEUE_RELAY_ROLES,
+        (ScheduleStore, InMemorySchedules),
+        (DueSchedules, InMemorySchedules),
+        (ClaimedSchedules, Claimed),
     ],
     ids=[
         *(f"store-{role.__name__}" for role in STORE_ROLES),
