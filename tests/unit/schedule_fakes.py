@@ -1,12 +1,12 @@
 """A schedule store held in memory, for the use cases' unit tests."""
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from taskforge_app.ports.schedules import StoredSchedule
+from taskforge_app.ports.schedules import ClaimedSchedules, StoredSchedule
 from taskforge_domain.schedule import Schedule, ScheduleNameTaken, ScheduleSpec
 from tests.unit.fakes import InMemoryJobRepository
 
@@ -46,8 +46,11 @@ class InMemorySchedules:
     async def record_trigger(self, name: str, job_id: UUID, now: datetime) -> None:
         self._change(name, last_job_id=job_id, updated_at=now)
 
+    def claim(self, now: datetime, limit: int) -> AbstractAsyncContextManager[ClaimedSchedules]:
+        return self._claim(now, limit)
+
     @asynccontextmanager
-    async def claim(self, now: datetime, limit: int) -> AsyncIterator["Claimed"]:
+    async def _claim(self, now: datetime, limit: int) -> AsyncIterator[ClaimedSchedules]:
         due = [
             self._stored(s)
             for s in sorted(self.schedules.values(), key=lambda s: s.next_tick or now)

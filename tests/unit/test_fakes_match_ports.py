@@ -69,6 +69,9 @@ def port_methods(port: type) -> list[str]:
         "Clock",
         "WorkerPresence",
         *(role.__name__ for role, _ in ENQUEUE_RELAY_ROLES),
+        "ScheduleStore",
+        "DueSchedules",
+        "ClaimedSchedules",
     ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
