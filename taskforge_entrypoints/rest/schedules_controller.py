@@ -28,7 +28,6 @@ from taskforge_entrypoints.presentation.job_json import JobOut
 from taskforge_entrypoints.presentation.schedule_json import ScheduleOut, SchedulesOut
 from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, InvalidJob, problem_spec
-from taskforge_entrypoints.rest.jobs_controller import answer_options
 from taskforge_entrypoints.rest.request_bodies import read_json
 from taskforge_entrypoints.rest.schemas import JobType, MaxAttempts, Payload, QueueName
 
@@ -61,6 +60,14 @@ _BODY_ERRORS = {
     415: problem_spec("Body is not JSON"),
     422: problem_spec("Invalid name, cadence, time zone, job or queue"),
 }
+
+
+def answer_options(request: AnyRequest) -> Response[None]:
+    """Allow lists every method of the path. The path template has no parameter types
+    ({name}), so the route is found by its format, not in the method map ({name:str})."""
+    template = request.scope["path_template"]
+    methods = next(r.methods for r in request.app.routes if r.path_format == template)
+    return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
 
 
 class ScheduleFields(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -228,11 +235,12 @@ class SchedulesController(Controller):
         submitted = await trigger(caller_of(request), name)
         return JobOut.of(submitted.job, settings.http_base_url)
 
-    # Litestar's own OPTIONS answer lists only one of a path's methods.
+    # Litestar's own OPTIONS answer lists only some of a path's methods; a controller registers
+    # its handlers by name, so these sort first, before Litestar adds one of its own.
     @route("/", http_method=HttpMethod.OPTIONS, include_in_schema=False, opt=_READ)
-    async def collection_methods(self, request: AnyRequest) -> Response[None]:
+    async def allowed_methods(self, request: AnyRequest) -> Response[None]:
         return answer_options(request)
 
     @route("/{name:str}", http_method=HttpMethod.OPTIONS, include_in_schema=False, opt=_READ)
-    async def schedule_methods(self, request: AnyRequest) -> Response[None]:
+    async def allowed_methods_of_one(self, request: AnyRequest) -> Response[None]:
         return answer_options(request)
