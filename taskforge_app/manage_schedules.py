@@ -94,6 +94,7 @@ class ReplaceSchedule(_ScheduleChanges):
         current = await self._store.get(name)
         if current is None:
             raise ScheduleNotFound(name)
+        caller.grant.require_queues([current.schedule.spec.queue])
         now = self._clock.now()
         last = current.schedule.last_tick
         start = now if last is None or last < now else last

@@ -75,6 +75,8 @@ async def test_an_every_second_schedule_creates_jobs_that_run_each_named_by_its_
     assert replaced.status_code == 200, replaced.text
     # 09:00 in Paris: 08:00 UTC in winter, 07:00 in summer.
     assert {t.hour for t in instants(replaced.json()["next_fire_times"])} <= {7, 8}
+    allowed = await client.options("/v1/schedules/e2e-every")
+    assert allowed.headers["Allow"] == "DELETE, GET, OPTIONS, PUT"
     listed = (await client.get("/v1/schedules")).json()["schedules"]
     assert "e2e-every" in {schedule["name"] for schedule in listed}
 
