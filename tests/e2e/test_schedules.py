@@ -135,6 +135,12 @@ async def test_the_cli_manages_schedules_as_the_operator(
     )  # fmt: skip
     assert (made["every"], made["catch_up"], made["overlap"]) == ("1s", "skip", "skip")
     assert "e2e-cli" in {s["name"] for s in cli(stack, "list")["schedules"]}
+    taken = taskforge(
+        "schedules", "create", "--name", "e2e-cli", "--every", "1h", "--job-type", "ping",
+        env=stack.env,
+    )  # fmt: skip
+    assert taken.returncode == 3
+    assert "a schedule named 'e2e-cli' exists" in taken.stderr
 
     async def fired() -> bool:
         return cli(stack, "show", "e2e-cli")["last_job"] is not None
