@@ -7,7 +7,7 @@ import datetime
 import os
 import random
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bench import measures, soak, sql_enqueue, waiters, webhook_trigger
@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--waiters", type=int, default=1000, help="long-polls for (h); 0 skips")
     parser.add_argument("--waiter-rate", type=float, default=200, help="completions/s for (h)")
     parser.add_argument(
-        "--only", choices=["waiters"], help="run only this line (its figures are printed)"
+        "--only",
+        choices=sorted(ONLY_LINES),
+        help="run only this line (its figures are printed)",
     )
     parser.add_argument("--output", default="BENCHMARKS.md", help="'-' to write no file")
     return parser
@@ -86,8 +88,8 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
         rows.append((name, value, target))
         print(f"  {name}: {value}", flush=True)
 
-    if args.only == "waiters":
-        await _waiters_line(env, args, add)
+    if args.only is not None:
+        await ONLY_LINES[args.only](env, args, add)
         return rows
 
     single = await measures.single_submit(env, args.single, args.clients)
@@ -132,19 +134,25 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             "each < 50",
         )
     if args.sequential:
-        client, raw = await sequential_submit(env.stack(), args.sequential, args.seed + 5)
-        add(
-            "(g) submit, one sequential producer: taskforge_client.Client.submit, its CPU per "
-            f"job (raw httpx loop in the same run: {raw.jobs_per_second:,.0f} jobs/s, "
-            f"{raw.cpu_us_per_job:.0f} µs)",
-            f"{client.jobs_per_second:,.0f} jobs/s, {client.cpu_us_per_job:.0f} µs",
-            "≥ 1,500",
-        )
+        await _sequential_line(env, args, add)
     if args.waiters:
         await _waiters_line(env, args, add)
     if args.sql_enqueue:
         await _sql_enqueue_rows(env, args, add)
     return rows
+
+
+async def _sequential_line(
+    env: measures.Environment, args: argparse.Namespace, add: Callable[[str, str, str], None]
+) -> None:
+    client, raw = await sequential_submit(env.stack(), args.sequential, args.seed + 5)
+    add(
+        "(g) submit, one sequential producer: taskforge_client.Client.submit, its CPU per "
+        f"job (raw httpx loop in the same run: {raw.jobs_per_second:,.0f} jobs/s, "
+        f"{raw.cpu_us_per_job:.0f} µs)",
+        f"{client.jobs_per_second:,.0f} jobs/s, {client.cpu_us_per_job:.0f} µs",
+        "≥ 1,500",
+    )
 
 
 async def _waiters_line(
@@ -178,6 +186,17 @@ async def _sql_enqueue_rows(
         f"{rate:,.0f} jobs/s",
         "≥ pgqueuer's enqueue",
     )
+
+
+Line = Callable[
+    [measures.Environment, argparse.Namespace, Callable[[str, str, str], None]], Awaitable[None]
+]
+# The lines `--only` runs alone, to measure one figure again without the rest.
+ONLY_LINES: dict[str, Line] = {
+    "sequential": _sequential_line,
+    "waiters": _waiters_line,
+    "sql-enqueue": _sql_enqueue_rows,
+}
 
 
 def render(

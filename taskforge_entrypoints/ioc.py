@@ -44,6 +44,7 @@ from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListen
 from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
 from taskforge_adapters.postgres.pg_schedules import PgSchedules
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.postgres.pg_webhook_deliveries import PgWebhookDeliveries
@@ -74,6 +75,7 @@ from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
+from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
 from taskforge_app.manage_schedules import (
@@ -85,6 +87,7 @@ from taskforge_app.manage_schedules import (
     TriggerSchedule,
 )
 from taskforge_app.measure_backlog import MeasureBacklog
+from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
     AttemptLedger,
     Clock,
@@ -111,6 +114,7 @@ from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.cron_calendar import CronCalendar
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
+from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import DueSchedules, ScheduleStore
 from taskforge_app.ports.submit_quota import SubmitQuota
 from taskforge_app.ports.webhook_bodies import WebhookBodies
@@ -451,6 +455,38 @@ class EnqueueRelayProvider(Provider):
         return EnqueueRelay(relay, PgEnqueueListener(settings.database_url), jobs, rules)
 
 
+class QueuePauseProvider(Provider):
+    """Pausing queues: the pauses' store and the operators' use cases."""
+
+    scope = Scope.APP
+    pause_queue = provide(PauseQueue)
+    resume_queue = provide(ResumeQueue)
+
+    @provide
+    def list_queues(
+        self,
+        pool: asyncpg.Pool,
+        running: RunningAttempts,
+        pauses: QueuePauses,
+        presence: WorkerPresence,
+        liveness: WorkerLiveness,
+        clock: Clock,
+        known: KnownQueues,
+    ) -> ListQueues:
+        # Not the metrics' backlog, which waits for this process's own migrations: the
+        # CLI runs none.
+        backlog = PgStoreBacklog(pool)
+        return ListQueues(backlog, running, pauses, presence, liveness, clock, known)
+
+    @provide
+    def queue_pauses(self, pool: asyncpg.Pool) -> AnyOf[QueuePauses, RunningAttempts]:
+        return PgQueuePauses(pool)
+
+    @provide
+    def known_queues(self, settings: Settings) -> KnownQueues:
+        return KnownQueues(tuple(settings.queues))
+
+
 class ScheduleProvider(Provider):
     """Schedules: their store, the cron calendar, the operators' use cases and the firing."""
 
@@ -475,6 +511,7 @@ class ScheduleProvider(Provider):
 
 def providers() -> list[Provider]:
     return [
+        QueuePauseProvider(),
         InfrastructureProvider(),
         UseCaseProvider(),
         MetricsProvider(),

@@ -8,17 +8,20 @@ from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
 from taskforge_app.ports import WorkerIdentity, WorkerPresence, WorkerSeen
 
 _WORKER_COLUMNS = (
-    "name, incarnation, host, pid, queues, started_at, last_seen_at, in_flight, retired_at"
+    "name, incarnation, host, pid, queues, started_at, last_seen_at, in_flight, retired_at,"
+    " queue_weights"
 )
 
 # The name is taken over only from a holder silent for longer than the liveness, or
 # already retired: two live processes can never hold one name.
 _TAKE_NAME = f"""
-INSERT INTO workers AS w (name, incarnation, host, pid, queues, started_at, last_seen_at)
-VALUES ($1, $2, $3, $4, $5, now(), now())
+INSERT INTO workers AS w (name, incarnation, host, pid, queues, started_at, last_seen_at,
+                          queue_weights)
+VALUES ($1, $2, $3, $4, $5, now(), now(), $7)
 ON CONFLICT (name) DO UPDATE
 SET incarnation = excluded.incarnation, host = excluded.host, pid = excluded.pid,
-    queues = excluded.queues, started_at = excluded.started_at,
+    queues = excluded.queues, queue_weights = excluded.queue_weights,
+    started_at = excluded.started_at,
     last_seen_at = excluded.last_seen_at, in_flight = 0, retired_at = NULL
 WHERE w.incarnation = excluded.incarnation OR w.retired_at IS NOT NULL
    OR w.last_seen_at < now() - $6::interval
@@ -86,6 +89,7 @@ def _worker_from_row(row: Mapping[str, Any]) -> WorkerSeen:
         last_seen_at=row["last_seen_at"],
         in_flight=row["in_flight"],
         retired_at=row["retired_at"],
+        queue_weights=tuple(row["queue_weights"]),
     )
 
 
@@ -110,6 +114,7 @@ class PgWorkerPresence(WorkerPresence):
                 worker.pid,
                 list(worker.queues),
                 liveness,
+                list(worker.queue_weights),
             )
             if row is None:
                 return _worker_from_row(await conn.fetchrow(_HOLDER, worker.name))

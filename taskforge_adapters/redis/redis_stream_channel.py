@@ -1,5 +1,5 @@
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -53,7 +53,7 @@ def _delivery(message_id: bytes, fields: dict[bytes, bytes], queue: str = NORMAL
         job_id: UUID | None = UUID(fields[b"job_id"].decode())
     except (KeyError, ValueError, UnicodeDecodeError):
         job_id = None
-    return Delivery(_receipt(queue, message_id.decode()), job_id)
+    return Delivery(_receipt(queue, message_id.decode()), job_id, queue)
 
 
 def _receipt(queue: str, message_id: str) -> str:
@@ -185,10 +185,12 @@ class RedisStreamChannel(
             ]
         return []
 
-    async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+    async def reclaim_idle(
+        self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
+    ) -> list[Delivery]:
         taken: list[Delivery] = []
         async with channel_errors(), self._recreating_lost_groups():
-            for queue in self._served:
+            for queue in (queue for queue in self._served if queue not in skip):
                 reply: Any = await self._redis.xautoclaim(
                     self.stream_of(queue),
                     self._group,

@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -9,10 +9,12 @@ from taskforge_domain.job import Job
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One message received for a job. message_id is opaque: the consumer acknowledges
-    the message with it. job_id is None when the message is malformed."""
+    the message with it. job_id is None when the message is malformed. queue is the
+    queue whose way it came by."""
 
     message_id: str
     job_id: UUID | None
+    queue: str = "normal"
 
 
 class WorkPublisher(Protocol):
@@ -43,8 +45,11 @@ class WorkConsumer(Protocol):
         waits that long for the first one, else answers at once."""
         ...
 
-    async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
-        """Take over messages received by any consumer but unacknowledged for min_idle_ms."""
+    async def reclaim_idle(
+        self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
+    ) -> list[Delivery]:
+        """Take over messages received by any consumer but unacknowledged for min_idle_ms;
+        those of the queues in skip (paused) stay where they are."""
         ...
 
     async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:

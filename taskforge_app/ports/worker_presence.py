@@ -15,6 +15,8 @@ class WorkerIdentity:
     host: str
     pid: int
     queues: tuple[str, ...]
+    queue_weights: tuple[int, ...] = ()
+    """The weight of each of queues, in the same order (WORKER_QUEUES)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class WorkerSeen:
     last_seen_at: datetime
     in_flight: int
     retired_at: datetime | None = None
+    queue_weights: tuple[int, ...] = ()
 
 
 class WorkerPresence(Protocol):

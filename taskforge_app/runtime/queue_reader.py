@@ -1,4 +1,5 @@
 from taskforge_app.ports import Delivery, WorkConsumer
+from taskforge_app.runtime.pause_gate import PauseGate
 from taskforge_app.runtime.queue_choice import WeightedQueueChoice
 
 
@@ -8,14 +9,22 @@ class QueueReader:
     With several queues it reads them one by one, the queue whose turn it is first,
     without waiting, until it has `count`; only when none has anything does it wait,
     on every queue at once, so an idle worker wakes for whichever queue gets a job.
+    Paused queues are not read at all; with every queue paused it waits for a resume.
     """
 
-    def __init__(self, consumer: WorkConsumer, choice: WeightedQueueChoice) -> None:
+    def __init__(
+        self, consumer: WorkConsumer, choice: WeightedQueueChoice, gate: PauseGate | None = None
+    ) -> None:
         self._consumer = consumer
         self._choice = choice
+        self._gate = PauseGate() if gate is None else gate
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
-        order = self._choice.next_turn()
+        paused = self._gate.paused
+        order = [queue for queue in self._choice.next_turn() if queue not in paused]
+        if not order:
+            await self._gate.until_changed(paused, block_ms / 1000)
+            return []
         found: list[Delivery] = []
         if len(order) > 1:
             for queue in self._choice.worth_reading(order):

@@ -14,6 +14,7 @@ from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_app.runtime.outages import OUTAGES, sleep_unless_stopped, until_available
 from taskforge_app.runtime.outcome_batcher import OutcomeBatcher
+from taskforge_app.runtime.pause_gate import PauseGate
 from taskforge_app.runtime.queue_reader import QueueReader
 from taskforge_app.runtime.timer import REAL_TIME, Timer
 from taskforge_domain.job_status import JobStatus
@@ -79,6 +80,7 @@ class WorkerLoop:
         extend_leases: ExtendLeases,
         options: WorkerOptions,
         timer: Timer = REAL_TIME,
+        gate: PauseGate | None = None,
     ) -> None:
         self._consumer = consumer
         self._reader = reader
@@ -90,6 +92,7 @@ class WorkerLoop:
         self._outcomes = OutcomeBatcher(record, max_batch=max(options.batch_size, 100), timer=timer)
         self._running: dict[UUID, _Attempt] = {}
         self._next_reclaim = 0.0
+        self._gate = PauseGate() if gate is None else gate
 
     @property
     def in_flight(self) -> int:
@@ -98,8 +101,11 @@ class WorkerLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         await until_available(self._consumer.prepare, stop, "preparing to read", timer=self._timer)
+        # Nothing is claimed before the paused queues are known.
+        await until_available(self._gate.refresh, stop, "reading paused queues", timer=self._timer)
         heartbeat = asyncio.create_task(self._renew_leases(stop))
         writer = asyncio.create_task(self._outcomes.run())
+        pauses = asyncio.create_task(self._gate.follow(stop))
         try:
             await until_available(
                 self._take_back_leftovers,
@@ -110,7 +116,7 @@ class WorkerLoop:
             await self._consume(stop)
             await self._drain()
         finally:
-            for task in (heartbeat, writer):
+            for task in (heartbeat, writer, pauses):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -123,8 +129,10 @@ class WorkerLoop:
                 await self._until_a_slot_frees(stop)
                 continue
             try:
-                deliveries = await self._next_deliveries(
-                    min(free, self._options.batch_size), block_ms, stop
+                wanted = min(free, self._options.batch_size)
+                deliveries = self._gate.admit(
+                    self._gate.released(wanted)
+                    or await self._next_deliveries(wanted, block_ms, stop)
                 )
                 claimed = (
                     await self._claim(deliveries, self._options.consumer) if deliveries else []
@@ -149,7 +157,7 @@ class WorkerLoop:
         leftovers = await self._consumer.unacknowledged(self._options.consumer, limit)
         if not leftovers:
             return
-        claimed = await self._claim(leftovers, self._options.consumer)
+        claimed = await self._claim(self._gate.admit(leftovers), self._options.consumer)
         log.info(
             "took back %d messages an earlier run left unacknowledged; %d jobs to run",
             len(leftovers),
@@ -164,7 +172,9 @@ class WorkerLoop:
         if self._timer.monotonic() >= self._next_reclaim:
             self._next_reclaim = self._timer.monotonic() + self._options.lease.total_seconds()
             idle_ms = int(self._options.lease.total_seconds() * 1000)
-            reclaimed = await self._consumer.reclaim_idle(self._options.consumer, idle_ms, count)
+            reclaimed = await self._consumer.reclaim_idle(
+                self._options.consumer, idle_ms, count, skip=self._gate.paused
+            )
             if reclaimed:
                 log.info("took over %d messages idle for a whole lease", len(reclaimed))
                 return reclaimed

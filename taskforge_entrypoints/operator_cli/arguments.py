@@ -1,4 +1,4 @@
-"""The options of the operator commands (`taskforge jobs|dlq|workers|keys|audit ...`); bad
+"""The options of the operator commands (`taskforge jobs|dlq|workers|queues|keys|audit`); bad
 values are usage errors."""
 
 import argparse
@@ -95,10 +95,11 @@ def consumer_name(text: str) -> str:
 
 
 def add_operator_commands(commands: Any) -> None:
-    """Add `jobs`, `dlq`, `workers`, `keys` and `audit` to the sub-commands of `taskforge`."""
+    """Add `jobs`, `dlq`, `workers`, `queues`, `keys` and `audit` to `taskforge`'s commands."""
     _add_jobs(commands)
     _add_dlq(commands)
     _add_workers(commands)
+    _add_queues(commands)
     _add_keys(commands)
     _add_audit(commands)
     add_schedule_commands(commands, _command, _json_flag)
@@ -270,6 +271,22 @@ def _add_workers(commands: Any) -> None:
     _json_flag(listing)
 
 
+def _add_queues(commands: Any) -> None:
+    queues = _command(commands, "queues", "see the queues, pause and resume them")
+    actions = queues.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = _command(
+        actions, "list", "list every queue: depth, running, oldest ready job, pause, weights"
+    )
+    _json_flag(listing)
+    for action, help_text in (
+        ("pause", "pause a queue: it keeps taking jobs, workers stop starting them"),
+        ("resume", "resume a paused queue: workers start its jobs again"),
+    ):
+        change = _command(actions, action, help_text)
+        change.add_argument("queue", metavar="QUEUE")
+        _json_flag(change)
+
+
 def scopes(text: str) -> frozenset[Scope]:
     try:
         return parse_scopes(text)
@@ -340,7 +357,7 @@ def _add_audit(commands: Any) -> None:
         # `action` is the sub-command's own name (list).
         dest="audit_action",
         metavar="ACTION",
-        help="job.cancel, job.replay, job.replay_bulk, key.create or key.revoke",
+        help="job.cancel, job.replay, job.replay_bulk, key.create, key.revoke, queue.pause, ...",
     )
     listing.add_argument("--job", dest="job_id", type=job_id, metavar="ID")
     listing.add_argument("--after", type=timestamp, metavar="ISO")

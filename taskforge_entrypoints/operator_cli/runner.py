@@ -18,6 +18,7 @@ from taskforge_entrypoints.operator_cli import (
     access_commands,
     dlq_commands,
     jobs_commands,
+    queues_commands,
     schedules_commands,
     workers_commands,
 )
@@ -36,6 +37,9 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("dlq", "replay"): dlq_commands.replay_dead,
     ("dlq", "follow"): dlq_commands.follow_dead,
     ("workers", "list"): workers_commands.list_workers,
+    ("queues", "list"): queues_commands.list_queues,
+    ("queues", "pause"): queues_commands.pause_queue,
+    ("queues", "resume"): queues_commands.resume_queue,
     ("keys", "create"): access_commands.create_key,
     ("keys", "list"): access_commands.list_keys,
     ("keys", "revoke"): access_commands.revoke_key,

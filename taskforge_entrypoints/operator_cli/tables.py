@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from taskforge_app.list_queues import QueueState
 from taskforge_app.ports import Attempt, DeadLetter, WorkerSeen
 from taskforge_app.ports.api_keys import StoredKey
 from taskforge_app.ports.audit_trail import AuditEntry
@@ -76,6 +77,27 @@ def workers_table(workers: Sequence[WorkerSeen]) -> str:
                 str(worker.in_flight),
             ]
             for worker in workers
+        ],
+    )
+
+
+def queues_table(queues: Sequence[QueueState]) -> str:
+    def weights(state: QueueState) -> str:
+        served = [f"{w.weight if w.weight is not None else '?'}x{w.workers}" for w in state.weights]
+        return ",".join(served) or "no worker"
+
+    return render_table(
+        ["QUEUE", "DEPTH", "RUNNING", "OLDEST READY", "PAUSED", "WEIGHT x WORKERS"],
+        [
+            [
+                state.queue,
+                str(state.depth),
+                str(state.running),
+                f"{state.oldest_ready_age_seconds:.1f}s",
+                "-" if state.pause is None else f"since {when(state.pause.paused_at)}",
+                weights(state),
+            ]
+            for state in queues
         ],
     )
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ fetches the pinned build with npm. The schema is at <a href="{schema}">{schema}<
 """
 
 
-def api_docs_router(path: str, guards: list[Guard]) -> Router:
+def api_docs_router(path: str, guards: Sequence[Guard] = ()) -> Router:
     """The router of the OpenAPI schema and its page, with the page's security headers."""
     headers = [
         ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
@@ -82,7 +83,7 @@ def api_docs_router(path: str, guards: list[Guard]) -> Router:
         route_handlers=[],
         response_headers=headers,
         include_in_schema=False,
-        guards=guards,
+        guards=list(guards),
         opt=needs(Scope.READ),
     )
 

@@ -29,6 +29,7 @@ from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.keys_controller import KeysController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.openapi_document import make_exact
+from taskforge_entrypoints.rest.queues_controller import QueuesController
 from taskforge_entrypoints.rest.schedules_controller import SchedulesController
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     JobWebhookController,
                     AuditController,
                     KeysController,
+                    QueuesController,
                     SchedulesController,
                 ],
                 guards=[store_migrated, authorize],

@@ -13,6 +13,7 @@ from taskforge_app.admit_submissions import SubmitRateExceeded
 from taskforge_app.authenticate import Unauthenticated
 from taskforge_app.job_changes import JobBusy
 from taskforge_app.manage_keys import InvalidKeyRequest, KeyNotFound
+from taskforge_app.pause_queue import QueueNotFound
 from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePayload
 from taskforge_app.ports.api_keys import KeyNameTaken
 from taskforge_domain.access import Forbidden
@@ -228,6 +229,10 @@ def _invalid_key_request(request: AnyRequest, exc: InvalidKeyRequest) -> Respons
     return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
 
 
+def _queue_not_found(request: AnyRequest, exc: QueueNotFound) -> Response[Problem]:
+    return problem(request, 404, "queue-not-found", str(exc), title="Queue not found")
+
+
 def _schedule_not_found(request: AnyRequest, exc: ScheduleNotFound) -> Response[Problem]:
     return problem(request, 404, "schedule-not-found", str(exc), title="Schedule not found")
 
@@ -254,6 +259,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     SubmitRateExceeded: _rate_limited,
     KeyNotFound: _key_not_found,
     KeyNameTaken: _key_name_taken,
+    QueueNotFound: _queue_not_found,
     InvalidKeyRequest: _invalid_key_request,
     ScheduleNotFound: _schedule_not_found,
     ScheduleNameTaken: _schedule_name_taken,

@@ -11,9 +11,11 @@ from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.handler_registry import HandlerRegistry
 from taskforge_app.ports import ConsumerTakeover, WorkConsumer, WorkerIdentity, WorkerPresence
+from taskforge_app.ports.queue_pauses import QueuePauses
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.run_job import RunJob
 from taskforge_app.runtime.outages import OUTAGES, until_available
+from taskforge_app.runtime.pause_gate import PauseGate
 from taskforge_app.runtime.queue_choice import WeightedQueueChoice
 from taskforge_app.runtime.queue_reader import QueueReader
 from taskforge_app.runtime.worker_loop import WorkerLoop, WorkerOptions
@@ -63,6 +65,7 @@ async def _work(container: AsyncContainer, settings: Settings, stop: asyncio.Eve
         host=socket.gethostname(),
         pid=os.getpid(),
         queues=tuple(settings.worker_queues),
+        queue_weights=tuple(settings.worker_queues.values()),
     )
     options = PresenceOptions(settings.worker_heartbeat_interval, settings.worker_liveness)
     if not await hold_name(presence, me, options, stop):
@@ -102,9 +105,10 @@ async def _leave(container: AsyncContainer, me: WorkerIdentity) -> None:
 
 async def _worker_loop(container: AsyncContainer, settings: Settings) -> WorkerLoop:
     consumer = await container.get(WorkConsumer)
+    gate = PauseGate(await container.get(QueuePauses))
     return WorkerLoop(
         consumer,
-        QueueReader(consumer, WeightedQueueChoice(settings.worker_queues)),
+        QueueReader(consumer, WeightedQueueChoice(settings.worker_queues), gate),
         await container.get(ClaimJobs),
         await container.get(RunJob),
         await container.get(RecordOutcomes),
@@ -117,4 +121,5 @@ async def _worker_loop(container: AsyncContainer, settings: Settings) -> WorkerL
             lease=settings.worker_lease,
             shutdown_grace=settings.worker_shutdown_grace,
         ),
+        gate=gate,
     )

@@ -117,6 +117,7 @@ def endpoints(job_id: str) -> list[Endpoint]:
         Endpoint("GET", f"/v1/jobs/{uuid.uuid4()}/events", "read"),
         Endpoint("OPTIONS", "/v1/jobs", "read"),
         Endpoint("GET", "/v1/workers", "read"),
+        Endpoint("GET", "/v1/queues", "read"),
         Endpoint("GET", "/metrics", "read"),
         Endpoint("GET", "/docs", "read"),
         Endpoint("GET", "/docs/openapi.json", "read"),
@@ -128,6 +129,9 @@ def endpoints(job_id: str) -> list[Endpoint]:
         Endpoint("POST", f"/v1/jobs/{job_id}/retry", "operate"),
         Endpoint("POST", "/v1/dead-letters/replay", "operate", {"dry_run": True}),
         Endpoint("POST", f"/v1/jobs/{job_id}/webhook/redeliver", "operate"),
+        # A queue that does not exist: pausing a real one would hold back the other tests.
+        Endpoint("POST", "/v1/queues/no-such-queue/pause", "operate"),
+        Endpoint("POST", "/v1/queues/no-such-queue/resume", "operate"),
         Endpoint("GET", "/v1/audit", "admin"),
         Endpoint("GET", "/v1/keys", "admin"),
         Endpoint("POST", "/v1/keys/no-such-key/revoke", "admin"),
@@ -251,6 +255,20 @@ async def test_a_key_limited_to_queues_sees_only_their_jobs(
     other_queue = await http.get("/v1/jobs", params={"queue": "normal"}, headers=reader)
     assert other_queue.status_code == 403
     assert other_queue.json()["detail"] == "this key lacks access to queue normal"
+
+
+async def test_a_key_limited_to_queues_lists_and_pauses_only_them(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    reader = keys.header("high-reader")
+
+    listed = await http.get("/v1/queues", headers=reader)
+    paused = await http.post("/v1/queues/normal/pause", headers=reader)
+
+    assert listed.status_code == 200
+    assert [queue["queue"] for queue in listed.json()["queues"]] == ["high"]
+    assert paused.status_code == 403
+    assert paused.json()["detail"] == "this key lacks the operate scope"
 
 
 async def test_a_key_limited_to_queues_submits_only_to_them(

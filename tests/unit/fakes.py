@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -401,7 +401,7 @@ class FakeChannel:
         deliveries = []
         for job_id in job_ids:
             self._next_message += 1
-            delivery = Delivery(f"{self._next_message}-0", job_id)
+            delivery = Delivery(f"{self._next_message}-0", job_id, queue)
             self.queue_of[delivery.message_id] = queue
             deliveries.append(delivery)
         self.inbox.extend(deliveries)
@@ -455,13 +455,16 @@ class FakeChannel:
         self._received_at.update((delivery.message_id, self.monotonic()) for delivery in taken)
         return taken
 
-    async def reclaim_idle(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+    async def reclaim_idle(
+        self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
+    ) -> list[Delivery]:
         self._answer()
         now = self.monotonic()
         idle = [
             delivery
             for message_id, delivery in self.unacked.items()
             if (now - self._received_at.get(message_id, now)) * 1000 >= min_idle_ms
+            and self.queue_of.get(message_id, "normal") not in skip
         ][:count]
         # Taken over: idle again from now, like XAUTOCLAIM.
         self._received_at.update((delivery.message_id, now) for delivery in idle)
@@ -671,7 +674,15 @@ class InMemoryWorkerPresence:
         ):
             return held
         seen = WorkerSeen(
-            worker.name, worker.incarnation, worker.host, worker.pid, worker.queues, now, now, 0
+            worker.name,
+            worker.incarnation,
+            worker.host,
+            worker.pid,
+            worker.queues,
+            now,
+            now,
+            0,
+            queue_weights=worker.queue_weights,
         )
         self.workers[worker.name] = seen
         self._cut_leases({worker.name}, now)

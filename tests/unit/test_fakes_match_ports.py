@@ -4,6 +4,7 @@ import pytest
 
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import ClaimedSchedules, DueSchedules, ScheduleStore
 from tests.unit.enqueue_relay_fakes import FakeRelayBatch, FakeWakeups, InMemoryEnqueuedJobs
 from tests.unit.fakes import (
@@ -12,6 +13,7 @@ from tests.unit.fakes import (
     InMemoryJobRepository,
     InMemoryWorkerPresence,
 )
+from tests.unit.queue_pause_fakes import InMemoryQueuePauses
 from tests.unit.schedule_fakes import Claimed, InMemorySchedules
 
 STORE_ROLES = [
@@ -59,6 +61,8 @@ def port_methods(port: type) -> list[str]:
         (ports.Clock, FixedClock),
         (ports.WorkerPresence, InMemoryWorkerPresence),
         *ENQUEUE_RELAY_ROLES,
+        (QueuePauses, InMemoryQueuePauses),
+        (RunningAttempts, InMemoryQueuePauses),
         (ScheduleStore, InMemorySchedules),
         (DueSchedules, InMemorySchedules),
         (ClaimedSchedules, Claimed),
@@ -69,6 +73,8 @@ def port_methods(port: type) -> list[str]:
         "Clock",
         "WorkerPresence",
         *(role.__name__ for role, _ in ENQUEUE_RELAY_ROLES),
+        "QueuePauses",
+        "RunningAttempts",
         "ScheduleStore",
         "DueSchedules",
         "ClaimedSchedules",
