@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from taskforge_app.callers import Caller
+from taskforge_app.callers import ANONYMOUS, Caller
 from taskforge_app.ports import UnstorablePayload
 from taskforge_app.ports.audit_trail import AuditEntry, AuditTrail
 from taskforge_app.ports.clock import Clock
@@ -46,6 +46,15 @@ def spec_details(spec: ScheduleSpec) -> dict[str, Any]:
         "catch_up": spec.catch_up.value,
         "overlap": spec.overlap.value,
     }
+
+
+async def visible(store: ScheduleStore, caller: Caller, name: str) -> StoredSchedule:
+    """The schedule, when the caller's key covers its queue: one of another queue is
+    answered like one that does not exist, as jobs are."""
+    stored = await store.get(name)
+    if stored is None or not caller.grant.covers(stored.schedule.spec.queue):
+        raise ScheduleNotFound(name)
+    return stored
 
 
 class _ScheduleChanges:
@@ -90,11 +99,8 @@ class ReplaceSchedule(_ScheduleChanges):
     """A new spec; its ticks count from now, never again from before the last one fired."""
 
     async def __call__(self, caller: Caller, name: str, spec: ScheduleSpec) -> Schedule:
+        current = await visible(self._store, caller, name)
         self._check(caller, spec)
-        current = await self._store.get(name)
-        if current is None:
-            raise ScheduleNotFound(name)
-        caller.grant.require_queues([current.schedule.spec.queue])
         now = self._clock.now()
         last = current.schedule.last_tick
         start = now if last is None or last < now else last
@@ -107,6 +113,7 @@ class ReplaceSchedule(_ScheduleChanges):
 
 class DeleteSchedule(_ScheduleChanges):
     async def __call__(self, caller: Caller, name: str) -> Schedule:
+        await visible(self._store, caller, name)
         removed = await self._store.remove(name)
         if removed is None:
             raise ScheduleNotFound(name)
@@ -118,11 +125,8 @@ class PauseSchedule(_ScheduleChanges):
     """Ticks stop firing; a paused tick is skipped, not caught up on resume."""
 
     async def __call__(self, caller: Caller, name: str, paused: bool) -> Schedule:
-        current = await self._store.get(name)
-        if current is None:
-            raise ScheduleNotFound(name)
+        current = await visible(self._store, caller, name)
         spec = current.schedule.spec
-        caller.grant.require_queues([spec.queue])
         next_tick = current.schedule.next_tick
         if not paused and current.schedule.paused:
             next_tick = self._first_tick(spec, self._clock.now())
@@ -148,11 +152,7 @@ class TriggerSchedule(_ScheduleChanges):
         self._submit = submit
 
     async def __call__(self, caller: Caller, name: str) -> Submitted:
-        current = await self._store.get(name)
-        if current is None:
-            raise ScheduleNotFound(name)
-        schedule = current.schedule
-        caller.grant.require_queues([schedule.spec.queue])
+        schedule = (await visible(self._store, caller, name)).schedule
         now = self._clock.now()
         [answer] = await self._submit([new_job(schedule, trigger_key(name, now))])
         if not isinstance(answer, Submitted):
@@ -187,14 +187,16 @@ class ReadSchedules:
         self._store = store
         self._calendar = calendar
 
-    async def all(self) -> list[ScheduleView]:
-        return [self._view(stored) for stored in await self._store.all_schedules()]
+    async def all(self, caller: Caller = ANONYMOUS) -> list[ScheduleView]:
+        """Those of the queues the caller's key covers."""
+        return [
+            self._view(stored)
+            for stored in await self._store.all_schedules()
+            if caller.grant.covers(stored.schedule.spec.queue)
+        ]
 
-    async def one(self, name: str) -> ScheduleView:
-        stored = await self._store.get(name)
-        if stored is None:
-            raise ScheduleNotFound(name)
-        return self._view(stored)
+    async def one(self, name: str, caller: Caller = ANONYMOUS) -> ScheduleView:
+        return self._view(await visible(self._store, caller, name))
 
     def _view(self, stored: StoredSchedule) -> ScheduleView:
         schedule = stored.schedule

@@ -115,8 +115,11 @@ class SchedulesController(Controller):
     tags = ("schedules",)
 
     @get("/", opt=_READ, summary="Every schedule, with its next fire times", responses=STORE_DOWN)
-    async def list_schedules(self, read: FromDishka[ReadSchedules]) -> SchedulesOut:
-        return SchedulesOut(schedules=[ScheduleOut.of(view) for view in await read.all()])
+    async def list_schedules(
+        self, request: AnyRequest, read: FromDishka[ReadSchedules]
+    ) -> SchedulesOut:
+        views = await read.all(caller_of(request))
+        return SchedulesOut(schedules=[ScheduleOut.of(view) for view in views])
 
     @post(
         "/",
@@ -152,8 +155,10 @@ class SchedulesController(Controller):
         summary="A schedule, with its next fire times and last job",
         responses={404: problem_spec("No schedule of this name"), **STORE_DOWN},
     )
-    async def get_schedule(self, name: str, read: FromDishka[ReadSchedules]) -> ScheduleOut:
-        return ScheduleOut.of(await read.one(name))
+    async def get_schedule(
+        self, request: AnyRequest, name: str, read: FromDishka[ReadSchedules]
+    ) -> ScheduleOut:
+        return ScheduleOut.of(await read.one(name, caller_of(request)))
 
     @put(
         "/{name:str}",

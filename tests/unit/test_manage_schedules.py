@@ -78,15 +78,23 @@ async def test_names_and_time_zones_are_checked(schedules: Schedules) -> None:
         await schedules.create(ANONYMOUS, "mars", spec)
 
 
-async def test_a_key_limited_to_other_queues_may_not_touch_the_schedule(
+async def test_a_key_limited_to_other_queues_sees_no_such_schedule(
     schedules: Schedules,
 ) -> None:
     await schedules.create(ANONYMOUS, "minutely", EVERY_MINUTE)
-    low_only = Caller("low", Grant(frozenset({Scope.OPERATE}), frozenset({"low"})))
-    with pytest.raises(Forbidden):
+    low_only = Caller("low", Grant(frozenset({Scope.ADMIN}), frozenset({"low"})))
+    assert await schedules.read.all(low_only) == []
+    with pytest.raises(ScheduleNotFound):
+        await schedules.read.one("minutely", low_only)
+    with pytest.raises(ScheduleNotFound):
         await schedules.pause(low_only, "minutely", True)
-    with pytest.raises(Forbidden):
+    with pytest.raises(ScheduleNotFound):
         await schedules.trigger(low_only, "minutely")
+    with pytest.raises(ScheduleNotFound):
+        await schedules.replace(low_only, "minutely", EVERY_MINUTE)
+    with pytest.raises(Forbidden):
+        await schedules.create(low_only, "normal-too", EVERY_MINUTE)
+    assert [entry.action for entry in schedules.audit.entries_recorded] == ["schedule.create"]
 
 
 async def test_resume_starts_from_the_next_tick_after_now_skipping_the_paused_ones(
