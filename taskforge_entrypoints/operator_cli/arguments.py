@@ -16,6 +16,7 @@ from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
+from taskforge_entrypoints.operator_cli.schedule_arguments import add_schedule_commands
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
 MAX_ATTEMPTS = MAX_ATTEMPTS_LIMIT
@@ -101,6 +102,7 @@ def add_operator_commands(commands: Any) -> None:
     _add_queues(commands)
     _add_keys(commands)
     _add_audit(commands)
+    add_schedule_commands(commands, _command, _json_flag)
 
 
 def _command(

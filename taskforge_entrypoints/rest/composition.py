@@ -30,6 +30,7 @@ from taskforge_entrypoints.rest.keys_controller import KeysController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.openapi_document import make_exact
 from taskforge_entrypoints.rest.queues_controller import QueuesController
+from taskforge_entrypoints.rest.schedules_controller import SchedulesController
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     AuditController,
                     KeysController,
                     QueuesController,
+                    SchedulesController,
                 ],
                 guards=[store_migrated, authorize],
             ),

@@ -18,6 +18,7 @@ from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePa
 from taskforge_app.ports.api_keys import KeyNameTaken
 from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
+from taskforge_domain.schedule import InvalidSchedule, ScheduleNameTaken, ScheduleNotFound
 from taskforge_domain.webhook_delivery import NoFailedWebhook
 from taskforge_entrypoints.rest.schemas import Problem
 
@@ -232,6 +233,18 @@ def _queue_not_found(request: AnyRequest, exc: QueueNotFound) -> Response[Proble
     return problem(request, 404, "queue-not-found", str(exc), title="Queue not found")
 
 
+def _schedule_not_found(request: AnyRequest, exc: ScheduleNotFound) -> Response[Problem]:
+    return problem(request, 404, "schedule-not-found", str(exc), title="Schedule not found")
+
+
+def _schedule_name_taken(request: AnyRequest, exc: ScheduleNameTaken) -> Response[Problem]:
+    return problem(request, 409, "schedule-name-taken", str(exc), title="Schedule name in use")
+
+
+def _invalid_schedule(request: AnyRequest, exc: InvalidSchedule) -> Response[Problem]:
+    return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
+
+
 def _unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(request, 500, "internal-error")
@@ -248,6 +261,9 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     KeyNameTaken: _key_name_taken,
     QueueNotFound: _queue_not_found,
     InvalidKeyRequest: _invalid_key_request,
+    ScheduleNotFound: _schedule_not_found,
+    ScheduleNameTaken: _schedule_name_taken,
+    InvalidSchedule: _invalid_schedule,
     IdempotencyKeyReused: _key_reused,
     InvalidTransition: _invalid_transition,
     JobBusy: _busy,
