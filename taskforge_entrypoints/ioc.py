@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 from redis.asyncio import Redis
 
+from taskforge_adapters.cron.croniter_calendar import CroniterCalendar
 from taskforge_adapters.http.httpx_webhook_sender import HttpxWebhookSender
 from taskforge_adapters.postgres.migrations import (
     DirtyDatabase,
@@ -46,6 +47,7 @@ from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
 from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
+from taskforge_adapters.postgres.pg_schedules import PgSchedules
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.postgres.pg_webhook_deliveries import PgWebhookDeliveries
 from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
@@ -67,6 +69,7 @@ from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.deliver_webhooks import DeliverWebhooks, WebhookOptions
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.extend_leases import ExtendLeases
+from taskforge_app.fire_schedules import FireSchedules, FiringOptions
 from taskforge_app.follow_dead_letters import FollowDeadLetters
 from taskforge_app.follow_job import FollowJob
 from taskforge_app.get_job import GetJob
@@ -78,6 +81,14 @@ from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
 from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
+from taskforge_app.manage_schedules import (
+    CreateSchedule,
+    DeleteSchedule,
+    PauseSchedule,
+    ReadSchedules,
+    ReplaceSchedule,
+    TriggerSchedule,
+)
 from taskforge_app.measure_backlog import MeasureBacklog
 from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
@@ -103,10 +114,12 @@ from taskforge_app.ports import (
 from taskforge_app.ports.api_keys import ApiKeys
 from taskforge_app.ports.audit_trail import AuditTrail
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from taskforge_app.ports.cron_calendar import CronCalendar
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.ports.job_type_limits import JobTypeLimits, LimitedClaims
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
+from taskforge_app.ports.schedules import DueSchedules, ScheduleStore
 from taskforge_app.ports.submit_quota import SubmitQuota
 from taskforge_app.ports.webhook_bodies import WebhookBodies
 from taskforge_app.ports.webhook_deliveries import WebhookDeliveries
@@ -477,6 +490,28 @@ class QueuePauseProvider(Provider):
         return KnownQueues(tuple(settings.queues))
 
 
+class ScheduleProvider(Provider):
+    """Schedules: their store, the cron calendar, the operators' use cases and the firing."""
+
+    scope = Scope.APP
+    calendar = provide(CroniterCalendar, provides=CronCalendar)
+    create_schedule = provide(CreateSchedule)
+    replace_schedule = provide(ReplaceSchedule)
+    delete_schedule = provide(DeleteSchedule)
+    pause_schedule = provide(PauseSchedule)
+    trigger_schedule = provide(TriggerSchedule)
+    read_schedules = provide(ReadSchedules)
+    fire_schedules = provide(FireSchedules)
+
+    @provide
+    def schedules(self, pool: asyncpg.Pool) -> AnyOf[ScheduleStore, DueSchedules]:
+        return PgSchedules(pool)
+
+    @provide
+    def firing_options(self, settings: Settings) -> FiringOptions:
+        return FiringOptions(grace=settings.schedule_misfire_grace)
+
+
 class LimitsProvider(Provider):
     """Global limits per job type: their store, the claims that honour them, their use cases."""
 
@@ -515,6 +550,7 @@ def providers() -> list[Provider]:
         WebhookProvider(),
         JobWatchingProvider(),
         EnqueueRelayProvider(),
+        ScheduleProvider(),
     ]
 
 

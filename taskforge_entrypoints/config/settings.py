@@ -86,6 +86,8 @@ class Settings:
     api_auth_required: bool = False
     api_key_rate_limit: int | None = None
     audit_retention: timedelta | None = timedelta(days=90)
+    # Schedules (README "Schedules"): a tick later than this is missed, and catch_up decides.
+    schedule_misfire_grace: timedelta = timedelta(seconds=10)
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -300,6 +302,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_auth_required=env.get("API_AUTH", "off", _api_auth),
         api_key_rate_limit=env.get("API_KEY_RATE_LIMIT", "0", _rate_or_off),
         audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
+        schedule_misfire_grace=env.get("SCHEDULE_MISFIRE_GRACE", "10s", _positive_duration),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

@@ -17,6 +17,7 @@ from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
 from taskforge_entrypoints.operator_cli.limit_arguments import add_limits
+from taskforge_entrypoints.operator_cli.schedule_arguments import add_schedule_commands
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
 MAX_ATTEMPTS = MAX_ATTEMPTS_LIMIT
@@ -102,6 +103,7 @@ def add_operator_commands(commands: Any) -> None:
     _add_queues(commands)
     _add_keys(commands)
     _add_audit(commands)
+    add_schedule_commands(commands, _command, _json_flag)
     add_limits(commands, _command, _json_flag)
 
 

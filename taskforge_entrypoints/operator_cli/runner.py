@@ -20,6 +20,7 @@ from taskforge_entrypoints.operator_cli import (
     jobs_commands,
     limits_commands,
     queues_commands,
+    schedules_commands,
     workers_commands,
 )
 from taskforge_entrypoints.operator_cli.exit_codes import Conflict, ExitCode, Refused
@@ -44,6 +45,13 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("keys", "list"): access_commands.list_keys,
     ("keys", "revoke"): access_commands.revoke_key,
     ("audit", "list"): access_commands.list_audit,
+    ("schedules", "list"): schedules_commands.list_schedules,
+    ("schedules", "show"): schedules_commands.show_schedule,
+    ("schedules", "create"): schedules_commands.create_schedule,
+    ("schedules", "delete"): schedules_commands.delete_schedule,
+    ("schedules", "pause"): schedules_commands.pause_schedule,
+    ("schedules", "resume"): schedules_commands.resume_schedule,
+    ("schedules", "trigger"): schedules_commands.trigger_schedule,
     ("limits", "list"): limits_commands.list_limits,
     ("limits", "set"): limits_commands.set_limit,
     ("limits", "delete"): limits_commands.delete_limit,

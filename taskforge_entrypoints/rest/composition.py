@@ -31,6 +31,7 @@ from taskforge_entrypoints.rest.limits_controller import LimitsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.openapi_document import make_exact
 from taskforge_entrypoints.rest.queues_controller import QueuesController
+from taskforge_entrypoints.rest.schedules_controller import SchedulesController
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     AuditController,
                     KeysController,
                     QueuesController,
+                    SchedulesController,
                     LimitsController,
                 ],
                 guards=[store_migrated, authorize],

@@ -20,6 +20,7 @@ from taskforge_app.ports.api_keys import KeyNameTaken
 from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
 from taskforge_domain.job_type_limit import InvalidLimit
+from taskforge_domain.schedule import InvalidSchedule, ScheduleNameTaken, ScheduleNotFound
 from taskforge_domain.webhook_delivery import NoFailedWebhook
 from taskforge_entrypoints.rest.schemas import Problem
 
@@ -234,6 +235,18 @@ def _queue_not_found(request: AnyRequest, exc: QueueNotFound) -> Response[Proble
     return problem(request, 404, "queue-not-found", str(exc), title="Queue not found")
 
 
+def _schedule_not_found(request: AnyRequest, exc: ScheduleNotFound) -> Response[Problem]:
+    return problem(request, 404, "schedule-not-found", str(exc), title="Schedule not found")
+
+
+def _schedule_name_taken(request: AnyRequest, exc: ScheduleNameTaken) -> Response[Problem]:
+    return problem(request, 409, "schedule-name-taken", str(exc), title="Schedule name in use")
+
+
+def _invalid_schedule(request: AnyRequest, exc: InvalidSchedule) -> Response[Problem]:
+    return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
+
+
 def _limit_not_found(request: AnyRequest, exc: LimitNotFound) -> Response[Problem]:
     return problem(request, 404, "limit-not-found", str(exc), title="No limit for this job type")
 
@@ -258,6 +271,9 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     KeyNameTaken: _key_name_taken,
     QueueNotFound: _queue_not_found,
     InvalidKeyRequest: _invalid_key_request,
+    ScheduleNotFound: _schedule_not_found,
+    ScheduleNameTaken: _schedule_name_taken,
+    InvalidSchedule: _invalid_schedule,
     LimitNotFound: _limit_not_found,
     InvalidLimit: _invalid_limit,
     IdempotencyKeyReused: _key_reused,

@@ -21,6 +21,8 @@ from taskforge_entrypoints.rest.dead_letters_controller import ReplayRequest
 from taskforge_entrypoints.rest.errors import PROBLEM_JSON
 from taskforge_entrypoints.rest.keys_controller import KeyCreate
 from taskforge_entrypoints.rest.limits_controller import LimitPut
+from taskforge_entrypoints.rest.schedule_document import describe_schedule_bodies
+from taskforge_entrypoints.rest.schedules_controller import ScheduleCreate, ScheduleReplace
 from taskforge_entrypoints.rest.schemas import JobBatchCreate, JobCreate
 
 # The controllers decode these bodies themselves (request_bodies.read_json), so Litestar
@@ -30,6 +32,8 @@ REQUEST_BODIES: dict[tuple[str, str], type[msgspec.Struct]] = {
     ("post", "/v1/jobs/batch"): JobBatchCreate,
     ("post", "/v1/dead-letters/replay"): ReplayRequest,
     ("post", "/v1/keys"): KeyCreate,
+    ("post", "/v1/schedules"): ScheduleCreate,
+    ("put", "/v1/schedules/{name}"): ScheduleReplace,
     ("put", "/v1/limits/{job_type}"): LimitPut,
 }
 BEARER = "bearer"
@@ -144,6 +148,7 @@ def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
     schemas["JobCreate"].update(ONE_START_TIME)
     schemas["LimitPut"].update(LIMIT_GIVEN)
     schemas["JobCreate"]["properties"]["queue"]["enum"] = list(queues)
+    describe_schedule_bodies(schemas, queues)
     # Litestar drops a bound of 0 from the msgspec annotation.
     job = schemas["JobOut"]["properties"]
     job["progress"]["minimum"] = 0

@@ -5,6 +5,8 @@ from dishka import AsyncContainer, Provider
 
 from taskforge_app.audit_log import PurgeAudit
 from taskforge_app.deliver_webhooks import DeliverWebhooks
+from taskforge_app.fire_schedules import FireSchedules
+from taskforge_app.ports.clock import Clock
 from taskforge_app.promote_due_retries import PromoteDueRetries
 from taskforge_app.purge_finished_jobs import PurgeFinishedJobs
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
@@ -12,6 +14,7 @@ from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.repair_delivery import RepairDelivery
 from taskforge_app.runtime.enqueue_relay_loop import EnqueueRelay, run_enqueue_relay
 from taskforge_app.runtime.outages import until_available
+from taskforge_app.runtime.schedule_loop import run_schedule_loop
 from taskforge_app.runtime.scheduler_loop import (
     SchedulerIntervals,
     SchedulerTasks,
@@ -60,6 +63,8 @@ async def run_scheduler(settings: Settings, container: AsyncContainer, stop: asy
         run_scheduler_loop(tasks, intervals, stop),
         run_enqueue_relay(relay, settings.retry_scheduler_interval.total_seconds(), stop),
     ]
+    fire_schedules = await container.get(FireSchedules)
+    loops.append(run_schedule_loop(fire_schedules, await container.get(Clock), stop))
     if settings.webhooks.enabled:
         log.info("scheduler delivering completion webhooks every %s", settings.webhooks.interval)
         deliver = await container.get(DeliverWebhooks)

@@ -7,7 +7,11 @@ reuse has its own tests.
 
 A long-poll and an event stream last until their job ends, longer than the run's
 request timeout when the job is scheduled for later: valid waits are shortened, and a
-followed job is cancelled first, so its stream ends at once. Waiting has its own tests."""
+followed job is cancelled first, so its stream ends at once. Waiting has its own tests.
+
+A schedule the run creates (or resumes) is paused at once: hundreds of schedules firing
+as often as every second would flood the run's one worker and slow every answer down.
+Firing has its own tests."""
 
 import os
 import re
@@ -43,3 +47,22 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
         key = os.environ.get("TASKFORGE_TEST_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         httpx.post(f"{base_url}/v1/jobs/{job_id}/cancel", headers=headers, timeout=10)
+
+
+_SCHEDULE = re.compile(r"^/v1/schedules/([^/]+)/resume$")
+
+
+@schemathesis.hook
+def after_call(ctx: Any, case: Any, response: Any) -> None:
+    name: str | None = None
+    if case.method == "POST" and case.path == "/v1/schedules" and response.status_code == 201:
+        name = response.json()["name"]
+    elif case.method == "POST" and response.status_code == 200:
+        resumed = _SCHEDULE.fullmatch(case.formatted_path)
+        name = resumed.group(1) if resumed else None
+    if name is None:
+        return
+    key = os.environ.get("TASKFORGE_TEST_KEY")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    base_url = os.environ["TASKFORGE_SCHEMATHESIS_BASE_URL"]
+    httpx.post(f"{base_url}/v1/schedules/{name}/pause", headers=headers, timeout=10)

@@ -135,6 +135,18 @@ def endpoints(job_id: str) -> list[Endpoint]:
         Endpoint("GET", "/v1/audit", "admin"),
         Endpoint("GET", "/v1/keys", "admin"),
         Endpoint("POST", "/v1/keys/no-such-key/revoke", "admin"),
+        # Schedules: reads, the operator's pause/resume/trigger, and admin's changes; a
+        # schedule that does not exist, since the scope is checked before it is looked up.
+        Endpoint("GET", "/v1/schedules", "read"),
+        Endpoint("GET", "/v1/schedules/no-such-schedule", "read"),
+        Endpoint("POST", "/v1/schedules/no-such-schedule/pause", "operate"),
+        Endpoint("POST", "/v1/schedules/no-such-schedule/resume", "operate"),
+        Endpoint("POST", "/v1/schedules/no-such-schedule/trigger", "operate"),
+        Endpoint("POST", "/v1/schedules", "admin", {"name": "x", "every": "1h", "job_type": "p"}),
+        Endpoint(
+            "PUT", "/v1/schedules/no-such-schedule", "admin", {"every": "1h", "job_type": "p"}
+        ),
+        Endpoint("DELETE", "/v1/schedules/no-such-schedule", "admin"),
         # Limits: a job type nothing else runs, so setting its limit changes no other test.
         Endpoint("GET", "/v1/limits", "read"),
         Endpoint("PUT", "/v1/limits/access-matrix", "admin", {"concurrency": 2}),

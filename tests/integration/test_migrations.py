@@ -83,8 +83,10 @@ SCHEMA_AT_VERSION[13] = SCHEMA_AT_VERSION[12] | {
     "audit_events_action",
     "audit_events_job_ids",
 }
+SCHEDULE_TABLES = {"schedules", "schedules_pkey", "schedules_due"}
+SCHEMA_AT_VERSION[14] = SCHEMA_AT_VERSION[13] | SCHEDULE_TABLES
 # 015 adds queue_pauses and the workers' queue_weights column.
-SCHEMA_AT_VERSION[15] = SCHEMA_AT_VERSION[13] | {"queue_pauses", "queue_pauses_pkey"}
+SCHEMA_AT_VERSION[15] = SCHEMA_AT_VERSION[14] | {"queue_pauses", "queue_pauses_pkey"}
 SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
     "job_type_limits",
     "job_type_limits_pkey",
@@ -126,7 +128,7 @@ async def jobs_relations(conn: Any) -> set[str]:
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
                   OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%'
                   OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%'
-                  OR c.relname LIKE 'queue_pauses%')"""
+                  OR c.relname LIKE 'schedules%' OR c.relname LIKE 'queue_pauses%')"""
     )
     return {row["relname"] for row in rows}
 

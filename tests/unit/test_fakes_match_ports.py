@@ -5,6 +5,7 @@ import pytest
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
+from taskforge_app.ports.schedules import ClaimedSchedules, DueSchedules, ScheduleStore
 from tests.unit.enqueue_relay_fakes import FakeRelayBatch, FakeWakeups, InMemoryEnqueuedJobs
 from tests.unit.fakes import (
     FakeChannel,
@@ -13,6 +14,7 @@ from tests.unit.fakes import (
     InMemoryWorkerPresence,
 )
 from tests.unit.queue_pause_fakes import InMemoryQueuePauses
+from tests.unit.schedule_fakes import Claimed, InMemorySchedules
 
 STORE_ROLES = [
     ports.JobIntake,
@@ -61,6 +63,9 @@ def port_methods(port: type) -> list[str]:
         *ENQUEUE_RELAY_ROLES,
         (QueuePauses, InMemoryQueuePauses),
         (RunningAttempts, InMemoryQueuePauses),
+        (ScheduleStore, InMemorySchedules),
+        (DueSchedules, InMemorySchedules),
+        (ClaimedSchedules, Claimed),
     ],
     ids=[
         *(f"store-{role.__name__}" for role in STORE_ROLES),
@@ -70,6 +75,9 @@ def port_methods(port: type) -> list[str]:
         *(role.__name__ for role, _ in ENQUEUE_RELAY_ROLES),
         "QueuePauses",
         "RunningAttempts",
+        "ScheduleStore",
+        "DueSchedules",
+        "ClaimedSchedules",
     ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(

@@ -210,3 +210,11 @@ def test_a_bad_metrics_address_or_log_format_is_refused_naming_it(name: str, val
 def test_log_format_is_auto_by_default_or_as_set(value: str, expected: str) -> None:
     assert load_settings({}).log_format == "auto"
     assert load_settings({"LOG_FORMAT": value}).log_format == expected
+
+
+def test_the_schedule_misfire_grace_is_ten_seconds_unless_set_to_a_positive_duration() -> None:
+    assert load_settings({}).schedule_misfire_grace == timedelta(seconds=10)
+    grace = load_settings({"SCHEDULE_MISFIRE_GRACE": "1m"}).schedule_misfire_grace
+    assert grace == timedelta(minutes=1)
+    with pytest.raises(ConfigError, match="SCHEDULE_MISFIRE_GRACE"):
+        load_settings({"SCHEDULE_MISFIRE_GRACE": "0s"})
