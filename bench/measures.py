@@ -6,6 +6,7 @@ import json
 import random
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -78,8 +79,14 @@ async def batch_submit(env: Environment, count: int, clients: int) -> float:
     return count / result.elapsed
 
 
-async def drain(env: Environment, backlog: int, workers: int) -> float:
-    """Jobs/s finished by `workers` processes from a standing backlog of no-op jobs.
+async def drain(
+    env: Environment,
+    backlog: int,
+    workers: int,
+    before_workers: Callable[[BenchStack], Awaitable[object]] | None = None,
+) -> float:
+    """Jobs/s finished by `workers` processes from a standing backlog of no-op jobs;
+    `before_workers` may change the store once the backlog stands (a limit, say).
 
     Timed from the first finished job to the last, so process start-up is left out.
     """
@@ -88,6 +95,8 @@ async def drain(env: Environment, backlog: int, workers: int) -> float:
         api = stack.start_api()
         await _backlog(stack, backlog, chance)
         api.stop(timeout=60)
+        if before_workers is not None:
+            await before_workers(stack)
         started = time.perf_counter()
         for _ in range(workers):
             stack.start("worker")

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.ports import AttemptLedger, Clock, Delivery, WorkConsumer
+from taskforge_app.ports.job_type_limits import LimitedClaims
 from taskforge_domain.job import Job
 
 
@@ -16,21 +17,36 @@ class ClaimJobs:
     """Start the next attempt of each delivered job, in one statement for the whole batch.
 
     A message whose job someone else claimed, or that is already finished, is a
-    stale duplicate: it is acknowledged and never run.
+    stale duplicate: it is acknowledged and never run. The ledger starts jobs of types
+    without a limit; whatever it leaves goes to the limited claim, which starts what the
+    limits allow and holds the rest back in the store, so their messages are stale too.
     """
 
     def __init__(
-        self, ledger: AttemptLedger, consumer: WorkConsumer, clock: Clock, policy: ExecutionPolicy
+        self,
+        ledger: AttemptLedger,
+        consumer: WorkConsumer,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        limited: LimitedClaims | None = None,
     ) -> None:
         self._ledger = ledger
         self._consumer = consumer
         self._clock = clock
         self._lease = policy.lease
+        self._limited = limited
 
     async def __call__(self, deliveries: Sequence[Delivery], worker: str) -> list[Claimed]:
         wanted = list(dict.fromkeys(d.job_id for d in deliveries if d.job_id is not None))
         now = self._clock.now()
         started = await self._ledger.claim(wanted, now, self._lease, worker) if wanted else []
+        if self._limited is not None and len(started) < len(wanted):
+            left = set(wanted) - {job.id for job in started}
+            # Rare on an unlimited drain (a stale duplicate), so its cost stays off the hot path.
+            limited = await self._limited.claim_within_limits(
+                [job_id for job_id in wanted if job_id in left], now, self._lease, worker
+            )
+            started += limited.started
         by_id = {job.id: job for job in started}
         claimed: list[Claimed] = []
         stale: list[str] = []

@@ -134,6 +134,11 @@ class Job:
             progress_message=None,
         )
 
+    def hold_back(self, until: datetime, now: datetime) -> "Job":
+        """Its job type's limit lets it not start yet: it waits, its attempts untouched,
+        until the scheduler queues it again at `until`."""
+        return self._become(JobStatus.SCHEDULED, now, run_at=until)
+
     def cancel(self, now: datetime) -> "Job":
         """Cancel a job that is not running: it never runs again."""
         if self.status is JobStatus.RUNNING:

@@ -26,12 +26,15 @@ class JobStatus(StrEnum):
 TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.DEAD, JobStatus.CANCELLED})
 
 # A worker may claim a job that is still `pending`: its message can reach a worker
-# before the API's write of `queued` commits. Only an operator's replay moves a job
+# before the API's write of `queued` commits. A job type's limit holds a waiting job back
+# as `scheduled` until a slot or a start is free. Only an operator's replay moves a job
 # out of `dead`.
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.PENDING: frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.PENDING: frozenset(
+        {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SCHEDULED, JobStatus.CANCELLED}
+    ),
     JobStatus.SCHEDULED: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED}),
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.SCHEDULED, JobStatus.CANCELLED}),
     JobStatus.RUNNING: frozenset(
         {JobStatus.COMPLETED, JobStatus.RETRYING, JobStatus.DEAD, JobStatus.CANCELLED}
     ),

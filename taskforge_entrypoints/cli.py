@@ -85,7 +85,16 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from taskforge_entrypoints.operator_cli.migrate_command import migrate
 
         return asyncio.run(migrate(settings, args))
-    elif args.command in ("jobs", "dlq", "workers", "queues", "keys", "audit", "schedules"):
+    elif args.command in (
+        "jobs",
+        "dlq",
+        "workers",
+        "queues",
+        "keys",
+        "audit",
+        "schedules",
+        "limits",
+    ):
         from taskforge_entrypoints.operator_cli.runner import run_operator_command
 
         return run_operator_command(args, settings)

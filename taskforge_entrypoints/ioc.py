@@ -43,6 +43,8 @@ from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
 from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListener
 from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
+from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
+from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
 from taskforge_adapters.postgres.pg_schedules import PgSchedules
@@ -78,6 +80,7 @@ from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
+from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
 from taskforge_app.manage_schedules import (
     CreateSchedule,
     DeleteSchedule,
@@ -114,6 +117,7 @@ from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.cron_calendar import CronCalendar
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
+from taskforge_app.ports.job_type_limits import JobTypeLimits, LimitedClaims
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import DueSchedules, ScheduleStore
 from taskforge_app.ports.submit_quota import SubmitQuota
@@ -260,7 +264,6 @@ class UseCaseProvider(Provider):
     submit_jobs = provide(SubmitJobs)
     submit_job = provide(SubmitJob)
     get_job = provide(GetJob)
-    claim_jobs = provide(ClaimJobs)
     run_job = provide(RunJob)
     record_outcomes = provide(RecordOutcomes)
     extend_leases = provide(ExtendLeases)
@@ -509,10 +512,39 @@ class ScheduleProvider(Provider):
         return FiringOptions(grace=settings.schedule_misfire_grace)
 
 
+class LimitsProvider(Provider):
+    """Global limits per job type: their store, the claims that honour them, their use cases."""
+
+    scope = Scope.APP
+    set_limit = provide(SetLimit)
+    list_limits = provide(ListLimits)
+    remove_limit = provide(RemoveLimit)
+
+    @provide
+    def job_type_limits(self, pool: asyncpg.Pool) -> JobTypeLimits:
+        return PgJobTypeLimits(pool)
+
+    @provide
+    def limited_claims(self, pool: asyncpg.Pool) -> LimitedClaims:
+        return PgLimitedClaims(pool)
+
+    @provide
+    def claim_jobs(
+        self,
+        ledger: AttemptLedger,
+        consumer: WorkConsumer,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        limited: LimitedClaims,
+    ) -> ClaimJobs:
+        return ClaimJobs(ledger, consumer, clock, policy, limited)
+
+
 def providers() -> list[Provider]:
     return [
         QueuePauseProvider(),
         InfrastructureProvider(),
+        LimitsProvider(),
         UseCaseProvider(),
         MetricsProvider(),
         WebhookProvider(),

@@ -43,6 +43,7 @@ import msgspec
 from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
 from taskforge_adapters.postgres.job_listing import job_listing
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
+from taskforge_adapters.postgres.limit_rows import UNLIMITED_TYPES_ONLY
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
 from taskforge_app.ports import (
     Attempt,
@@ -129,18 +130,21 @@ _ALL_LOCKED = "(SELECT count(*) FROM locked) > 0"
 # Job.start, applied to the jobs of the batch whose status the transition table lets
 # start; one statement, the rows it returns are the started jobs. Reading the rows first
 # to run Job.start in Python cost the one-worker drain about 13 % in paired runs.
-_CLAIM = f"""
+CLAIM_TEMPLATE = f"""
 WITH {_LOCKED_IN_ID_ORDER}, claimed AS (
     UPDATE jobs
     SET status = {_RUNNING}, attempt = attempt + 1,
         lease_expires_at = $2::timestamptz + $3::interval,
         started_at = $2, updated_at = $2, worker = $4, cancel_requested_at = NULL,
         revision = revision + 1, progress = NULL, progress_message = NULL
-    WHERE {_IS_LOCKED} AND status IN ({_sql_list(CLAIMABLE_STATUSES)})
+    WHERE {_IS_LOCKED} AND status IN ({_sql_list(CLAIMABLE_STATUSES)}) {{types}}
     RETURNING {COLUMNS}
 ), {notify_changed("claimed")}
 SELECT * FROM claimed WHERE {NOTIFIED}
 """
+
+# Only types without a limit: PgLimitedClaims starts the others, one claim at a time.
+_CLAIM = CLAIM_TEMPLATE.format(types=UNLIMITED_TYPES_ONLY)
 
 _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_RUNNING}"
 

@@ -16,6 +16,7 @@ from taskforge_domain.job_limits import MAX_ATTEMPTS_LIMIT, QUEUE_NAME_PATTERN
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
+from taskforge_entrypoints.operator_cli.limit_arguments import add_limits
 from taskforge_entrypoints.operator_cli.schedule_arguments import add_schedule_commands
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
@@ -95,7 +96,7 @@ def consumer_name(text: str) -> str:
 
 
 def add_operator_commands(commands: Any) -> None:
-    """Add `jobs`, `dlq`, `workers`, `queues`, `keys` and `audit` to `taskforge`'s commands."""
+    """Add `jobs`, `dlq`, `workers`, `queues`, `keys`, `audit` and `limits` to `taskforge`."""
     _add_jobs(commands)
     _add_dlq(commands)
     _add_workers(commands)
@@ -103,6 +104,7 @@ def add_operator_commands(commands: Any) -> None:
     _add_keys(commands)
     _add_audit(commands)
     add_schedule_commands(commands, _command, _json_flag)
+    add_limits(commands, _command, _json_flag)
 
 
 def _command(
@@ -357,7 +359,7 @@ def _add_audit(commands: Any) -> None:
         # `action` is the sub-command's own name (list).
         dest="audit_action",
         metavar="ACTION",
-        help="job.cancel, job.replay, job.replay_bulk, key.create, key.revoke, queue.pause, ...",
+        help="job.cancel, job.replay, key.create, queue.pause, limit.set, ... (see the README)",
     )
     listing.add_argument("--job", dest="job_id", type=job_id, metavar="ID")
     listing.add_argument("--after", type=timestamp, metavar="ISO")

@@ -18,6 +18,7 @@ from taskforge_entrypoints.operator_cli import (
     access_commands,
     dlq_commands,
     jobs_commands,
+    limits_commands,
     queues_commands,
     schedules_commands,
     workers_commands,
@@ -51,6 +52,9 @@ COMMANDS: dict[tuple[str, str], Command] = {
     ("schedules", "pause"): schedules_commands.pause_schedule,
     ("schedules", "resume"): schedules_commands.resume_schedule,
     ("schedules", "trigger"): schedules_commands.trigger_schedule,
+    ("limits", "list"): limits_commands.list_limits,
+    ("limits", "set"): limits_commands.set_limit,
+    ("limits", "delete"): limits_commands.delete_limit,
 }
 
 # The adapters report a lost service as StoreUnavailable or ChannelUnavailable; only

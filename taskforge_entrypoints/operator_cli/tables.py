@@ -10,6 +10,7 @@ from taskforge_app.list_queues import QueueState
 from taskforge_app.ports import Attempt, DeadLetter, WorkerSeen
 from taskforge_app.ports.api_keys import StoredKey
 from taskforge_app.ports.audit_trail import AuditEntry
+from taskforge_app.ports.job_type_limits import StoredLimit
 from taskforge_domain.job import Job
 
 ERROR_WIDTH = 60
@@ -120,6 +121,27 @@ def keys_table(keys: Sequence[StoredKey]) -> str:
                 state(key),
             ]
             for key in keys
+        ],
+    )
+
+
+def limits_table(limits: Sequence[StoredLimit]) -> str:
+    def rate(stored: StoredLimit) -> str:
+        rate = stored.limit.rate
+        return "-" if rate is None else f"{rate.starts}/{rate.per.value}"
+
+    return render_table(
+        ["JOB TYPE", "CONCURRENCY", "RUNNING", "RATE", "UPDATED", "BY"],
+        [
+            [
+                one_line(stored.limit.job_type),
+                "-" if stored.limit.concurrency is None else str(stored.limit.concurrency),
+                str(stored.running),
+                rate(stored),
+                when(stored.updated_at),
+                one_line(stored.updated_by),
+            ]
+            for stored in limits
         ],
     )
 

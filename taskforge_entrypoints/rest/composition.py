@@ -27,6 +27,7 @@ from taskforge_entrypoints.rest.job_events_controller import JobEventsController
 from taskforge_entrypoints.rest.job_operations_controller import JobOperationsController
 from taskforge_entrypoints.rest.jobs_controller import JobsController
 from taskforge_entrypoints.rest.keys_controller import KeysController
+from taskforge_entrypoints.rest.limits_controller import LimitsController
 from taskforge_entrypoints.rest.metrics import HttpMetrics, MetricsController
 from taskforge_entrypoints.rest.openapi_document import make_exact
 from taskforge_entrypoints.rest.queues_controller import QueuesController
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
                     KeysController,
                     QueuesController,
                     SchedulesController,
+                    LimitsController,
                 ],
                 guards=[store_migrated, authorize],
             ),

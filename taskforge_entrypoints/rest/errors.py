@@ -13,11 +13,13 @@ from taskforge_app.admit_submissions import SubmitRateExceeded
 from taskforge_app.authenticate import Unauthenticated
 from taskforge_app.job_changes import JobBusy
 from taskforge_app.manage_keys import InvalidKeyRequest, KeyNotFound
+from taskforge_app.manage_limits import LimitNotFound
 from taskforge_app.pause_queue import QueueNotFound
 from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePayload
 from taskforge_app.ports.api_keys import KeyNameTaken
 from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, JobNotFound
+from taskforge_domain.job_type_limit import InvalidLimit
 from taskforge_domain.schedule import InvalidSchedule, ScheduleNameTaken, ScheduleNotFound
 from taskforge_domain.webhook_delivery import NoFailedWebhook
 from taskforge_entrypoints.rest.schemas import Problem
@@ -245,6 +247,14 @@ def _invalid_schedule(request: AnyRequest, exc: InvalidSchedule) -> Response[Pro
     return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
 
 
+def _limit_not_found(request: AnyRequest, exc: LimitNotFound) -> Response[Problem]:
+    return problem(request, 404, "limit-not-found", str(exc), title="No limit for this job type")
+
+
+def _invalid_limit(request: AnyRequest, exc: InvalidLimit) -> Response[Problem]:
+    return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
+
+
 def _unexpected(request: AnyRequest, exc: Exception) -> Response[Problem]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(request, 500, "internal-error")
@@ -264,6 +274,8 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     ScheduleNotFound: _schedule_not_found,
     ScheduleNameTaken: _schedule_name_taken,
     InvalidSchedule: _invalid_schedule,
+    LimitNotFound: _limit_not_found,
+    InvalidLimit: _invalid_limit,
     IdempotencyKeyReused: _key_reused,
     InvalidTransition: _invalid_transition,
     JobBusy: _busy,

@@ -52,10 +52,19 @@ def _checked_key(key: str | None) -> str | None:
     return key
 
 
+_PARAMETER_TYPE = re.compile(r":[a-z]+}")
+
+
 def answer_options(request: AnyRequest) -> Response[None]:
     """Allow lists every method the path serves, whichever controller declares it (Litestar's
     own OPTIONS answer lists only the methods of the first controller on the path)."""
-    methods = request.app.route_handler_method_map[request.scope["path_template"]]
+    template = request.scope["path_template"]
+    # The map names a path parameter with its type (`{job_type:str}`), the scope without.
+    methods = next(
+        methods
+        for path, methods in request.app.route_handler_method_map.items()
+        if _PARAMETER_TYPE.sub("}", path) == template
+    )
     return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
 
 

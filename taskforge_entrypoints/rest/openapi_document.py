@@ -20,6 +20,7 @@ from taskforge_entrypoints.rest.callback_url_schema import callback_url_schema
 from taskforge_entrypoints.rest.dead_letters_controller import ReplayRequest
 from taskforge_entrypoints.rest.errors import PROBLEM_JSON
 from taskforge_entrypoints.rest.keys_controller import KeyCreate
+from taskforge_entrypoints.rest.limits_controller import LimitPut
 from taskforge_entrypoints.rest.schedule_document import describe_schedule_bodies
 from taskforge_entrypoints.rest.schedules_controller import ScheduleCreate, ScheduleReplace
 from taskforge_entrypoints.rest.schemas import JobBatchCreate, JobCreate
@@ -33,6 +34,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[msgspec.Struct]] = {
     ("post", "/v1/keys"): KeyCreate,
     ("post", "/v1/schedules"): ScheduleCreate,
     ("put", "/v1/schedules/{name}"): ScheduleReplace,
+    ("put", "/v1/limits/{job_type}"): LimitPut,
 }
 BEARER = "bearer"
 # A submit can also be turned away by the key's rate (API_KEY_RATE_LIMIT).
@@ -59,6 +61,14 @@ ONE_START_TIME = {
         "required": ["run_at", "delay_seconds"],
         "properties": {"run_at": {"type": "string"}, "delay_seconds": {"type": "number"}},
     }
+}
+
+# A limit holds a concurrency, a rate or both: a body gives at least one of them.
+LIMIT_GIVEN = {
+    "anyOf": [
+        {"required": ["concurrency"], "properties": {"concurrency": {"type": "integer"}}},
+        {"required": ["rate"], "properties": {"rate": {"type": "object"}}},
+    ]
 }
 
 RETRY_AFTER = {
@@ -136,6 +146,7 @@ def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
     schemas.update(components)
     schemas["StorableJson"] = STORABLE_JSON
     schemas["JobCreate"].update(ONE_START_TIME)
+    schemas["LimitPut"].update(LIMIT_GIVEN)
     schemas["JobCreate"]["properties"]["queue"]["enum"] = list(queues)
     describe_schedule_bodies(schemas, queues)
     # Litestar drops a bound of 0 from the msgspec annotation.

@@ -56,12 +56,45 @@ def _message_and_field(text: str) -> tuple[str, str | None]:
 def strict_convert(raw: Any, shape: type[T]) -> T:
     """`raw` (decoded JSON) as `shape`, with no coercion but one: a whole number written
     with a fraction (`3.0`) is an integer, as JSON Schema counts it."""
-    if isinstance(raw, dict):
-        for name in _integer_fields(shape):
-            value = raw.get(name)
-            if isinstance(value, float) and value.is_integer():
-                raw = {**raw, name: int(value)}
-    return msgspec.convert(raw, shape)
+    return msgspec.convert(_whole_numbers_as_integers(raw, shape), shape)
+
+
+def _whole_numbers_as_integers(raw: Any, shape: object) -> Any:
+    if not isinstance(raw, dict):
+        return raw
+    for name in _integer_fields(shape):
+        value = raw.get(name)
+        if isinstance(value, float) and value.is_integer():
+            raw = {**raw, name: int(value)}
+    # A body's objects within (a limit's rate) follow the same rule.
+    for name, inner in _struct_fields(shape):
+        if isinstance(raw.get(name), dict):
+            raw = {**raw, name: _whole_numbers_as_integers(raw[name], inner)}
+    return raw
+
+
+_STRUCT_FIELDS: dict[object, tuple[tuple[str, type], ...]] = {}
+
+
+def _struct_fields(shape: object) -> tuple[tuple[str, type], ...]:
+    if shape not in _STRUCT_FIELDS:
+        info = msgspec.inspect.type_info(shape)
+        fields = info.fields if isinstance(info, msgspec.inspect.StructType) else ()
+        _STRUCT_FIELDS[shape] = tuple(
+            (field.encode_name, arm.cls)
+            for field in fields
+            for arm in _arms(field.type)
+            if isinstance(arm, msgspec.inspect.StructType)
+        )
+    return _STRUCT_FIELDS[shape]
+
+
+def _arms(kind: msgspec.inspect.Type) -> tuple[msgspec.inspect.Type, ...]:
+    if isinstance(kind, msgspec.inspect.Metadata):
+        return _arms(kind.type)
+    if isinstance(kind, msgspec.inspect.UnionType):
+        return tuple(kind.types)
+    return (kind,)
 
 
 _INTEGER_FIELDS: dict[object, tuple[str, ...]] = {}

@@ -43,3 +43,10 @@ async def progress(job: JobContext) -> dict[str, Any]:
         job.report_progress(step / 10, f"step {step} of 10")  # coalesced: 0.5 wins
     await asyncio.sleep(float(job.payload.get("seconds", 1)))
     return {"done": True}
+
+
+@job_handler("limited_wait")
+async def limited_wait(job: JobContext) -> dict[str, Any]:
+    """Holds for payload.seconds; only the limits tests run it, so they may limit its type."""
+    await asyncio.sleep(float(job.payload.get("seconds", 0.2)))
+    return {"waited": job.payload.get("seconds", 0.2)}

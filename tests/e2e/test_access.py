@@ -147,6 +147,10 @@ def endpoints(job_id: str) -> list[Endpoint]:
             "PUT", "/v1/schedules/no-such-schedule", "admin", {"every": "1h", "job_type": "p"}
         ),
         Endpoint("DELETE", "/v1/schedules/no-such-schedule", "admin"),
+        # Limits: a job type nothing else runs, so setting its limit changes no other test.
+        Endpoint("GET", "/v1/limits", "read"),
+        Endpoint("PUT", "/v1/limits/access-matrix", "admin", {"concurrency": 2}),
+        Endpoint("DELETE", "/v1/limits/no-such-type", "admin"),
     ]
 
 

@@ -68,3 +68,38 @@ def test_a_tiny_bench_run_prints_and_writes_every_measurement(
     for measurement in ("(a)", "(b)", "(c)", "(d)", "(e)", "(f)", "(g)", "(h)", "(i)", "(j)"):
         assert measurement in written
     assert written.count("worker process") == 2
+
+
+def test_a_tiny_limits_bench_run_prints_every_kind_of_drain(test_services: Services) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "limits",
+            "--seed",
+            "7",
+            "--rounds",
+            "1",
+            "--backlog",
+            "300",
+            "--held-to",
+            "20",
+            "--claim-rows",
+            "400",
+            "--postgres",
+            test_services.admin_url,
+            "--redis",
+            test_services.redis_url.removeprefix("redis://").split("/")[0],
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "the anti-join's cost per claimed job" in result.stdout
+    for kind in ("unlimited", "other type limited", "limited, never full", "limited to 20"):
+        assert f"| {kind} |" in result.stdout

@@ -1,5 +1,6 @@
 """The fault suite's job type: it logs when each attempt starts and ends, so overlapping
 runs of one job are visible afterwards, even for a process killed mid-attempt.
+`record_limited` is the same handler under a type the limits scenarios limit.
 """
 
 import asyncio
@@ -21,6 +22,7 @@ def _write(event: str, job: JobContext) -> None:
         os.close(fd)
 
 
+@job_handler("record_limited")
 @job_handler("record")
 async def record(job: JobContext) -> dict[str, Any]:
     _write("start", job)

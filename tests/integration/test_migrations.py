@@ -87,6 +87,11 @@ SCHEDULE_TABLES = {"schedules", "schedules_pkey", "schedules_due"}
 SCHEMA_AT_VERSION[14] = SCHEMA_AT_VERSION[13] | SCHEDULE_TABLES
 # 015 adds queue_pauses and the workers' queue_weights column.
 SCHEMA_AT_VERSION[15] = SCHEMA_AT_VERSION[14] | {"queue_pauses", "queue_pauses_pkey"}
+SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
+    "job_type_limits",
+    "job_type_limits_pkey",
+    "jobs_running_type_idx",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]

@@ -1,16 +1,18 @@
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
-from uuid import uuid4
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
 
 import pytest
 
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.ports import Delivery
+from taskforge_app.ports.job_type_limits import LimitedClaim
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.job import Job
-from taskforge_domain.job_status import JobStatus
+from taskforge_domain.job_status import CLAIMABLE_STATUSES, JobStatus
+from taskforge_domain.job_type_limit import HOLD_BACK
 from tests.unit.fakes import (
     START,
     EventLog,
@@ -206,3 +208,53 @@ def test_a_failure_after_a_cancel_request_cancels_instead_of_retrying() -> None:
 
     assert outcome.status is JobStatus.CANCELLED
     assert outcome.last_error == "RetryableError: later"
+
+
+class RecordingLimitedClaims:
+    """Starts nothing and holds back every job it is asked about, as a full limit does."""
+
+    def __init__(self, jobs: InMemoryJobRepository) -> None:
+        self._jobs = jobs
+        self.asked: list[list[UUID]] = []
+
+    async def claim_within_limits(
+        self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
+    ) -> LimitedClaim:
+        self.asked.append(list(job_ids))
+        held = [
+            self._jobs.jobs[job_id].hold_back(now + HOLD_BACK, now)
+            for job_id in job_ids
+            if job_id in self._jobs.jobs and self._jobs.jobs[job_id].status in CLAIMABLE_STATUSES
+        ]
+        for job in held:
+            self._jobs.put(job)
+        return LimitedClaim([], held)
+
+
+async def test_jobs_the_ledger_started_never_reach_the_limited_claim(
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    limited = RecordingLimitedClaims(jobs)
+    job = job_in(JobStatus.QUEUED)
+    jobs.put(job)
+
+    claimed = await ClaimJobs(jobs, queue, clock, policy, limited)(queue.deliver(job.id), WORKER)
+
+    assert [item.job.id for item in claimed] == [job.id]
+    assert limited.asked == []
+
+
+async def test_what_the_ledger_left_goes_to_the_limited_claim_and_its_messages_are_acked(
+    jobs: InMemoryJobRepository, queue: FakeChannel, clock: FixedClock, policy: ExecutionPolicy
+) -> None:
+    limited = RecordingLimitedClaims(jobs)
+    free, left = job_in(JobStatus.QUEUED), job_in(JobStatus.SCHEDULED)
+    jobs.put(free)
+    jobs.put(left)
+    deliveries = queue.deliver(free.id, left.id)
+
+    claimed = await ClaimJobs(jobs, queue, clock, policy, limited)(deliveries, WORKER)
+
+    assert [item.job.id for item in claimed] == [free.id]
+    assert limited.asked == [[left.id]]
+    assert queue.acked == [deliveries[1].message_id]

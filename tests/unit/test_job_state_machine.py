@@ -34,9 +34,9 @@ COMPLETED, DEAD, CANCELLED = JobStatus.COMPLETED, JobStatus.DEAD, JobStatus.CANC
 # The lifecycle as the README's "Job lifecycle" section draws it, written out apart from
 # the domain's own table so that the test compares two independent statements of it.
 DRAWN_TRANSITIONS = {
-    PENDING: {QUEUED, RUNNING, CANCELLED},
+    PENDING: {QUEUED, RUNNING, SCHEDULED, CANCELLED},
     SCHEDULED: {QUEUED, CANCELLED},
-    QUEUED: {RUNNING, CANCELLED},
+    QUEUED: {RUNNING, SCHEDULED, CANCELLED},
     RUNNING: {COMPLETED, RETRYING, DEAD, CANCELLED},
     RETRYING: {QUEUED, CANCELLED},
     COMPLETED: set(),
@@ -65,6 +65,7 @@ def move_to(source: JobStatus, target: JobStatus) -> Callable[[Job], Job]:
         RETRYING: lambda job: job.fail("boom", LATER, BACKOFF),
         DEAD: lambda job: job.kill("boom", LATER),
         CANCELLED: lambda job: job.cancel(LATER),
+        SCHEDULED: lambda job: job.hold_back(LATER + LEASE, LATER),
     }
     return moves[target]
 

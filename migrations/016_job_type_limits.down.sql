@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS jobs_running_type_idx;
+DROP TABLE IF EXISTS job_type_limits;

@@ -1,0 +1,63 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+from taskforge_domain.job import Job
+from taskforge_domain.job_type_limit import JobTypeLimit
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLimit:
+    """A job type's limit as the store keeps it, with what it holds to now."""
+
+    limit: JobTypeLimit
+    updated_at: datetime
+    updated_by: str
+    running: int = 0
+    """Attempts of the type running now: the slots in use."""
+    tokens: float | None = None
+    """Starts the rate still allows at once, as last refilled; None without a rate."""
+
+
+class JobTypeLimits(Protocol):
+    """The limits operators set per job type.
+
+    Raises StoreUnavailable when the store cannot be reached.
+    """
+
+    async def all_limits(self) -> list[StoredLimit]:
+        """Every limit, by job type."""
+        ...
+
+    async def put(self, limit: JobTypeLimit, now: datetime, actor: str) -> StoredLimit:
+        """Set the type's limit, replacing any; a rate left as it was keeps its bucket."""
+        ...
+
+    async def remove(self, job_type: str) -> StoredLimit | None:
+        """Drop the type's limit; the limit that was, or None when there was none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LimitedClaim:
+    started: list[Job]
+    held_back: list[Job]
+    """Made `scheduled` until their limit may let them start; their messages are stale."""
+
+
+class LimitedClaims(Protocol):
+    """Claims of jobs whose type has a limit: exact across every worker.
+
+    Raises StoreUnavailable when the store cannot be reached.
+    """
+
+    async def claim_within_limits(
+        self, job_ids: Sequence[UUID], now: datetime, lease: timedelta, worker: str
+    ) -> LimitedClaim:
+        """Start (Job.start) as many of these claimable jobs as their types' limits allow
+        now, and hold the rest back (Job.hold_back); claimable jobs of a type without a
+        limit all start. Claims of one limited type take turns, so no two ever count the
+        same free slot or token."""
+        ...

@@ -1,0 +1,75 @@
+"""Workers are killed while a job type's concurrency limit is full: the limit is never
+exceeded, slots come back with the lost attempts, and no limited job is left waiting."""
+
+import asyncio
+import random
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.faults.attempt_log import Execution
+from tests.faults.harness import FaultStack
+
+LIMITED = "record_limited"
+CONCURRENCY = 3
+KILLS = 3
+
+
+def most_at_once(runs: list[Execution]) -> int:
+    """The most handler runs in progress at one moment. A killed run ends when its worker
+    died, before PostgreSQL let its slot go: the observed runs can only undercount."""
+    edges = sorted([(run.started, 1) for run in runs] + [(run.ended, -1) for run in runs])
+    running = peak = 0
+    for _, step in edges:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+async def limited_jobs(stack: FaultStack) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        return await conn.fetch(
+            "SELECT id::text, status, attempt FROM jobs WHERE job_type = $1", LIMITED
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("seed", [20261201])
+async def test_sigkill_of_workers_never_lets_a_limited_type_exceed_its_concurrency(
+    stack: FaultStack, seed: int
+) -> None:
+    chance = random.Random(seed)
+    stack.start_default(workers=3)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as client:
+        answer = await client.put(f"/v1/limits/{LIMITED}", json={"concurrency": CONCURRENCY})
+        assert answer.status_code == 200, answer.text
+
+    accepted = await stack.submit(
+        150,
+        lambda _: {"ms": chance.randint(50, 250)},
+        fields=lambda index: {"job_type": LIMITED} if index % 5 < 2 else {},
+    )
+    for _ in range(KILLS):
+        victim = await stack.worker_running_an_attempt()
+        await asyncio.sleep(chance.uniform(0.0, 0.05))
+        stack.kill(victim)
+        stack.start(victim, "worker")
+
+    assert all(response.status_code == 202 for response in accepted)
+    await stack.settle(within=150)
+    report = await stack.report()
+    report.assert_invariant()
+    assert report.interrupted > 0, "no kill landed mid-attempt; the scenario proved nothing"
+    jobs = await limited_jobs(stack)
+    assert len(jobs) == 60
+    assert {row["status"] for row in jobs} == {"completed"}
+    ids = {row["id"] for row in jobs}
+    runs = [run for run in await stack.started_attempts() if run.job_id in ids]
+    peak = most_at_once(runs)
+    print(f"limit {CONCURRENCY}: at most {peak} {LIMITED} attempts ran at once, {KILLS} kills")
+    assert 1 <= peak <= CONCURRENCY
+    # Waiting for a slot spends no attempt: only the attempts the kills cut short are extra.
+    assert sum(row["attempt"] - 1 for row in jobs) <= KILLS * CONCURRENCY
