@@ -123,6 +123,7 @@ BEGIN
             WHERE jobs.idempotency_key = taskforge_enqueue.idempotency_key;
             IF FOUND THEN
                 IF existing.job_type = taskforge_enqueue.job_type
+                   AND existing.queue = taskforge_enqueue.queue
                    AND existing.payload = taskforge_enqueue.payload
                    AND (taskforge_enqueue.max_attempts IS NULL
                         OR existing.max_attempts = taskforge_enqueue.max_attempts) THEN

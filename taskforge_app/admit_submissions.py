@@ -35,7 +35,7 @@ class AdmitSubmissions:
 
     async def __call__(self, caller: Caller, queues: Iterable[str], jobs: int) -> None:
         caller.grant.require_queues(queues)
-        if self._per_second is None or caller is ANONYMOUS or jobs == 0:
+        if self._per_second is None or caller.name == ANONYMOUS.name or jobs == 0:
             return
         wait = await self._quota.take(caller.name, jobs, self._per_second)
         if wait is not None:

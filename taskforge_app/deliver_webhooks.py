@@ -60,7 +60,16 @@ class DeliverWebhooks:
 
     async def __call__(self) -> int:
         due = await self._deliveries.claim_due(self._options.batch, self._options.lease)
-        await asyncio.gather(*(self._deliver(delivery) for delivery in due))
+        outcomes = await asyncio.gather(
+            *(self._deliver(delivery) for delivery in due), return_exceptions=True
+        )
+        # One delivery the store failed on must not stop the others, nor the dead letters;
+        # its lease runs out and the next pass takes it again.
+        for delivery, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning("webhook delivery %s not recorded: %s", delivery.id, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
         await self.publish_failed()
         return len(due)
 

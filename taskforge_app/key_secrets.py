@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PREFIX = "tfk_"
 _SHAPE = re.compile(r"tfk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
@@ -19,7 +19,7 @@ _NO_SUCH_HASH = hashlib.sha256(b"no key has this id").digest()
 @dataclass(frozen=True, slots=True)
 class KeySecret:
     key_id: str
-    secret: str
+    secret: str = field(repr=False)
 
     @property
     def token(self) -> str:

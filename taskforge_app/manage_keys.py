@@ -1,7 +1,7 @@
 """Create, list and revoke API keys; each change goes on the audit trail."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from taskforge_app.callers import Caller
@@ -9,9 +9,10 @@ from taskforge_app.key_secrets import new_key
 from taskforge_app.ports.api_keys import ApiKeys, StoredKey
 from taskforge_app.ports.audit_trail import AuditEntry, AuditTrail
 from taskforge_app.ports.clock import Clock
-from taskforge_domain.access import Grant
+from taskforge_domain.access import Forbidden, Grant, Scope
 
-KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+# No `:`, and not `anonymous`: the audit trail's other names (`cli:<user>`) cannot be worn.
+KEY_NAME_PATTERN = r"^(?!anonymous$)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _KEY_NAME = re.compile(KEY_NAME_PATTERN)
 
 
@@ -28,7 +29,7 @@ class KeyNotFound(Exception):
 @dataclass(frozen=True, slots=True)
 class CreatedKey:
     key: StoredKey
-    token: str
+    token: str = field(repr=False)
     """The only time the secret exists outside the caller's hands: show it once."""
 
 
@@ -48,8 +49,16 @@ class CreateKey:
     ) -> CreatedKey:
         if not _KEY_NAME.fullmatch(name):
             raise InvalidKeyRequest(
-                "name: 1 to 64 letters, digits or _.:-, starting with a letter or digit"
+                "name: 1 to 64 letters, digits or _.-, starting with a letter or digit, "
+                "and not `anonymous`"
             )
+        if Scope.ADMIN in grant.scopes and grant.queues is not None:
+            # Admin manages keys, and a key it made could cover any queue.
+            raise InvalidKeyRequest("queues: an admin key covers every queue; drop one of them")
+        if caller.grant.queues is not None and (
+            grant.queues is None or not grant.queues <= caller.grant.queues
+        ):
+            raise Forbidden("the queues the new key would cover")
         if expires_in is not None and expires_in <= timedelta(0):
             raise InvalidKeyRequest("expires_in: must be a positive duration")
         now = self._clock.now()
@@ -89,6 +98,9 @@ class RevokeKey:
         revoked = await self._keys.revoke(name, now)
         if revoked is None:
             raise KeyNotFound(name)
+        if revoked.revoked_at != now:
+            # Revoked before: nothing changed, so nothing goes on the trail.
+            return revoked
         await self._audit.record(
             AuditEntry(now, caller.name, "key.revoke", (), _details(revoked), caller.request_id)
         )

@@ -63,6 +63,9 @@ class CoalescedProgress(ProgressSink):
                 except StoreUnavailable as exc:
                     # Progress is advisory: the next report carries the news again.
                     log.warning("progress of %d job(s) not stored: %s", len(reports), exc)
+                except Exception:
+                    # Nor may one report the store refuses end the writer for every job.
+                    log.exception("progress of %d job(s) not stored", len(reports))
                 await asyncio.sleep(self._interval)
         finally:
             self._writing = None

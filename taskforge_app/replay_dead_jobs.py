@@ -7,7 +7,7 @@ from uuid import UUID
 
 from taskforge_app.callers import ANONYMOUS, Caller
 from taskforge_app.job_changes import JobBusy
-from taskforge_app.list_jobs import ListJobs
+from taskforge_app.list_jobs import ListJobs, visible_to
 from taskforge_app.ports import Clock, JobQuery
 from taskforge_app.ports.audit_trail import AuditEntry, AuditTrail
 from taskforge_app.replay_dead_job import ReplayDeadJob
@@ -90,7 +90,7 @@ class ReplayDeadJobs:
                     "job.replay_bulk",
                     tuple(replayed),
                     {
-                        "filter": query_filter(query),
+                        "filter": query_filter(visible_to(caller, query)),
                         "matched": len(matching),
                         "replayed": len(replayed),
                         "limit": limit,

@@ -75,7 +75,11 @@ class SubmitJobs:
         answers: list[Submitted | IdempotencyKeyReused] = []
         for request, (job, created) in zip(requests, stored, strict=True):
             same = created or job.asks_for_the_same_as(
-                request.job_type, request.payload, request.max_attempts, request.callback_url
+                request.job_type,
+                request.payload,
+                request.max_attempts,
+                request.callback_url,
+                request.queue,
             )
             answers.append(
                 Submitted(job, created)

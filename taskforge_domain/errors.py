@@ -48,8 +48,10 @@ class JobNotFound(DomainError):
 class IdempotencyKeyReused(DomainError):
     def __init__(self, key: str, job_id: UUID) -> None:
         super().__init__(
-            f"Idempotency-Key {key!r} was already used for job {job_id} "
-            "with a different job_type, payload, max_attempts or callback_url"
+            # The other job's id stays out: a key limited to some queues must not learn
+            # that a job of another queue exists.
+            f"Idempotency-Key {key!r} was already used for another job: a different "
+            "job_type, queue, payload, max_attempts or callback_url"
         )
         self.key = key
         self.job_id = job_id

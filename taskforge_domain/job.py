@@ -104,11 +104,14 @@ class Job:
         payload: JsonObject,
         max_attempts: int | None = None,
         callback_url: str | None = None,
+        queue: str = "normal",
     ) -> bool:
         """Whether a replayed submission with the same idempotency key asked for this job;
-        max_attempts and callback_url count only when the submission gave them."""
+        max_attempts and callback_url count only when the submission gave them. The queue
+        counts always: a key limited to one queue must never be answered with another's job."""
         return (
             self.job_type == job_type
+            and self.queue == queue
             and (max_attempts is None or self.max_attempts == max_attempts)
             and (callback_url is None or self.callback_url == callback_url)
             and same_json(self.payload, payload)

@@ -376,7 +376,7 @@ class JobWatchingProvider(Provider):
 
     @provide
     def job_change_feed(self, settings: Settings) -> JobChangeFeed:
-        return PgJobChangeListener(settings.database_url)
+        return PgJobChangeListener(settings.database_url, ssl=postgres_ssl(settings))
 
     @provide
     def progress(self, pool: asyncpg.Pool) -> ProgressSink:
@@ -455,7 +455,9 @@ class EnqueueRelayProvider(Provider):
             default_max_attempts=settings.service_max_attempts,
             max_payload_bytes=settings.http_max_body_bytes,
         )
-        return EnqueueRelay(relay, PgEnqueueListener(settings.database_url), jobs, rules)
+        return EnqueueRelay(
+            relay, PgEnqueueListener(settings.database_url, ssl=postgres_ssl(settings)), jobs, rules
+        )
 
 
 class QueuePauseProvider(Provider):

@@ -1,4 +1,3 @@
-import json
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +24,7 @@ def _entry(row: Any) -> AuditEntry:
         actor=row["actor"],
         action=row["action"],
         job_ids=tuple(row["job_ids"]),
-        details=json.loads(row["details"]),
+        details=row["details"],
         request_id=row["request_id"],
         id=row["id"],
     )
@@ -42,7 +41,7 @@ class PgAuditTrail(AuditTrail):
             entry.actor,
             entry.action,
             list(entry.job_ids),
-            json.dumps(entry.details),
+            entry.details,
             entry.request_id,
         )
 

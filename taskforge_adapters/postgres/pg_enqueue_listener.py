@@ -8,14 +8,16 @@ from typing import Any
 import asyncpg
 
 from taskforge_adapters.postgres.pg_errors import store_errors
+from taskforge_adapters.postgres.pg_tls import PgSsl
 from taskforge_app.ports import EnqueueWakeups, StoreUnavailable
 
 ENQUEUE_CHANNEL = "taskforge_enqueue"
 
 
 class PgEnqueueListener(EnqueueWakeups):
-    def __init__(self, dsn: str, *, connect_timeout: float = 5.0) -> None:
+    def __init__(self, dsn: str, *, ssl: PgSsl = None, connect_timeout: float = 5.0) -> None:
         self._dsn = dsn
+        self._ssl = ssl
         self._connect_timeout = connect_timeout
         self._conn: Any = None
         self._noticed = asyncio.Event()
@@ -25,7 +27,7 @@ class PgEnqueueListener(EnqueueWakeups):
         await self.close()
         self._lost = False
         async with store_errors():
-            conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
+            conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout, ssl=self._ssl)
             try:
                 conn.add_termination_listener(self._on_lost)
                 await conn.add_listener(ENQUEUE_CHANNEL, self._on_notification)

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.pg_errors import store_errors
 from taskforge_app.ports import EnqueuedJobs, EnqueueRules, RelayBatch
@@ -42,14 +43,20 @@ _BEGIN = "BEGIN; SET LOCAL synchronous_commit TO off"
 
 _PENDING = f"'{JobStatus.PENDING.value}'"
 
+# Like the API's mark_queued: the revision moves and the change is announced, so a
+# follower of a job enqueued in SQL sees it queued.
 _HAND_OVER = f"""
 WITH released AS (
     DELETE FROM job_enqueue_relay WHERE job_id = ANY($1::uuid[])
 ), free AS MATERIALIZED (
     SELECT id FROM jobs WHERE id = ANY($2::uuid[]) AND status = {_PENDING}
-    FOR NO KEY UPDATE SKIP LOCKED)
-UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $3
-FROM free WHERE jobs.id = free.id AND jobs.status = {_PENDING}
+    FOR NO KEY UPDATE SKIP LOCKED), queued AS (
+    UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $3,
+        revision = jobs.revision + 1
+    FROM free WHERE jobs.id = free.id AND jobs.status = {_PENDING}
+    RETURNING jobs.id, jobs.revision, jobs.status
+), {notify_changed("queued")}
+SELECT count(*) FROM queued WHERE {NOTIFIED}
 """
 
 _WRITE_RULES = """

@@ -10,6 +10,7 @@ import asyncpg
 
 from taskforge_adapters.postgres.job_change_notices import CHANNEL
 from taskforge_adapters.postgres.pg_errors import store_errors
+from taskforge_adapters.postgres.pg_tls import PgSsl
 from taskforge_app.ports.job_change_feed import JobChange, JobChangeFeed, JobChangeSink
 from taskforge_app.ports.unavailable import StoreUnavailable
 
@@ -38,11 +39,13 @@ class PgJobChangeListener(JobChangeFeed):
         self,
         dsn: str,
         *,
+        ssl: PgSsl = None,
         check_every: float = 5.0,
         retry_min: float = 0.1,
         retry_max: float = 2.0,
     ) -> None:
         self._dsn = dsn
+        self._ssl = ssl
         self._check_every = check_every
         self._retry_min = retry_min
         self._retry_max = retry_max
@@ -74,7 +77,7 @@ class PgJobChangeListener(JobChangeFeed):
             sink.changed(parse_notice(payload))
 
         async with store_errors():
-            conn = await asyncpg.connect(self._dsn, timeout=5)
+            conn = await asyncpg.connect(self._dsn, timeout=5, ssl=self._ssl)
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         try:

@@ -6,7 +6,7 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, HttpMethod, Request, Response, get, post, route
 
 from taskforge_app.manage_keys import KEY_NAME_PATTERN, CreateKey, ListKeys, RevokeKey
-from taskforge_domain.access import Grant, Scope, parse_scopes
+from taskforge_domain.access import Grant, Scope
 from taskforge_domain.job_limits import QUEUE_NAME_PATTERN
 from taskforge_entrypoints.presentation.access_json import CreatedKeyOut, KeyOut, KeysOut
 from taskforge_entrypoints.rest.access import caller_of, needs
@@ -57,15 +57,17 @@ class KeysController(Controller):
     )
     async def create_key(
         self, request: AnyRequest, create_key: FromDishka[CreateKey]
-    ) -> CreatedKeyOut:
+    ) -> Response[CreatedKeyOut]:
         data = await read_json(request, KeyCreate)
         expires_in = None
         if data.expires_in_seconds is not None:
             expires_in = timedelta(seconds=data.expires_in_seconds)
-        scopes = parse_scopes(",".join(data.scopes))
+        scopes = frozenset(data.scopes)
         queues = None if data.queues is None else frozenset(data.queues)
         created = await create_key(caller_of(request), data.name, Grant(scopes, queues), expires_in)
-        return CreatedKeyOut(key=KeyOut.of(created.key), token=created.token)
+        body = CreatedKeyOut(key=KeyOut.of(created.key), token=created.token)
+        # The one answer that carries a secret: no cache keeps it.
+        return Response(body, status_code=201, headers={"Cache-Control": "no-store"})
 
     @post(
         "/{name:str}/revoke",

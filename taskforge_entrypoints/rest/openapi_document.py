@@ -71,6 +71,14 @@ LIMIT_GIVEN = {
     ]
 }
 
+# An admin key manages keys, so it is never limited to queues.
+ADMIN_COVERS_EVERY_QUEUE = {
+    "not": {
+        "required": ["scopes", "queues"],
+        "properties": {"scopes": {"contains": {"const": "admin"}}, "queues": {"type": "array"}},
+    }
+}
+
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again",
     "schema": {"type": "string", "pattern": "^[0-9]+$"},
@@ -146,6 +154,7 @@ def _describe_bodies(schemas: dict[str, Any], queues: tuple[str, ...]) -> None:
     schemas.update(components)
     schemas["StorableJson"] = STORABLE_JSON
     schemas["JobCreate"].update(ONE_START_TIME)
+    schemas["KeyCreate"].update(ADMIN_COVERS_EVERY_QUEUE)
     schemas["LimitPut"].update(LIMIT_GIVEN)
     schemas["JobCreate"]["properties"]["queue"]["enum"] = list(queues)
     describe_schedule_bodies(schemas, queues)

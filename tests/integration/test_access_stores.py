@@ -70,6 +70,10 @@ async def test_the_audit_trail_filters_pages_and_forgets(own_pool: asyncpg.Pool)
                 f"req-{minute}",
             )
         )
+    # Stored as a JSON object, so SQL can look inside it.
+    async with own_pool.acquire() as conn:
+        minutes = await conn.fetch("SELECT details->>'minute' AS m FROM audit_events ORDER BY id")
+    assert [row["m"] for row in minutes] == ["0", "1", "2", "3", "4"]
     newest_first = await trail.entries(AuditQuery(limit=10))
     assert [entry.details["minute"] for entry in newest_first] == [4, 3, 2, 1, 0]
     assert newest_first[0].details["filter"] == {"job_type": "mail"}

@@ -1,6 +1,7 @@
 """The PostgreSQL and Redis adapters over TLS: the servers are checked as far as asked, a
 certificate that does not match is refused, and plaintext is refused where TLS is due."""
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,10 +14,13 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from taskforge_adapters.postgres.migrations import migrate_up
+from taskforge_adapters.postgres.pg_enqueue_listener import PgEnqueueListener
+from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListener
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
 from taskforge_adapters.redis.redis_client import create_redis_client
 from taskforge_adapters.redis.redis_tls import RedisTlsOptions
+from taskforge_app.ports import StoreUnavailable
 from tests.conftest import MIGRATIONS_URL, Services
 from tests.faults.private_services import PrivatePostgres
 from tests.tls_stores import (
@@ -255,3 +259,33 @@ async def test_redis_refuses_a_client_without_a_certificate(
     refused = "certificate required|reset by peer"
     with pytest.raises(redis.exceptions.ConnectionError, match=refused):
         await redis_over(SERVER_NAME, anonymous).ping()
+
+
+async def test_the_listening_connections_follow_the_tls_settings(
+    fresh_database: str, certificates: Certificates
+) -> None:
+    """The LISTEN connections are opened apart from the pool: they must check the server
+    as the pool does, and reach a server that wants a client certificate."""
+    relay = PgEnqueueListener(fresh_database, ssl=checked(certificates))
+    await relay.listen()
+    await relay.close()
+    refused = PgEnqueueListener(
+        fresh_database, ssl=checked(certificates, root_cert=certificates.other_ca)
+    )
+    with pytest.raises(StoreUnavailable):
+        await refused.listen()
+
+    class Heard:
+        def changed(self, notices: object) -> None: ...
+
+        def resync(self) -> None: ...
+
+    stop = asyncio.Event()
+    feed = PgJobChangeListener(fresh_database, ssl=checked(certificates))
+    following = asyncio.create_task(feed.follow(Heard(), stop))
+    try:
+        async with asyncio.timeout(10):
+            await feed.connected.wait()
+    finally:
+        stop.set()
+        await following

@@ -4,7 +4,8 @@ from datetime import timedelta
 import pytest
 
 from taskforge_app.authenticate import Authenticate, Unauthenticated
-from taskforge_app.callers import ANONYMOUS
+from taskforge_app.callers import ANONYMOUS, Caller
+from taskforge_app.key_secrets import new_key
 from taskforge_app.manage_keys import (
     CreatedKey,
     CreateKey,
@@ -13,7 +14,7 @@ from taskforge_app.manage_keys import (
     RevokeKey,
 )
 from taskforge_app.ports.api_keys import KeyNameTaken
-from taskforge_domain.access import Grant, Scope
+from taskforge_domain.access import Forbidden, Grant, Scope
 from tests.unit.fakes import FixedClock, InMemoryApiKeys, InMemoryAuditTrail
 
 READ_HIGH = Grant(frozenset({Scope.READ}), frozenset({"high"}))
@@ -151,3 +152,46 @@ async def test_revoking_an_unknown_key_says_so_and_records_nothing(
     with pytest.raises(KeyNotFound, match="no API key named 'ghost'"):
         await RevokeKey(keys, audit, clock)(ANONYMOUS, "ghost")
     assert audit.entries_recorded == []
+
+
+async def test_an_admin_key_covers_every_queue_and_names_stay_unambiguous(
+    keys: InMemoryApiKeys, audit: InMemoryAuditTrail, clock: FixedClock
+) -> None:
+    create = CreateKey(keys, audit, clock)
+    limited_admin = Grant(frozenset({Scope.ADMIN}), frozenset({"high"}))
+    with pytest.raises(InvalidKeyRequest, match="an admin key covers every queue"):
+        await create(ANONYMOUS, "boss", limited_admin)
+    for worn in ("anonymous", "cli:root"):
+        with pytest.raises(InvalidKeyRequest, match=r"^name: "):
+            await create(ANONYMOUS, worn, READ_HIGH)
+    assert keys.keys == {}
+
+
+async def test_a_queue_limited_caller_cannot_make_a_wider_key(
+    keys: InMemoryApiKeys, audit: InMemoryAuditTrail, clock: FixedClock
+) -> None:
+    create = CreateKey(keys, audit, clock)
+    limited = Caller("ops-high", Grant(frozenset({Scope.SUBMIT}), frozenset({"high"})))
+    with pytest.raises(Forbidden, match="the queues the new key would cover"):
+        await create(limited, "wider", Grant(frozenset({Scope.READ})))
+    with pytest.raises(Forbidden):
+        await create(limited, "other", Grant(frozenset({Scope.READ}), frozenset({"low"})))
+    await create(limited, "same", READ_HIGH)
+    assert list(keys.keys) == ["same"]
+
+
+async def test_revoking_twice_records_the_revocation_once(
+    keys: InMemoryApiKeys, audit: InMemoryAuditTrail, clock: FixedClock
+) -> None:
+    await made(keys, audit, clock)
+    revoke = RevokeKey(keys, audit, clock)
+    first = await revoke(ANONYMOUS, "reader")
+    clock.advance(timedelta(minutes=1))
+    again = await revoke(ANONYMOUS, "reader")
+    assert again.revoked_at == first.revoked_at
+    assert [entry.action for entry in audit.entries_recorded] == ["key.create", "key.revoke"]
+
+
+def test_secrets_stay_out_of_reprs() -> None:
+    secret = new_key()
+    assert secret.secret not in repr(secret)
