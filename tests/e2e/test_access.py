@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 
 from tests.conftest import Services
 from tests.e2e.conftest import FAST_RETRIES
@@ -480,6 +481,15 @@ async def test_the_schema_declares_the_bearer_scheme_and_each_scope(
         assert ("security" not in operation) == public, (method, path)
 
 
+async def next_redis_second(env: dict[str, str]) -> None:
+    client = aioredis.Redis.from_url(f"redis://{env['REDIS_ADDR']}/{env['REDIS_DB']}")
+    try:
+        _, micros = await client.time()
+    finally:
+        await client.aclose()
+    await asyncio.sleep((1_000_000 - micros) / 1e6 + 0.002)
+
+
 @pytest_asyncio.fixture(scope="module")
 async def limited_env(test_services: Services) -> dict[str, str]:
     return await stack_environment(
@@ -505,6 +515,8 @@ async def test_the_submit_rate_is_shared_by_every_api_process(limited_env: dict[
                 for _ in range(5):
                     # Five jobs through one process fill this second's window; the sixth,
                     # through the other, is refused unless the window turned in between.
+                    # Each try starts as Redis's clock turns a second, with a fresh window.
+                    await next_redis_second(stack.env)
                     filled = await http.post(
                         f"{stack.base_url}/v1/jobs/batch",
                         json={"jobs": [{"job_type": "ping"}] * 5},
@@ -551,3 +563,19 @@ def database_url(env: dict[str, str]) -> str:
         f"postgresql://{env['POSTGRES_USER']}@{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
         f"/{env['POSTGRES_DB']}"
     )
+
+
+async def test_an_idempotency_key_of_another_queue_reveals_nothing(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    key = {"Idempotency-Key": f"shared-{uuid.uuid4().hex}"}
+    first = await http.post("/v1/jobs", json=WAITING_JOB, headers=keys.header("submit") | key)
+    assert first.status_code == 202
+    again = await http.post(
+        "/v1/jobs",
+        json=WAITING_JOB | {"queue": "high"},
+        headers=keys.header("high-submitter") | key,
+    )
+    assert again.status_code == 422
+    assert again.json()["code"] == "idempotency-key-reused"
+    assert first.json()["id"] not in again.text
