@@ -224,7 +224,7 @@ class WorkerLoop:
         try:
             finished = await self._run(item.job, timed=False)
         except asyncio.CancelledError:
-            attempt = self._running.get(item.job.id)
+            attempt = self._own(item)
             if attempt is None or not (attempt.cancel_requested or attempt.timed_out):
                 raise
             # Cancelled on an operator's request or at the timeout: the attempt ends, and
@@ -234,13 +234,13 @@ class WorkerLoop:
                 current.uncancel()
             cancelled = attempt.cancel_requested
             finished = self._run.cancelled(item.job) if cancelled else self._run.timed_out(item.job)
-        attempt = self._running.get(item.job.id)
-        if attempt is not None:
-            # From here the outcome is being written: a lease renewal that no longer
-            # finds the attempt running must not cancel its bookkeeping.
-            attempt.in_handler = False
-            if attempt.lease_lost:
-                return
+        attempt = self._own(item)
+        if attempt is None or attempt.lease_lost:
+            # The store moved on to a later attempt: this outcome would be refused.
+            return
+        # From here the outcome is being written: a lease renewal that no longer finds the
+        # attempt running must not cancel its bookkeeping.
+        attempt.in_handler = False
         level = logging.DEBUG if finished.status is JobStatus.COMPLETED else logging.INFO
         if log.isEnabledFor(level):
             log.log(
@@ -254,6 +254,13 @@ class WorkerLoop:
                 extra=job_context(finished, self._options.consumer),
             )
         await self._outcomes.record(Claimed(item.message_id, finished))
+
+    def _own(self, item: Claimed) -> _Attempt | None:
+        """The bookkeeping of this very attempt. After a lost lease the job's next attempt
+        may run here while the lost one's handler still finishes; looked up by job alone,
+        the lost attempt would stop the renewals of the live one."""
+        attempt = self._running.get(item.job.id)
+        return attempt if attempt is not None and attempt.claimed is item else None
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         while True:

@@ -57,7 +57,7 @@ async def test_waiters_are_woken_after_postgres_restarts(
         took = time.monotonic() - started
 
     assert outcome.status_code == 200, stack.logs()
-    assert outcome.json()["status"] == "completed", outcome.json()
+    assert outcome.json()["status"] == "completed", (outcome.json(), stack.logs())
     assert answered.json()["status"] == "completed", stack.logs()
     # Woken by a notice: a waiter left to its deadline would take the full 30 s.
     assert took < 10, (took, stack.logs())

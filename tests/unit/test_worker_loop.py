@@ -47,14 +47,15 @@ class Gates:
     running: set[UUID] = field(default_factory=set)
     most_at_once: int = 0
     cancelled: list[UUID] = field(default_factory=list)
-    _open: dict[UUID, asyncio.Event] = field(default_factory=dict)
+    _open: dict[tuple[UUID, int], asyncio.Event] = field(default_factory=dict)
+    _finished: set[UUID] = field(default_factory=set)
 
     async def handler(self, job: Any) -> str:
         self.started.append(job.id)
         self.running.add(job.id)
         self.most_at_once = max(self.most_at_once, len(self.running))
         try:
-            await self._open.setdefault(job.id, asyncio.Event()).wait()
+            await self._gate(job.id, job.attempt).wait()
         except asyncio.CancelledError:
             self.cancelled.append(job.id)
             raise
@@ -63,7 +64,20 @@ class Gates:
         return "done"
 
     def finish(self, job_id: UUID) -> None:
-        self._open.setdefault(job_id, asyncio.Event()).set()
+        """Let every attempt of the job finish, those still to come too."""
+        self._finished.add(job_id)
+        for (gated_job, _), gate in self._open.items():
+            if gated_job == job_id:
+                gate.set()
+
+    def finish_attempt(self, job_id: UUID, attempt: int) -> None:
+        self._gate(job_id, attempt).set()
+
+    def _gate(self, job_id: UUID, attempt: int) -> asyncio.Event:
+        gate = self._open.setdefault((job_id, attempt), asyncio.Event())
+        if job_id in self._finished:
+            gate.set()
+        return gate
 
 
 @dataclass
@@ -220,6 +234,38 @@ async def test_an_attempt_whose_lease_was_taken_is_cancelled_and_writes_nothing(
     assert gates.cancelled == [job.id]
     assert jobs.jobs[job.id] == elsewhere
     assert worker.loop.in_flight == 0
+
+
+async def test_a_lost_attempt_finishing_late_leaves_the_next_attempt_here_its_lease(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    clock: FixedClock,
+    timer: ManualTimer,
+    gates: Gates,
+) -> None:
+    [job] = submit(jobs, queue, 1)
+    await settle()
+    # Cut off from the store for a whole lease: the scheduler ends the attempt as lost
+    # and this very worker starts the next one before its renewal tells it so.
+    jobs.put(jobs.jobs[job.id].lose_attempt("lease expired", START).enqueue(START))
+    queue.deliver(job.id)
+    await settle()
+    assert jobs.jobs[job.id].attempt == 2
+    assert worker.loop.in_flight == 1
+
+    gates.finish_attempt(job.id, 1)
+    await settle()
+    clock.advance(timedelta(seconds=10))
+    await timer.advance(LEASE.total_seconds() / 3)
+
+    renewed = jobs.jobs[job.id]
+    assert (renewed.status, renewed.attempt) == (JobStatus.RUNNING, 2)
+    assert renewed.lease_expires_at == START + timedelta(seconds=10) + LEASE
+    gates.finish_attempt(job.id, 2)
+    await settle()
+    assert jobs.jobs[job.id].status is JobStatus.COMPLETED
+    assert jobs.jobs[job.id].attempt == 2
 
 
 async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled(
