@@ -68,12 +68,17 @@ class PgBouncer:
             )
         )
         self._dir.chmod(0o755)
+        self._config = config
         self._log = self._dir / "pgbouncer.log"
+        self._binary = binary
+        self._start()
+
+    def _start(self) -> None:
         # Switched to in the child itself: runuser would stand between, and delay a stop.
         as_postgres = "postgres" if os.geteuid() == 0 else None
-        with self._log.open("wb") as log:
+        with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                [binary, str(config)],
+                [self._binary, str(self._config)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 user=as_postgres,
@@ -81,6 +86,13 @@ class PgBouncer:
                 extra_groups=[] if as_postgres else None,
             )
         self._wait_until_listening()
+
+    def crash_and_restart(self) -> None:
+        """kill -9, then a new PgBouncer on the same port: every client connection breaks,
+        with whatever transaction it had open."""
+        self._process.kill()
+        self._process.wait()
+        self._start()
 
     def url(self, server_url: str) -> str:
         """`server_url` (user, password, database) reached through this PgBouncer."""
