@@ -87,7 +87,8 @@ def _row(run: Run) -> str:
     per_job = " / ".join(f"{run.cpu_us_per_job(kind):.0f}" for kind in KINDS)
     return (
         f"| {run.label} | {run.jobs:,} | {run.rate:,.0f} | {seconds} | {per_job} "
-        f"| {run.commits / run.jobs:.2f} | {run.rows_written / run.jobs:.1f} |"
+        f"| {run.writes.commits / run.jobs:.2f} | {run.writes.rows / run.jobs:.1f} "
+        f"| {run.writes.wal_bytes / run.jobs:,.0f} |"
     )
 
 
@@ -102,6 +103,7 @@ class Model:
     per_redis_core: float
     commits_per_job: float
     rows_per_job: float
+    wal_bytes_per_job: float
 
     @classmethod
     def of(cls, submit: Run, drain: Run) -> "Model":
@@ -115,8 +117,11 @@ class Model:
                 submit.cpu_us_per_job("PostgreSQL"), drain.cpu_us_per_job("PostgreSQL")
             ),
             per_redis_core=per_core(submit.cpu_us_per_job("Redis"), drain.cpu_us_per_job("Redis")),
-            commits_per_job=(submit.commits / submit.jobs + drain.commits / drain.jobs),
-            rows_per_job=(submit.rows_written / submit.jobs + drain.rows_written / drain.jobs),
+            commits_per_job=submit.writes.commits / submit.jobs + drain.writes.commits / drain.jobs,
+            rows_per_job=submit.writes.rows / submit.jobs + drain.writes.rows / drain.jobs,
+            wal_bytes_per_job=(
+                submit.writes.wal_bytes / submit.jobs + drain.writes.wal_bytes / drain.jobs
+            ),
         )
 
     def lines(self) -> list[str]:
@@ -128,13 +133,16 @@ class Model:
             f"- One core carries, for a job's submit and its run together: API "
             f"{self.per_api_core:,.0f} jobs/s, worker {self.per_worker_core:,.0f}, "
             f"PostgreSQL {self.per_postgres_core:,.0f}, Redis {self.per_redis_core:,.0f}.",
-            f"- PostgreSQL commits {self.commits_per_job:.2f} transactions and writes "
-            f"{self.rows_per_job:.1f} rows (inserted, updated or deleted) per job.",
+            f"- PostgreSQL commits {self.commits_per_job:.2f} transactions, writes "
+            f"{self.rows_per_job:.1f} rows (inserted, updated or deleted) and "
+            f"{self.wal_bytes_per_job:,.0f} bytes of WAL per job.",
             f"- Scaled linearly, a {PRIMARY_CORES}-core primary carries "
             f"{postgres:,.0f} jobs/s and a {SHARDS}-shard Redis Cluster (one core per "
             f"shard) {redis:,.0f}: {first} saturates first, at {carried:,.0f} jobs/s, "
             f"with {carried / self.per_api_core:,.0f} API cores and "
-            f"{carried / self.per_worker_core:,.0f} worker cores to feed it.",
+            f"{carried / self.per_worker_core:,.0f} worker cores to feed it; the primary "
+            f"then commits {carried * self.commits_per_job:,.0f} transactions/s and writes "
+            f"{carried * self.wal_bytes_per_job / 2**20:,.0f} MiB/s of WAL.",
         ]
 
 
@@ -157,8 +165,8 @@ def render(
             "they are busy: the CPU per job is the figure to build on, not the rate.",
             "",
             f"| run | jobs | jobs/s | CPU s: {kinds} | CPU µs per job: {kinds} "
-            "| commits per job | rows written per job |",
-            "|---|---|---|---|---|---|---|",
+            "| commits per job | rows written per job | WAL bytes per job |",
+            "|---|---|---|---|---|---|---|---|",
             *(_row(run) for run in submits + drains),
             "",
             *Model.of(submits[0], drains[0]).lines(),

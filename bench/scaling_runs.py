@@ -18,8 +18,10 @@ from tests.faults.private_services import PrivatePostgres, PrivateRedis
 
 KINDS = ("workers", "API", "PostgreSQL", "Redis", "load generator")
 
+# pg_stat_wal counts the whole cluster, which is the run's own.
 _WRITES = """
-SELECT xact_commit, tup_inserted + tup_updated + tup_deleted AS rows_written
+SELECT xact_commit, tup_inserted + tup_updated + tup_deleted AS rows_written,
+       (SELECT wal_bytes FROM pg_stat_wal)::bigint AS wal_bytes
 FROM pg_stat_database WHERE datname = current_database()
 """
 _JOB = '{"job_type":"ping","payload":{"n":%d}}'
@@ -56,14 +58,27 @@ class MeasuredRedis(PrivateRedis):
         return self._process.pid
 
 
+@dataclass(frozen=True)
+class Writes:
+    commits: int
+    rows: int
+    wal_bytes: int
+
+    def since(self, before: "Writes") -> "Writes":
+        return Writes(
+            self.commits - before.commits,
+            self.rows - before.rows,
+            self.wal_bytes - before.wal_bytes,
+        )
+
+
 @dataclass
 class Run:
     label: str
     jobs: int
     seconds: float
     cpu: dict[str, float] = field(default_factory=dict)
-    commits: int = 0
-    rows_written: int = 0
+    writes: Writes = Writes(0, 0, 0)
 
     @property
     def rate(self) -> float:
@@ -97,10 +112,10 @@ def _since(before: dict[str, float], after: dict[str, float]) -> dict[str, float
     return {kind: after[kind] - before[kind] for kind in after}
 
 
-async def _writes(conn: asyncpg.Connection) -> tuple[int, int]:
+async def _writes(conn: asyncpg.Connection) -> Writes:
     row = await conn.fetchrow(_WRITES)
     assert row is not None
-    return int(row["xact_commit"]), int(row["rows_written"])
+    return Writes(int(row["xact_commit"]), int(row["rows_written"]), int(row["wal_bytes"]))
 
 
 def _single_bodies(count: int, chance: random.Random) -> list[bytes]:
@@ -153,7 +168,7 @@ async def submit_run(
             cpu = _since(before, meter.read())
             for api in meter.apis:
                 api.stop(timeout=60)
-            commits, rows = await _writes(conn)
+            writes = (await _writes(conn)).since(written)
         finally:
             await conn.close()
     accepted = sum(result.count(202) for result in results)
@@ -164,8 +179,7 @@ async def submit_run(
         accepted,
         elapsed,
         cpu,
-        commits - written[0],
-        rows - written[1],
+        writes,
     )
 
 
@@ -190,11 +204,11 @@ async def drain_run(
             run = await _timed_drain(conn, meter, backlog)
             for worker in meter.workers:
                 worker.stop(timeout=60)
-            commits, rows = await _writes(conn)
+            writes = (await _writes(conn)).since(written)
         finally:
             await conn.close()
     run.label = f"drain, {workers} worker process(es)"
-    run.commits, run.rows_written = commits - written[0], rows - written[1]
+    run.writes = writes
     return run
 
 

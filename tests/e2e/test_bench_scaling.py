@@ -31,7 +31,7 @@ def test_a_tiny_scaling_run_writes_every_run_and_the_model(tmp_path: Path) -> No
     for label in ("submit, 1 API", "submit, 2 API", "drain, 1 worker", "drain, 2 worker"):
         [row] = [line for line in section.splitlines() if line.startswith(f"| {label}")]
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert len(cells) == 7, row
+        assert len(cells) == 8, row
         assert float(cells[2].replace(",", "")) > 0, row
     assert re.search(r"a 32-core primary carries [\d,]+ jobs/s", section)
-    assert "transactions and writes" in section
+    assert "bytes of WAL per job" in section
