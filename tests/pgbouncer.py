@@ -109,6 +109,11 @@ class PgBouncer:
                 return int(fields[1])
         return 0
 
+    def server_connections(self, database: str) -> int:
+        """Server connections PgBouncer holds to `database` now (SHOW SERVERS is live)."""
+        rows = [line.split("|") for line in self._console("SHOW SERVERS").splitlines()]
+        return sum(1 for row in rows if len(row) > 2 and row[2] == database)
+
     async def wait_for_transactions(self, database: str, at_least: int, within: float = 10) -> None:
         """Until SHOW STATS counts `at_least` transactions; it is refreshed every second."""
         deadline = time.monotonic() + within

@@ -10,10 +10,13 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from taskforge_adapters.postgres.migrations import discover, migrations_dir
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_domain.job import Job
-from tests.conftest import Services
+from taskforge_entrypoints import ioc
+from taskforge_entrypoints.config.settings import load_settings
+from tests.conftest import MIGRATIONS_URL, Services
 from tests.pgbouncer import PgBouncer
 
 LEASE = timedelta(seconds=30)
@@ -86,3 +89,41 @@ async def test_with_a_statement_cache_the_pooler_loses_the_prepared_statements(
             await run_clients(pool, rounds=3)
     finally:
         await pool.close()
+
+
+async def test_migrations_bypass_the_pooler_and_leave_no_advisory_lock(
+    bouncer: PgBouncer, test_services: Services
+) -> None:
+    server = urlsplit(await test_services.create_database())
+    database = server.path.lstrip("/")
+    settings = load_settings(
+        {
+            "POSTGRES_HOST": "127.0.0.1",
+            "POSTGRES_PORT": str(bouncer.port),
+            "POSTGRES_USER": server.username or "postgres",
+            "POSTGRES_PASSWORD": server.password or "",
+            "POSTGRES_DB": database,
+            "POSTGRES_DIRECT_HOST": server.hostname or "127.0.0.1",
+            "POSTGRES_DIRECT_PORT": str(server.port or 5432),
+            "POSTGRES_MIGRATION_PATH": MIGRATIONS_URL,
+        }
+    )
+
+    # Their session advisory lock serialises them; through the pooler it could be taken
+    # on one server connection and released on another, leaving it held for good.
+    async with asyncio.timeout(60):
+        runs = await asyncio.gather(*(ioc.apply_migrations(settings) for _ in range(3)))
+
+    applied = sorted(version for run in runs for version in run)
+    assert applied == [m.version for m in discover(migrations_dir(MIGRATIONS_URL))]
+    # Run through PgBouncer instead, the three leave three server connections here.
+    assert bouncer.server_connections(database) == 0
+    conn = await asyncpg.connect(settings.direct_database_url)
+    try:
+        held = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+    finally:
+        await conn.close()
+    assert held == 0
