@@ -64,12 +64,20 @@ def containers(manifest: Manifest) -> list[Manifest]:
 def _set_image(manifests: list[Manifest], image: Manifest) -> None:
     for manifest in manifests:
         for container in containers(manifest):
-            name = container["image"].split("@")[0].rsplit(":", 1)[0]
+            name = _without_tag(container["image"])
             if name == image["name"]:
                 new_name = image.get("newName", name)
                 container["image"] = (
                     f"{new_name}:{image['newTag']}" if "newTag" in image else new_name
                 )
+
+
+def _without_tag(image: str) -> str:
+    """The image's name: no digest, no tag (a registry's port is not a tag)."""
+    name = image.split("@")[0]
+    registry_and_path, _, last = name.rpartition("/")
+    repository = last.split(":")[0]
+    return f"{registry_and_path}/{repository}" if registry_and_path else repository
 
 
 def _apply_patch(manifests: list[Manifest], patch: Manifest, directory: Path) -> None:
