@@ -31,8 +31,9 @@ $(SWAGGER_UI)/package.json: package.json package-lock.json
 
 install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs
 
-test-tools: ## Debian's chromium, for the test that renders /docs
+test-tools: ## Debian's chromium, for the test that renders /docs, and pgbouncer, for the tests behind it
 	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
+	test -x /usr/sbin/pgbouncer || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends pgbouncer; }
 
 services: ## make sure the local PostgreSQL and Redis run, with the taskforge role and database
 	./scripts/local-services.sh

@@ -39,16 +39,16 @@ class BenchStack:
     async def __aexit__(self, *_: object) -> None:
         await self._cleanup.aclose()
 
-    def start(self, *args: str) -> TaskforgeProcess:
-        env = self.services.environment(
-            self.database_url,
-            HTTP_ADDR=f"127.0.0.1:{self.port}",
-            HTTP_BASE_URL=self.base_url,
-            WORKER_CONSUMER_NAME="bench-{pid}",
-            WORKER_RUN_SCHEDULER="false",
-            LOG_LEVEL="WARNING",
-            **self.settings,
-        )
+    def start(self, *args: str, **extra: str) -> TaskforgeProcess:
+        """`extra` settings win over the stack's (a second API's own HTTP_ADDR, say)."""
+        defaults = {
+            "HTTP_ADDR": f"127.0.0.1:{self.port}",
+            "HTTP_BASE_URL": self.base_url,
+            "WORKER_CONSUMER_NAME": "bench-{pid}",
+            "WORKER_RUN_SCHEDULER": "false",
+            "LOG_LEVEL": "WARNING",
+        }
+        env = self.services.environment(self.database_url, **{**defaults, **self.settings, **extra})
         process = TaskforgeProcess(list(args), env)
         # Stopped before the database is dropped, so no process is left waiting it out.
         self._cleanup.callback(process.stop, timeout=60)

@@ -184,7 +184,10 @@ class InfrastructureProvider(Provider):
     @provide
     async def pg_pool(self, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
         pool = await create_pg_pool(
-            settings.database_url, max_size=settings.postgres_pool_size, ssl=postgres_ssl(settings)
+            settings.database_url,
+            max_size=settings.postgres_pool_size,
+            ssl=postgres_ssl(settings),
+            statement_cache_size=settings.postgres_statement_cache_size,
         )
         yield pool
         await pool.close()
@@ -376,7 +379,7 @@ class JobWatchingProvider(Provider):
 
     @provide
     def job_change_feed(self, settings: Settings) -> JobChangeFeed:
-        return PgJobChangeListener(settings.database_url, ssl=postgres_ssl(settings))
+        return PgJobChangeListener(settings.direct_database_url, ssl=postgres_ssl(settings))
 
     @provide
     def progress(self, pool: asyncpg.Pool) -> ProgressSink:
@@ -456,7 +459,10 @@ class EnqueueRelayProvider(Provider):
             max_payload_bytes=settings.http_max_body_bytes,
         )
         return EnqueueRelay(
-            relay, PgEnqueueListener(settings.database_url, ssl=postgres_ssl(settings)), jobs, rules
+            relay,
+            PgEnqueueListener(settings.direct_database_url, ssl=postgres_ssl(settings)),
+            jobs,
+            rules,
         )
 
 
@@ -599,7 +605,12 @@ def redis_tls(settings: Settings) -> RedisTlsOptions | None:
 async def own_worker_presence(settings: Settings) -> AsyncIterator[WorkerPresence]:
     """Worker presence on a connection of its own, for a heartbeat that runs apart from
     the worker's event loop, so a busy pool or a blocked loop never delays it."""
-    pool = await create_pg_pool(settings.database_url, max_size=1, ssl=postgres_ssl(settings))
+    pool = await create_pg_pool(
+        settings.database_url,
+        max_size=1,
+        ssl=postgres_ssl(settings),
+        statement_cache_size=settings.postgres_statement_cache_size,
+    )
     try:
         yield PgWorkerPresence(pool)
     finally:
@@ -623,7 +634,9 @@ async def apply_migrations(settings: Settings) -> list[int]:
     once they are fixed instead of exiting into a restart loop."""
     try:
         return await migrate_up(
-            settings.database_url, settings.postgres_migration_path, ssl=postgres_ssl(settings)
+            settings.direct_database_url,
+            settings.postgres_migration_path,
+            ssl=postgres_ssl(settings),
         )
     except STORE_REFUSED as exc:
         raise StoreUnavailable(f"PostgreSQL refused the connection: {exc}") from exc
@@ -635,7 +648,7 @@ async def apply_migrations(settings: Settings) -> list[int]:
 async def migrations(settings: Settings) -> AsyncIterator[Migrator]:
     """The migrator of the configured database; its connection closes when the block ends."""
     conn, migrator = await open_migrator(
-        settings.database_url, settings.postgres_migration_path, ssl=postgres_ssl(settings)
+        settings.direct_database_url, settings.postgres_migration_path, ssl=postgres_ssl(settings)
     )
     try:
         yield migrator

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
+import socket
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib.resources import files
@@ -14,6 +16,9 @@ import pytest
 import yaml
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import validator_for
+
+from taskforge_entrypoints.config.go_duration import parse_go_duration
+from taskforge_entrypoints.config.settings import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = PROJECT_ROOT / "compose.yaml"
@@ -181,6 +186,34 @@ def test_worker_can_be_scaled() -> None:
 
     assert "container_name" not in worker
     assert worker["environment"]["WORKER_CONSUMER_NAME"] == "worker-{hostname}"
+
+
+def compose_environment(definition: Document) -> dict[str, str]:
+    """A service's environment as Compose passes it, `${VAR:-default}` taken at its default."""
+    return {
+        name: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+        for name, value in definition["environment"].items()
+    }
+
+
+def test_scaled_worker_replicas_join_the_group_under_distinct_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environment = compose_environment(service("worker"))
+    names = set()
+    # Compose gives each replica's container a host name of its own (its id).
+    for hostname in ("3f2a9c01d4e5", "b71e04c9a2d8", "0c5d8e7f6a1b"):
+        monkeypatch.setattr(socket, "gethostname", lambda hostname=hostname: hostname)
+        names.add(load_settings(environment).worker_consumer_name)
+
+    assert names == {"worker-3f2a9c01d4e5", "worker-b71e04c9a2d8", "worker-0c5d8e7f6a1b"}
+
+
+def test_workers_outlive_their_shutdown_grace_when_scaled_down() -> None:
+    worker = service("worker")
+    grace = load_settings(compose_environment(worker)).worker_shutdown_grace
+
+    assert parse_go_duration(worker["stop_grace_period"]) > grace
 
 
 def test_migrate_applies_all_migrations_once_postgres_is_healthy() -> None:

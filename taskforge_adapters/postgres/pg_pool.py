@@ -28,10 +28,19 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pg_pool(
-    dsn: str, *, max_size: int = 10, connect_timeout: float = 5.0, ssl: PgSsl = None
+    dsn: str,
+    *,
+    max_size: int = 10,
+    connect_timeout: float = 5.0,
+    ssl: PgSsl = None,
+    statement_cache_size: int = 100,
 ) -> Any:
     """A pool that connects on first use, not when it is made: a process may start while
-    PostgreSQL is down, and each use then fails as StoreUnavailable until it answers."""
+    PostgreSQL is down, and each use then fails as StoreUnavailable until it answers.
+
+    `statement_cache_size` 0 suits a transaction pooler (PgBouncer before 1.21): asyncpg
+    then sends each statement's parse with its execution, in one exchange that cannot
+    be split between two server connections, and keeps no named statement to lose."""
     return await asyncpg.create_pool(
         dsn,
         # No connection floor: asyncpg would connect at once, and keep reconnecting (a
@@ -43,4 +52,5 @@ async def create_pg_pool(
         timeout=connect_timeout,
         command_timeout=30,
         ssl=ssl,
+        statement_cache_size=statement_cache_size,
     )

@@ -44,6 +44,13 @@ class Settings:
     postgres_db: str
     postgres_migration_path: str
     postgres_pool_size: int
+    # What needs a session of its own (LISTEN, the migrations' advisory lock) connects
+    # here, past a transaction pooler such as PgBouncer; the same server when there is none.
+    postgres_direct_host: str
+    postgres_direct_port: int
+    # Prepared statements asyncpg keeps per connection: 0 behind a transaction pooler that
+    # cannot follow them to the server connection it lends (PgBouncer before 1.21).
+    postgres_statement_cache_size: int
     redis_addr: str
     redis_password: str
     redis_db: int
@@ -94,10 +101,19 @@ class Settings:
 
     @property
     def database_url(self) -> str:
+        """The pooled address, for everything done in one transaction."""
+        return self._url(self.postgres_host, self.postgres_port)
+
+    @property
+    def direct_database_url(self) -> str:
+        """The server itself, for what holds a session: LISTEN and the migrations."""
+        return self._url(self.postgres_direct_host, self.postgres_direct_port)
+
+    def _url(self, host: str, port: int) -> str:
         user, password = quote(self.postgres_user, safe=""), quote(self.postgres_password, safe="")
         credentials = f"{user}:{password}" if password else user
-        host = f"[{self.postgres_host}]" if ":" in self.postgres_host else self.postgres_host
-        return f"postgresql://{credentials}@{host}:{self.postgres_port}/{self.postgres_db}"
+        host = f"[{host}]" if ":" in host else host
+        return f"postgresql://{credentials}@{host}:{port}/{self.postgres_db}"
 
 
 class _Env:
@@ -250,6 +266,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     redis_addr, redis_tls = load_redis_address(environ)
     http_host, http_port = env.get("HTTP_ADDR", ":8080", _listen_address)
     timeout = env.get("SERVICE_TIMEOUT_SECONDS", "300", _seconds)
+    postgres_host = env.text("POSTGRES_HOST", "postgres")
+    postgres_port = env.get("POSTGRES_PORT", "5432", _port)
+    # Empty, as compose files tend to write an unset value, means the pooled address too.
+    direct_host = environ.get("POSTGRES_DIRECT_HOST") or postgres_host
+    direct_port = _port_or(environ, "POSTGRES_DIRECT_PORT", postgres_port)
+    # A direct address apart from the pooled one means a pooler sits between: without
+    # being told otherwise, assume it is one that loses prepared statements.
+    behind_pooler = (direct_host, direct_port) != (postgres_host, postgres_port)
     settings = Settings(
         http_host=http_host,
         http_port=http_port,
@@ -258,13 +282,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_max_batch_body_bytes=env.get("HTTP_MAX_BATCH_BODY_BYTES", "16777216", _positive_int),
         service_max_attempts=env.get("SERVICE_MAX_ATTEMPTS", "5", _attempts),
         service_timeout=timeout,
-        postgres_host=env.text("POSTGRES_HOST", "postgres"),
-        postgres_port=env.get("POSTGRES_PORT", "5432", _port),
+        postgres_host=postgres_host,
+        postgres_port=postgres_port,
         postgres_user=env.text("POSTGRES_USER", "taskforge"),
         postgres_password=env.text("POSTGRES_PASSWORD", "taskforge", allow_empty=True),
         postgres_db=env.text("POSTGRES_DB", "taskforge"),
         postgres_migration_path=env.text("POSTGRES_MIGRATION_PATH", "file://migrations"),
         postgres_pool_size=env.get("POSTGRES_POOL_SIZE", "10", _positive_int),
+        postgres_direct_host=direct_host,
+        postgres_direct_port=direct_port,
+        postgres_statement_cache_size=env.get(
+            "POSTGRES_STATEMENT_CACHE_SIZE", "0" if behind_pooler else "100", _non_negative_int
+        ),
         redis_addr=redis_addr,
         redis_password=env.text("REDIS_PASSWORD", "", allow_empty=True),
         redis_db=env.get("REDIS_DB", "0", _non_negative_int),
@@ -315,6 +344,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if unknown:
         raise ConfigError(f"WORKER_QUEUES names queues not in QUEUES: {', '.join(unknown)}")
     return settings
+
+
+def _port_or(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "")
+    try:
+        return _port(raw) if raw else default
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: {exc}") from None
 
 
 def _webhooks(environ: Mapping[str, str]) -> WebhookSettings:
