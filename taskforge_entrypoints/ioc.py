@@ -61,7 +61,7 @@ from taskforge_adapters.redis.redis_tls import RedisTlsOptions
 from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.admit_submissions import AdmitSubmissions, SubmitRate
 from taskforge_app.audit_log import ListAudit, PurgeAudit
-from taskforge_app.authenticate import Authenticate
+from taskforge_app.authenticate import Authenticate, AuthenticateSession
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
@@ -147,6 +147,7 @@ from taskforge_domain.webhook_delivery import DeliveryPolicy
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.webhook_json import JobWebhookBodies
 from taskforge_entrypoints.process.store_startup import StoreStartup
+from taskforge_entrypoints.ui.overview_snapshot import OverviewSnapshot
 
 _PROMOTE_BATCH = 500
 
@@ -282,6 +283,7 @@ class UseCaseProvider(Provider):
         return CheckReadiness({"postgres": startup.probe(store), "redis": channel})
 
     authenticate = provide(Authenticate)
+    authenticate_session = provide(AuthenticateSession)
     create_key = provide(CreateKey)
     list_keys = provide(ListKeys)
     revoke_key = provide(RevokeKey)
@@ -542,8 +544,16 @@ class LimitsProvider(Provider):
         return ClaimJobs(ledger, consumer, clock, policy, limited)
 
 
+class DashboardProvider(Provider):
+    """The dashboard's one reading of the queues, shared by every open browser."""
+
+    scope = Scope.APP
+    overview_snapshot = provide(OverviewSnapshot)
+
+
 def providers() -> list[Provider]:
     return [
+        DashboardProvider(),
         QueuePauseProvider(),
         InfrastructureProvider(),
         LimitsProvider(),

@@ -1,0 +1,43 @@
+"""The overview: per queue what waits, what runs, how old the oldest ready job is and
+whether it is paused, the live workers, and the depth over the last readings."""
+
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from taskforge_domain.access import Scope
+from taskforge_entrypoints.rest.access import needs
+from taskforge_entrypoints.ui.depth_chart import depth_chart
+from taskforge_entrypoints.ui.overview_snapshot import REFRESH_SECONDS, OverviewSnapshot, seen_by
+from taskforge_entrypoints.ui.pages import page
+from taskforge_entrypoints.ui.ui_access import ui_caller
+
+AnyRequest = Request[Any, Any, Any]
+
+
+class OverviewController(Controller):
+    path = "/ui"
+    include_in_schema = False
+
+    @get("/", opt=needs(Scope.READ))
+    async def overview(
+        self, request: AnyRequest, snapshot: FromDishka[OverviewSnapshot]
+    ) -> Template:
+        return page(request, "overview.html.j2", **await _overview(request, snapshot))
+
+    @get("/overview/live", opt=needs(Scope.READ))
+    async def live(self, request: AnyRequest, snapshot: FromDishka[OverviewSnapshot]) -> Template:
+        """The overview's changing part, which the page fetches again every few seconds."""
+        return page(request, "overview_live.html.j2", **await _overview(request, snapshot))
+
+
+async def _overview(request: AnyRequest, snapshot: OverviewSnapshot) -> dict[str, Any]:
+    reading = seen_by(await snapshot.current(), ui_caller(request))
+    queues = [state.queue for state in reading.queues]
+    return {
+        "reading": reading,
+        "chart": depth_chart(snapshot.history(), queues),
+        "refresh_seconds": max(REFRESH_SECONDS, 5),
+    }
