@@ -1,0 +1,337 @@
+"""The dashboard at /ui in Debian's headless Chromium against a real api and worker with
+API_AUTH=required: log in, find a dead job, replay it and watch it complete, bulk-replay
+after the dry run's count, pause and resume a queue, a read key that cannot act, every
+page free of serious accessibility faults, and nothing loaded from another origin."""
+
+import json
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, async_playwright, expect
+
+from tests.conftest import PROJECT_ROOT, Services
+from tests.e2e.conftest import FAST_RETRIES
+from tests.e2e.processes import Stack, running_stack, stack_environment, taskforge
+from tests.e2e.test_access import create_key, secret_of
+from tests.e2e.test_docs_page import OFFLINE_CHROMIUM, chromium
+
+WAIT_MS = 20_000
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# `make screenshots` sets it, to refresh the README's pictures; otherwise they go to a
+# temporary directory, so a test run leaves the tree as it was.
+SCREENSHOTS = os.environ.get("TASKFORGE_SCREENSHOTS")
+PAGES = {
+    "overview": "/ui",
+    "jobs": "/ui/jobs",
+    "job": "/ui/jobs/{job_id}",
+    "dead-letters": "/ui/dead-letters",
+    "queues": "/ui/queues",
+    "schedules": "/ui/schedules",
+    "limits": "/ui/limits",
+    "workers": "/ui/workers",
+    "audit": "/ui/audit",
+    "login": "/ui/login",
+}
+# Dies on its first attempt when given one attempt; a replay's next attempt succeeds.
+WAITING = {"job_type": "ping", "payload": {"message": "waits in a paused queue"}}
+DIES_ONCE = {"job_type": "flaky", "max_attempts": 1, "payload": {"order": 7, "password": "pw"}}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def ui_env(test_services: Services) -> dict[str, str]:
+    return await stack_environment(
+        test_services,
+        "ui-worker",
+        FAST_RETRIES | {"API_AUTH": "required", "UI_MASK_PAYLOAD_KEYS": "password"},
+    )
+
+
+@pytest.fixture(scope="module")
+def ui_stack(ui_env: dict[str, str]) -> Iterator[Stack]:
+    with running_stack(ui_env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def tokens(ui_stack: Stack) -> dict[str, str]:
+    env = ui_stack.env
+    return {
+        "operator": create_key(env, "ui-operator", "--scopes", "read,operate"),
+        "reader": create_key(env, "ui-reader", "--scopes", "read"),
+        "admin": create_key(env, "ui-admin", "--scopes", "admin"),
+    }
+
+
+@pytest_asyncio.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=chromium(), args=OFFLINE_CHROMIUM, timeout=WAIT_MS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest_asyncio.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    opened = await browser.new_context(viewport={"width": 1280, "height": 900})
+    opened.set_default_timeout(WAIT_MS)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def api(stack: Stack, token: str, method: str, path: str, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
+        answer = await http.request(method, path, headers=headers, **kwargs)
+    assert answer.status_code < 300, answer.text
+    return answer.json()
+
+
+async def dead_job(stack: Stack, token: str) -> str:
+    job = await api(stack, token, "POST", "/v1/jobs", json=DIES_ONCE)
+    waited = await api(stack, token, "GET", f"/v1/jobs/{job['id']}?wait=20")
+    assert waited["status"] == "dead", waited
+    return str(job["id"])
+
+
+async def log_in(context: BrowserContext, stack: Stack, token: str) -> Page:
+    page = await context.new_page()
+    page.on("dialog", accept)
+    await page.goto(f"{stack.base_url}/ui/queues")
+    assert urlsplit(page.url).path == "/ui/login"
+    await page.get_by_label("API key").fill(token)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"{stack.base_url}/ui/queues")
+    return page
+
+
+async def accept(dialog: Dialog) -> None:
+    await dialog.accept()
+
+
+async def test_an_operator_finds_a_dead_job_replays_it_and_watches_it_complete(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    job_id = await dead_job(ui_stack, tokens["admin"])
+    page = await log_in(context, ui_stack, tokens["operator"])
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    await page.get_by_role("link", name="Jobs", exact=True).click()
+    await page.get_by_label("Status").select_option("dead")
+    await page.get_by_label("Job type").fill("flaky")
+    await page.get_by_label("Error contains").fill("first attempts")
+    await page.get_by_role("button", name="Search").click()
+    await page.locator(f"a[href='/ui/jobs/{job_id}']").click()
+
+    payload = json.loads(await page.locator("pre.json").first.inner_text())
+    assert payload == {"order": 7, "password": "••••••"}
+    await expect(page.locator("#job-status")).to_have_text("dead")
+    await page.get_by_role("button", name="Replay").click()
+    await expect(page.get_by_role("status")).to_contain_text("Job replayed")
+    # The page reloads itself while the job is not finished.
+    await expect(page.locator("#job-status")).to_have_text("completed")
+    assert await page.get_by_text("Attempt 2: completed").count() == 1
+
+    assert {urlsplit(url).hostname for url in requested} == {"127.0.0.1"}
+    audit = await api(ui_stack, tokens["admin"], "GET", f"/v1/audit?job_id={job_id}")
+    assert [(e["actor"], e["action"]) for e in audit["entries"]] == [("ui-operator", "job.replay")]
+
+
+async def test_an_operator_bulk_replays_after_the_dry_run_count(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    for _ in range(3):
+        await dead_job(ui_stack, tokens["admin"])
+    dead = await api(ui_stack, tokens["admin"], "GET", "/v1/jobs?status=dead&job_type=flaky")
+    expected = len(dead["jobs"])
+    page = await log_in(context, ui_stack, tokens["operator"])
+
+    await page.get_by_role("link", name="Dead letters").click()
+    await page.get_by_role("textbox", name="Job type").fill("flaky")
+    await page.get_by_label("Per second").fill("50")
+    await page.get_by_role("button", name="Count the jobs this would replay").click()
+    await expect(page.locator("#replay-count")).to_contain_text(f"{expected} dead jobs")
+    still = await api(ui_stack, tokens["admin"], "GET", "/v1/jobs?status=dead&job_type=flaky")
+    assert len(still["jobs"]) == expected, "the count replayed something"
+
+    await page.get_by_role("button", name=f"Replay {expected} jobs").click()
+    await expect(page.locator("#replay-outcome")).to_have_text(
+        f"Replayed {expected} of {expected} matching dead jobs."
+    )
+    audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?action=job.replay_bulk")
+    entry = audit["entries"][0]
+    assert entry["actor"] == "ui-operator"
+    assert len(entry["job_ids"]) == expected
+
+
+async def test_an_operator_pauses_and_resumes_a_queue(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["operator"])
+    row = page.locator("#queue-low")
+
+    await row.get_by_role("button", name="Pause low").click()
+    await expect(page.get_by_role("status")).to_have_text("Queue low paused.")
+    await expect(row.locator(".badge")).to_have_text("paused")
+    queues = await api(ui_stack, tokens["admin"], "GET", "/v1/queues")
+    low = next(q for q in queues["queues"] if q["queue"] == "low")
+    assert (low["paused"], low["paused_by"]) == (True, "ui-operator")
+
+    await row.get_by_role("button", name="Resume low").click()
+    await expect(page.get_by_role("status")).to_have_text("Queue low resumed.")
+    await expect(row.locator(".badge")).to_have_text("running")
+    audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-operator")
+    actions = [e["action"] for e in audit["entries"]]
+    assert actions[:2] == ["queue.resume", "queue.pause"]
+
+
+async def test_a_read_key_sees_no_action_and_the_server_refuses_one(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    job_id = await dead_job(ui_stack, tokens["admin"])
+    page = await log_in(context, ui_stack, tokens["reader"])
+    assert await page.locator("main button").count() == 0
+    await page.goto(f"{ui_stack.base_url}/ui/jobs/{job_id}")
+    assert await page.locator("main button").count() == 0
+    await page.goto(f"{ui_stack.base_url}/ui/dead-letters")
+    assert await page.locator("main button").count() == 0
+
+    token = await page.locator("header input[name=csrf_token]").get_attribute("value")
+    assert token
+    refused = await page.request.post(
+        f"{ui_stack.base_url}/ui/queues/low/pause", form={"csrf_token": token}
+    )
+    replay = await page.request.post(
+        f"{ui_stack.base_url}/ui/jobs/{job_id}/replay", form={"csrf_token": token}
+    )
+
+    assert refused.status == 403
+    assert "this key lacks the operate scope" in await refused.text()
+    assert replay.status == 403
+    job = await api(ui_stack, tokens["admin"], "GET", f"/v1/jobs/{job_id}")
+    assert job["status"] == "dead"
+
+
+async def test_a_form_without_this_browsers_csrf_token_is_refused(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["operator"])
+    forged = await page.request.post(
+        f"{ui_stack.base_url}/ui/queues/low/pause", form={"csrf_token": "made-up"}
+    )
+    missing = await page.request.post(f"{ui_stack.base_url}/ui/queues/low/pause")
+
+    assert (forged.status, missing.status) == (403, 403)
+    queues = await api(ui_stack, tokens["admin"], "GET", "/v1/queues")
+    low = next(q for q in queues["queues"] if q["queue"] == "low")
+    assert low["paused"] is False
+
+
+async def test_the_session_cookie_holds_no_secret_and_ends_with_logout_or_revocation(
+    ui_stack: Stack, context: BrowserContext
+) -> None:
+    token = create_key(ui_stack.env, "ui-short-lived", "--scopes", "read")
+    page = await log_in(context, ui_stack, token)
+    cookies = {c["name"]: c for c in await context.cookies()}
+    session = cookies["taskforge_session"]
+    assert (session["httpOnly"], session["sameSite"]) == (True, "Strict")
+    assert session["expires"] > 0
+    assert secret_of(token) not in session["value"]
+    assert cookies["taskforge_csrf"]["httpOnly"]
+
+    assert taskforge("keys", "revoke", "ui-short-lived", env=ui_stack.env).returncode == 0
+    await page.goto(f"{ui_stack.base_url}/ui/workers")
+    assert urlsplit(page.url).path == "/ui/login"
+    await expect(page.get_by_text("the session's API key is revoked")).to_be_visible()
+
+
+async def test_logging_out_ends_the_session(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["reader"])
+    await page.get_by_role("button", name="Log out").click()
+    await page.wait_for_url(f"{ui_stack.base_url}/ui/login")
+    await page.goto(f"{ui_stack.base_url}/ui/queues")
+    assert urlsplit(page.url).path == "/ui/login"
+
+
+async def test_a_wrong_key_is_told_on_the_login_page(
+    ui_stack: Stack, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await page.goto(f"{ui_stack.base_url}/ui/login")
+    await page.get_by_label("API key").fill(f"tfk_{'0' * 16}_{'A' * 43}")
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("alert")).to_have_text("the API key is not known")
+
+
+async def test_every_page_has_no_serious_accessibility_fault_under_its_policy(
+    ui_stack: Stack, tokens: dict[str, str], browser: Browser, tmp_path: Path
+) -> None:
+    """axe-core runs inside each page; the test's own context lets the test inject it,
+    and a second visit under the page's own policy counts the refusals it causes."""
+    assert AXE.exists(), "axe-core is missing: `make install` fetches it with npm"
+    job_id = await dead_job(ui_stack, tokens["admin"])
+    # Jobs waiting in a paused queue give the overview and the queues page something to show.
+    await api(ui_stack, tokens["admin"], "POST", "/v1/queues/low/pause")
+    for _ in range(4):
+        await api(ui_stack, tokens["admin"], "POST", "/v1/jobs", json=WAITING | {"queue": "low"})
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    faults: dict[str, list[str]] = {}
+    checked = await browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    checked.set_default_timeout(WAIT_MS)
+    try:
+        page = await log_in(checked, ui_stack, tokens["admin"])
+        for name, path in PAGES.items():
+            if name == "login":
+                await checked.clear_cookies()
+            await page.goto(ui_stack.base_url + path.format(job_id=job_id))
+            await page.add_script_tag(path=str(AXE))
+            found = await page.evaluate(
+                "async () => (await axe.run()).violations"
+                ".filter(v => ['serious', 'critical'].includes(v.impact))"
+                ".map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`)"
+            )
+            if found:
+                faults[name] = found
+            await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        page = await log_in(checked, ui_stack, tokens["admin"])
+        await page.goto(f"{ui_stack.base_url}/ui")
+        # A second reading of the queues, so the chart has a line to draw.
+        await expect(page.locator("figure.chart")).to_be_visible(timeout=15_000)
+        await page.screenshot(path=str(shots / "overview.png"), full_page=True)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.screenshot(path=str(shots / "overview-phone.png"), full_page=True)
+    finally:
+        await checked.close()
+        await api(ui_stack, tokens["admin"], "POST", "/v1/queues/low/resume")
+    assert faults == {}
+
+
+async def test_pages_need_nothing_their_policy_refuses(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["admin"])
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    for path in ("/ui", "/ui/jobs", "/ui/dead-letters", "/ui/queues", "/ui/audit"):
+        answer = await page.goto(ui_stack.base_url + path)
+        assert answer is not None, path
+        assert answer.status == 200, path
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "http" not in policy, "the policy names another origin"
+    assert violations == []
