@@ -256,7 +256,10 @@ def _session_secret(text: str) -> str:
     if not text:
         return secrets.token_urlsafe(32)
     if len(text) < 32:
-        raise ValueError("must be at least 32 characters (`openssl rand -base64 32` makes one)")
+        # Not echoed, unlike other values: even a short secret is one.
+        raise ConfigError(
+            "UI_SESSION_SECRET must be at least 32 characters (`openssl rand -base64 32` makes one)"
+        )
     return text
 
 
@@ -323,7 +326,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_key_rate_limit=env.get("API_KEY_RATE_LIMIT", "0", _rate_or_off),
         audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
         schedule_misfire_grace=env.get("SCHEDULE_MISFIRE_GRACE", "10s", _positive_duration),
-        ui_session_secret=env.get("UI_SESSION_SECRET", "", _session_secret),
+        ui_session_secret=_session_secret(env.text("UI_SESSION_SECRET", "", allow_empty=True)),
         ui_session_lifetime=env.get("UI_SESSION_LIFETIME", "8h", _positive_duration),
         ui_mask_payload_keys=env.get("UI_MASK_PAYLOAD_KEYS", "", _key_names),
     )
