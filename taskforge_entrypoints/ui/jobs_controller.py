@@ -23,10 +23,19 @@ from taskforge_entrypoints.ui.pages import back_to, page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
 AnyRequest = Request[Any, Any, Any]
+# A running job is asked to stop; its worker's next lease renewal cancels the handler.
 CANCELLABLE = frozenset(
-    {JobStatus.PENDING, JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.RETRYING}
-    | {JobStatus.RUNNING}
+    {
+        JobStatus.PENDING,
+        JobStatus.SCHEDULED,
+        JobStatus.QUEUED,
+        JobStatus.RETRYING,
+        JobStatus.RUNNING,
+    }
 )
+
+# What a bulk replay selects by (beside its status): other filters would not carry over.
+BULK_REPLAY_FILTERS = frozenset({"status", "job_type", "error"})
 
 
 class JobsController(Controller):
@@ -60,6 +69,8 @@ class JobsController(Controller):
             if last is None
             else filters.link(cursor=encode_cursor(last.created_at, last.id)),
             first_link=filters.link() if "cursor" in params else None,
+            bulk_replayable=filters.values.get("status") == "dead"
+            and set(filters.values) <= BULK_REPLAY_FILTERS,
         )
 
     @get("/{job_id:uuid}", opt=needs(Scope.READ))
