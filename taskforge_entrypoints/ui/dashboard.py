@@ -7,7 +7,7 @@ from dishka import AsyncContainer
 from dishka.integrations.litestar import DishkaRouter
 from litestar import Router
 from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.datastructures import CacheControlHeader, ResponseHeader
+from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import Guard
@@ -23,29 +23,11 @@ from taskforge_entrypoints.ui.overview_controller import OverviewController
 from taskforge_entrypoints.ui.queues_controller import QueuesController
 from taskforge_entrypoints.ui.readouts_controller import ReadoutsController
 from taskforge_entrypoints.ui.schedules_controller import SchedulesController
+from taskforge_entrypoints.ui.security_headers import RESPONSE_HEADERS
 from taskforge_entrypoints.ui.session_cookie import SessionSigner
 from taskforge_entrypoints.ui.ui_access import ui_guard
 
 HERE = Path(__file__).parent
-# Only this origin, and no inline script or style: every script and style is a file.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-SECURITY_HEADERS = [
-    ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-]
 PAGES = [
     OverviewController,
     JobsController,
@@ -78,7 +60,7 @@ def dashboard_router(container: AsyncContainer, settings: Settings, store_guard:
             DishkaRouter("", route_handlers=[LoginController], guards=[store_guard, login]),
             DishkaRouter("", route_handlers=PAGES, guards=[store_guard, pages]),
         ],
-        response_headers=SECURITY_HEADERS,
+        response_headers=RESPONSE_HEADERS,
         exception_handlers=ui_exception_handlers,
         include_in_schema=False,
     )

@@ -17,6 +17,7 @@ from taskforge_app.ports import StoreUnavailable
 from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import DomainError, InvalidTransition, JobNotFound
 from taskforge_domain.schedule import ScheduleNotFound
+from taskforge_entrypoints.ui.security_headers import HEADERS
 from taskforge_entrypoints.ui.ui_access import CsrfRefused, LoginNeeded
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,17 @@ def _page(status: int, title: str, detail: str, advice: str) -> Template:
         "error.html.j2",
         context={"title": title, "detail": detail, "advice": advice, "status": status},
         status_code=status,
+        headers=HEADERS,
     )
 
 
 def login_needed(_: AnyRequest, exc: LoginNeeded) -> Response[Any]:
     query = urlencode({"next_page": exc.back_to, "reason": str(exc)})
-    return Redirect(f"/ui/login?{query}", status_code=303)
+    return Redirect(f"/ui/login?{query}", status_code=303, headers=HEADERS)
+
+
+def no_such_page() -> Template:
+    return _page(404, "No such page", "Nothing is at this address.", "Use the menu above.")
 
 
 def _handler(

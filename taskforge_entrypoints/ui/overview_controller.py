@@ -10,6 +10,7 @@ from litestar.response import Template
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.rest.access import needs
 from taskforge_entrypoints.ui.depth_chart import depth_chart
+from taskforge_entrypoints.ui.error_pages import no_such_page
 from taskforge_entrypoints.ui.overview_snapshot import REFRESH_SECONDS, OverviewSnapshot, seen_by
 from taskforge_entrypoints.ui.pages import page
 from taskforge_entrypoints.ui.ui_access import ui_caller
@@ -31,6 +32,11 @@ class OverviewController(Controller):
     async def live(self, request: AnyRequest, snapshot: FromDishka[OverviewSnapshot]) -> Template:
         """The overview's changing part, which the page fetches again every few seconds."""
         return page(request, "overview_live.html.j2", **await _overview(request, snapshot))
+
+    @get("/{unknown:path}", opt=needs(Scope.READ))
+    async def unknown(self, unknown: str) -> Template:
+        """Any other address under /ui: a page that says so, under the dashboard's headers."""
+        return no_such_page()
 
 
 async def _overview(request: AnyRequest, snapshot: OverviewSnapshot) -> dict[str, Any]:

@@ -5,6 +5,7 @@ page free of serious accessibility faults, and nothing loaded from another origi
 
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,49 @@ async def test_pages_need_nothing_their_policy_refuses(
         assert "default-src 'self'" in policy
         assert "http" not in policy, "the policy names another origin"
     assert violations == []
+    lost = await page.goto(f"{ui_stack.base_url}/ui/no-such-page")
+    assert lost is not None
+    assert lost.status == 404
+    assert "default-src 'self'" in lost.headers["content-security-policy"]
+    style = await page.request.get(f"{ui_stack.base_url}/ui/static/ui.css")
+    assert style.status == 200
+
+
+async def test_every_page_sends_a_browser_without_a_session_to_log_in(
+    ui_stack: Stack, tokens: dict[str, str]
+) -> None:
+    async with httpx.AsyncClient(base_url=ui_stack.base_url, timeout=10) as http:
+        for name, path in PAGES.items():
+            if name == "login":
+                continue
+            answer = await http.get(path.format(job_id=uuid.uuid4()))
+            assert answer.status_code == 303, f"{path}: {answer.status_code}"
+            assert answer.headers["location"].startswith("/ui/login?next_page="), path
+            assert "default-src 'self'" in answer.headers["content-security-policy"], path
+        # A bearer key is no session: the dashboard's pages take the cookie only.
+        bearer = {"Authorization": f"Bearer {tokens['admin']}"}
+        assert (await http.get("/ui", headers=bearer)).status_code == 303
+        refused = await http.post("/ui/queues/low/pause", headers=bearer)
+        assert refused.status_code == 303
+
+
+async def test_the_audit_page_needs_the_admin_scope(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["operator"])
+    assert await page.get_by_role("link", name="Audit").count() == 0
+    answer = await page.goto(f"{ui_stack.base_url}/ui/audit")
+    assert answer is not None
+    assert answer.status == 403
+    await expect(page.get_by_role("alert")).to_have_text("this key lacks the admin scope")
+
+
+async def test_with_api_auth_off_the_dashboard_opens_without_a_login(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
+        overview = await http.get("/ui")
+        unguarded = await http.post("/ui/queues/low/pause")
+
+    assert overview.status_code == 200
+    assert "anonymous" in overview.text
+    assert "Log out" not in overview.text
+    assert unguarded.status_code == 403, "a form without its CSRF token must be refused"
