@@ -17,6 +17,7 @@ from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.ui import formatting
 from taskforge_entrypoints.ui.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.ui.error_pages import ui_exception_handlers
+from taskforge_entrypoints.ui.job_selection_controller import JobSelectionController
 from taskforge_entrypoints.ui.jobs_controller import JobsController
 from taskforge_entrypoints.ui.login_controller import LoginController, LogoutController
 from taskforge_entrypoints.ui.overview_controller import OverviewController
@@ -31,6 +32,7 @@ HERE = Path(__file__).parent
 PAGES = [
     OverviewController,
     JobsController,
+    JobSelectionController,
     DeadLettersController,
     QueuesController,
     SchedulesController,

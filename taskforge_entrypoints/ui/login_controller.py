@@ -48,7 +48,12 @@ class LoginController(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_page(self, request: AnyRequest, next_page: str | None = None) -> Template:
+    async def login_page(
+        self, request: AnyRequest, next_page: str | None = None
+    ) -> Template | Redirect:
+        if not visit_of(request).auth_required:
+            # API_AUTH=off: there is no key to ask for.
+            return Redirect(safe_next(next_page), status_code=303)
         return page(request, "login.html.j2", next_page=safe_next(next_page))
 
     @post("/login")

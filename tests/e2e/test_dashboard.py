@@ -40,6 +40,7 @@ PAGES = {
     "login": "/ui/login",
 }
 # Dies on its first attempt when given one attempt; a replay's next attempt succeeds.
+ADDS = {"job_type": "add", "payload": {"numbers": [1, 2]}}
 WAITING = {"job_type": "ping", "payload": {"message": "waits in a paused queue"}}
 DIES_ONCE = {"job_type": "flaky", "max_attempts": 1, "payload": {"order": 7, "password": "pw"}}
 
@@ -175,6 +176,35 @@ async def test_an_operator_bulk_replays_after_the_dry_run_count(
     entry = audit["entries"][0]
     assert entry["actor"] == "ui-operator"
     assert len(entry["job_ids"]) == expected
+
+
+async def test_an_operator_cancels_ticked_jobs_after_seeing_how_many_it_applies_to(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    admin = tokens["admin"]
+    done = await api(ui_stack, admin, "POST", "/v1/jobs", json=ADDS)
+    assert (await api(ui_stack, admin, "GET", f"/v1/jobs/{done['id']}?wait=20"))["status"] == (
+        "completed"
+    )
+    waiting = await api(ui_stack, admin, "POST", "/v1/jobs", json=ADDS | {"delay_seconds": 3600})
+    page = await log_in(context, ui_stack, tokens["operator"])
+
+    await page.goto(f"{ui_stack.base_url}/ui/jobs?job_type=add")
+    for box in await page.get_by_role("checkbox").all():
+        await box.check()
+    await page.get_by_role("button", name="Cancel the ticked jobs…").click()
+    await expect(page.locator("#selection-count")).to_contain_text("1 of the 2 selected jobs")
+    assert (await api(ui_stack, admin, "GET", f"/v1/jobs/{waiting['id']}"))["status"] == (
+        "scheduled"
+    )
+    await page.get_by_role("button", name="Cancel 1 job").click()
+
+    await expect(page.locator("#selection-outcome")).to_have_text("1 job cancelled.")
+    assert (await api(ui_stack, admin, "GET", f"/v1/jobs/{waiting['id']}"))["status"] == (
+        "cancelled"
+    )
+    audit = await api(ui_stack, admin, "GET", f"/v1/audit?job_id={waiting['id']}")
+    assert [(e["actor"], e["action"]) for e in audit["entries"]] == [("ui-operator", "job.cancel")]
 
 
 async def test_an_operator_pauses_and_resumes_a_queue(
