@@ -75,6 +75,7 @@ from taskforge_app.follow_job import FollowJob
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.handler_registry import HandlerRegistry, handlers
+from taskforge_app.job_change_listeners import JobChangeListeners
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_queues import ListQueues
@@ -90,6 +91,7 @@ from taskforge_app.manage_schedules import (
     TriggerSchedule,
 )
 from taskforge_app.measure_backlog import MeasureBacklog
+from taskforge_app.outcome_tally import OutcomeTally
 from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
     AttemptLedger,
@@ -373,6 +375,7 @@ class JobWatchingProvider(Provider):
 
     scope = Scope.APP
     watchers = provide(JobWatchers)
+    outcome_tally = provide(OutcomeTally)
     wait_for_job = provide(WaitForJob)
     follow_job = provide(FollowJob)
 
@@ -386,9 +389,11 @@ class JobWatchingProvider(Provider):
 
 
 async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> None:
-    """Wake this process's waiters on every change the store announces, until `stop`."""
+    """Wake this process's waiters and count finished attempts on every change the store
+    announces, until `stop`."""
     feed = await container.get(JobChangeFeed)
-    await feed.follow(await container.get(JobWatchers), stop)
+    listeners = [await container.get(JobWatchers), await container.get(OutcomeTally)]
+    await feed.follow(JobChangeListeners(listeners), stop)
 
 
 # The lease holds a claimed delivery for twice the timeout: one attempt never outlives it.

@@ -7,10 +7,12 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from taskforge_app.outcome_tally import OutcomeTally
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.rest.access import needs
 from taskforge_entrypoints.ui.depth_chart import depth_chart
 from taskforge_entrypoints.ui.error_pages import no_such_page
+from taskforge_entrypoints.ui.outcome_chart import SPAN, outcome_chart
 from taskforge_entrypoints.ui.overview_snapshot import REFRESH_SECONDS, OverviewSnapshot, seen_by
 from taskforge_entrypoints.ui.pages import page
 from taskforge_entrypoints.ui.ui_access import ui_caller
@@ -24,14 +26,22 @@ class OverviewController(Controller):
 
     @get("/", opt=needs(Scope.READ))
     async def overview(
-        self, request: AnyRequest, snapshot: FromDishka[OverviewSnapshot]
+        self,
+        request: AnyRequest,
+        snapshot: FromDishka[OverviewSnapshot],
+        tally: FromDishka[OutcomeTally],
     ) -> Template:
-        return page(request, "overview.html.j2", **await _overview(request, snapshot))
+        return page(request, "overview.html.j2", **await _overview(request, snapshot, tally))
 
     @get("/overview/live", opt=needs(Scope.READ))
-    async def live(self, request: AnyRequest, snapshot: FromDishka[OverviewSnapshot]) -> Template:
+    async def live(
+        self,
+        request: AnyRequest,
+        snapshot: FromDishka[OverviewSnapshot],
+        tally: FromDishka[OutcomeTally],
+    ) -> Template:
         """The overview's changing part, which the page fetches again every few seconds."""
-        return page(request, "overview_live.html.j2", **await _overview(request, snapshot))
+        return page(request, "overview_live.html.j2", **await _overview(request, snapshot, tally))
 
     @get("/{unknown:path}", opt=needs(Scope.READ))
     async def unknown(self, unknown: str) -> Template:
@@ -39,10 +49,17 @@ class OverviewController(Controller):
         return no_such_page()
 
 
-async def _overview(request: AnyRequest, snapshot: OverviewSnapshot) -> dict[str, Any]:
-    reading = seen_by(await snapshot.current(), ui_caller(request))
+async def _overview(
+    request: AnyRequest, snapshot: OverviewSnapshot, tally: OutcomeTally
+) -> dict[str, Any]:
+    caller = ui_caller(request)
+    reading = seen_by(await snapshot.current(), caller)
     queues = [state.queue for state in reading.queues]
+    # The announcements name no queue: only a key that sees every queue sees their sum.
+    every_queue = caller.grant.queues is None
     return {
+        "outcomes": outcome_chart(tally.recent(SPAN)) if every_queue else None,
+        "counting_since": tally.since,
         "reading": reading,
         "chart": depth_chart(snapshot.history(), queues),
         "refresh_seconds": max(REFRESH_SECONDS, 5),

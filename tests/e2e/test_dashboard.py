@@ -146,6 +146,12 @@ async def test_an_operator_finds_a_dead_job_replays_it_and_watches_it_complete(
     await expect(page.locator("#job-status")).to_have_text("completed")
     assert await page.get_by_text("Attempt 2: completed").count() == 1
 
+    # The API heard the replayed attempt complete, and the first one fail.
+    await page.get_by_role("link", name="Overview").click()
+    last_15_min = page.locator("#outcomes tbody tr").nth(2).locator("td")
+    assert int(await last_15_min.nth(0).inner_text()) >= 1
+    assert int(await last_15_min.nth(2).inner_text()) >= 1
+
     assert {urlsplit(url).hostname for url in requested} == {"127.0.0.1"}
     audit = await api(ui_stack, tokens["admin"], "GET", f"/v1/audit?job_id={job_id}")
     assert [(e["actor"], e["action"]) for e in audit["entries"]] == [("ui-operator", "job.replay")]
@@ -342,7 +348,7 @@ async def test_every_page_has_no_serious_accessibility_fault_under_its_policy(
         page = await log_in(checked, ui_stack, tokens["admin"])
         await page.goto(f"{ui_stack.base_url}/ui")
         # A second reading of the queues, so the chart has a line to draw.
-        await expect(page.locator("figure.chart")).to_be_visible(timeout=15_000)
+        await expect(page.locator("#depth-chart")).to_be_visible(timeout=15_000)
         await page.screenshot(path=str(shots / "overview.png"), full_page=True)
         await page.set_viewport_size({"width": 390, "height": 844})
         await page.screenshot(path=str(shots / "overview-phone.png"), full_page=True)
