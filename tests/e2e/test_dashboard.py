@@ -5,8 +5,11 @@ page free of serious accessibility faults, and nothing loaded from another origi
 
 import json
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -418,3 +421,93 @@ async def test_with_api_auth_off_the_dashboard_opens_without_a_login(stack: Stac
     assert "anonymous" in overview.text
     assert "Log out" not in overview.text
     assert unguarded.status_code == 403, "a form without its CSRF token must be refused"
+
+
+@dataclass(frozen=True)
+class UiEndpoint:
+    method: str
+    path: str
+    scope: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def ui_endpoints(job_id: str) -> list[UiEndpoint]:
+    """Every route of the dashboard but the login page, with the scope REST asks for the
+    same thing; actions on things that do not exist, so that none changes another test."""
+    unknown = uuid.uuid4()
+    reads = [
+        "/ui",
+        "/ui/overview/live",
+        "/ui/jobs",
+        f"/ui/jobs/{job_id}",
+        "/ui/dead-letters",
+        "/ui/queues",
+        "/ui/schedules",
+        "/ui/limits",
+        "/ui/workers",
+    ]
+    operations = [
+        f"/ui/jobs/{unknown}/cancel",
+        f"/ui/jobs/{unknown}/replay",
+        "/ui/jobs/selected",
+        "/ui/dead-letters/replay",
+        "/ui/queues/no-such-queue/pause",
+        "/ui/queues/no-such-queue/resume",
+        "/ui/schedules/no-such-schedule/pause",
+        "/ui/schedules/no-such-schedule/resume",
+        "/ui/schedules/no-such-schedule/trigger",
+    ]
+    return [
+        *(UiEndpoint("GET", path, "read") for path in reads),
+        UiEndpoint("GET", "/ui/audit", "admin"),
+        *(UiEndpoint("POST", path, "operate") for path in operations),
+        UiEndpoint("POST", "/ui/logout", "read"),
+    ]
+
+
+_FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@asynccontextmanager
+async def ui_session(stack: Stack, token: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """A client logged in to the dashboard as a browser is, and its forms' CSRF token."""
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
+        form = await http.get("/ui/login")
+        match = _FORM_TOKEN.search(form.text)
+        assert match, form.text
+        csrf = match[1]
+        login = await http.post(
+            "/ui/login", data={"api_key": token, "csrf_token": csrf, "next_page": "/ui"}
+        )
+        assert login.status_code == 303, login.text
+        assert "taskforge_session" in http.cookies
+        yield http, csrf
+
+
+async def test_each_scope_opens_its_dashboard_routes_and_no_other(
+    ui_stack: Stack, tokens: dict[str, str]
+) -> None:
+    """The access matrix of the REST API, for the dashboard's session cookie."""
+    job_id = (await api(ui_stack, tokens["admin"], "POST", "/v1/jobs", json=ADDS))["id"]
+    keys = {
+        "read": tokens["reader"],
+        "operate": create_key(ui_stack.env, "ui-operate-only", "--scopes", "operate"),
+        "admin": tokens["admin"],
+    }
+    for scope, token in keys.items():
+        for endpoint in ui_endpoints(job_id):
+            async with ui_session(ui_stack, token) as (http, csrf):
+                data = {"csrf_token": csrf} if endpoint.method == "POST" else None
+                answer = await http.request(endpoint.method, endpoint.path, data=data)
+            what = f"{endpoint} with a {scope} key: {answer.status_code}"
+            if scope in (endpoint.scope, "admin"):
+                assert answer.status_code not in (401, 403), what
+                assert answer.status_code < 500, what
+                # Only logging out may lead back to the login page.
+                if endpoint.path != "/ui/logout":
+                    assert "/ui/login" not in answer.headers.get("location", ""), what
+            else:
+                assert answer.status_code == 403, what
+                assert f"this key lacks the {endpoint.scope} scope" in answer.text, what
