@@ -74,8 +74,10 @@ def ui_guard(
             await _check_csrf(connection, signer)
         known = connection.cookies.get(CSRF_COOKIE)
         fresh = None if known else new_csrf_cookie()
+        # HTTPS at this process, or at the proxy HTTP_BASE_URL names: the cookies say Secure.
+        secure = secure_cookies or connection.url.scheme == "https"
         connection.scope["state"][_VISIT] = Visit(
-            caller, signer.csrf_token(known or fresh or ""), fresh, secure_cookies, required
+            caller, signer.csrf_token(known or fresh or ""), fresh, secure, required
         )
 
     return authorize
