@@ -15,6 +15,7 @@ from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_domain.access import Scope
 from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.rest.access import needs
+from taskforge_entrypoints.ui.job_filters import ERROR_FILTER_MAX_LENGTH, is_job_type
 from taskforge_entrypoints.ui.pages import page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
@@ -35,6 +36,10 @@ class ReplayForm:
         self.job_type = str(form.get("job_type", "")).strip() or None
         self.error = str(form.get("error", "")).strip() or None
         self.problems: list[str] = []
+        if self.job_type is not None and not is_job_type(self.job_type):
+            self.problems.append(f"job type {self.job_type!r} is not a job type's name")
+        if self.error is not None and len(self.error) > ERROR_FILTER_MAX_LENGTH:
+            self.problems.append(f"error text is longer than {ERROR_FILTER_MAX_LENGTH} characters")
         self.limit = self._number(form.get("limit", "1000"), "limit", 1, MAX_REPLAY) or 1000
         self.rate = self._number(form.get("rate_per_second", ""), "rate", 1, 10_000)
 

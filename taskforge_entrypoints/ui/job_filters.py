@@ -18,6 +18,8 @@ from taskforge_domain.job_status import JobStatus
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
 
 PAGE_SIZES = (25, 50, 100, 200)
+ERROR_FILTER_MAX_LENGTH = 200
+"""As GET /v1/jobs allows."""
 FILTERS = (
     "status",
     "job_type",
@@ -52,6 +54,10 @@ def read_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def is_job_type(text: str) -> bool:
+    return len(text) <= JOB_TYPE_MAX_LENGTH and _JOB_TYPE.fullmatch(text) is not None
+
+
 def job_filters(params: Mapping[str, str], queues: tuple[str, ...]) -> JobFilters:
     values = {name: params[name].strip() for name in FILTERS if params.get(name, "").strip()}
     problems: list[str] = []
@@ -65,9 +71,12 @@ def job_filters(params: Mapping[str, str], queues: tuple[str, ...]) -> JobFilter
         problems.append(f"queue {values['queue']!r} is not one of {', '.join(queues)}")
         values.pop("queue")
     job_type = values.get("job_type")
-    if job_type and (len(job_type) > JOB_TYPE_MAX_LENGTH or not _JOB_TYPE.fullmatch(job_type)):
+    if job_type and not is_job_type(job_type):
         problems.append(f"job type {job_type!r} is not a job type's name")
         values.pop("job_type")
+    if len(values.get("error", "")) > ERROR_FILTER_MAX_LENGTH:
+        problems.append(f"error text is longer than {ERROR_FILTER_MAX_LENGTH} characters")
+        values.pop("error")
     if "idempotency_key" in values and not _KEY.fullmatch(values["idempotency_key"]):
         problems.append("the idempotency key holds characters no key can hold")
         values.pop("idempotency_key")

@@ -511,3 +511,22 @@ async def test_each_scope_opens_its_dashboard_routes_and_no_other(
             else:
                 assert answer.status_code == 403, what
                 assert f"this key lacks the {endpoint.scope} scope" in answer.text, what
+
+
+async def test_a_replay_filter_the_api_would_refuse_is_named_and_nothing_is_replayed(
+    ui_stack: Stack, tokens: dict[str, str]
+) -> None:
+    async with ui_session(ui_stack, tokens["operator"]) as (http, csrf):
+        answer = await http.post(
+            "/ui/dead-letters/replay",
+            data={
+                "csrf_token": csrf,
+                "job_type": "no spaces",
+                "error": "x" * 201,
+                "confirm": "yes",
+            },
+        )
+    assert answer.status_code == 422
+    assert "is not a job type&#39;s name" in answer.text
+    assert "longer than 200 characters" in answer.text
+    assert "Replayed" not in answer.text

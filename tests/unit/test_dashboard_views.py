@@ -50,6 +50,12 @@ def test_a_filter_that_cannot_be_used_is_named_and_left_out() -> None:
     assert filters.query.job_type == "ok"
 
 
+def test_texts_longer_or_odder_than_the_api_takes_are_refused() -> None:
+    filters = job_filters({"error": "x" * 201, "job_type": "no spaces allowed"}, QUEUES)
+    assert len(filters.problems) == 2
+    assert (filters.query.error_contains, filters.query.job_type) == (None, None)
+
+
 def test_the_next_page_link_keeps_the_filters_and_carries_the_cursor() -> None:
     cursor = encode_cursor(NOW, UUID(int=7))
     filters = job_filters({"status": "dead", "cursor": cursor}, QUEUES)
