@@ -530,3 +530,33 @@ async def test_a_replay_filter_the_api_would_refuse_is_named_and_nothing_is_repl
     assert "is not a job type&#39;s name" in answer.text
     assert "longer than 200 characters" in answer.text
     assert "Replayed" not in answer.text
+
+
+async def test_a_key_limited_to_a_queue_sees_only_that_queue(
+    ui_stack: Stack, context: BrowserContext
+) -> None:
+    token = create_key(ui_stack.env, "ui-high-reader", "--scopes", "read", "--queues", "high")
+    page = await log_in(context, ui_stack, token)
+    assert await page.locator("tbody th").all_inner_texts() == ["high"]
+
+    await page.goto(f"{ui_stack.base_url}/ui")
+    assert await page.locator("#queues-heading + .scroll tbody th").all_inner_texts() == ["high"]
+    # The finished attempts are counted over every queue: not for this key.
+    assert await page.locator("#outcomes").count() == 0
+    refused = await page.goto(f"{ui_stack.base_url}/ui/jobs?queue=low")
+    assert refused is not None
+    assert refused.status == 403
+
+
+async def test_the_keyboard_reaches_the_content_first(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["operator"])
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    await expect(skip).to_be_focused()
+    await page.keyboard.press("Enter")
+    assert urlsplit(page.url).fragment == "main"
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.closest('main') !== null")
+    assert focused, "the next Tab after the skip link lands in the page's content"
