@@ -6,8 +6,8 @@ from typing import Any
 from dishka import AsyncContainer
 from dishka.integrations.litestar import DishkaRouter
 from litestar import Router
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import Guard
