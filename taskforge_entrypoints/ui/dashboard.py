@@ -19,6 +19,7 @@ from taskforge_entrypoints.ui.dead_letters_controller import DeadLettersControll
 from taskforge_entrypoints.ui.error_pages import ui_exception_handlers
 from taskforge_entrypoints.ui.job_selection_controller import JobSelectionController
 from taskforge_entrypoints.ui.jobs_controller import JobsController
+from taskforge_entrypoints.ui.limits_controller import LimitsController
 from taskforge_entrypoints.ui.login_controller import LoginController, LogoutController
 from taskforge_entrypoints.ui.overview_controller import OverviewController
 from taskforge_entrypoints.ui.queues_controller import QueuesController
@@ -36,6 +37,7 @@ PAGES = [
     DeadLettersController,
     QueuesController,
     SchedulesController,
+    LimitsController,
     ReadoutsController,
     LogoutController,
 ]

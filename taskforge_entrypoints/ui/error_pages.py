@@ -12,10 +12,12 @@ from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
 from taskforge_app.job_changes import JobBusy
+from taskforge_app.manage_limits import LimitNotFound
 from taskforge_app.pause_queue import QueueNotFound
 from taskforge_app.ports import StoreUnavailable
 from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import DomainError, InvalidTransition, JobNotFound
+from taskforge_domain.job_type_limit import InvalidLimit
 from taskforge_domain.schedule import ScheduleNotFound
 from taskforge_entrypoints.ui.security_headers import HEADERS
 from taskforge_entrypoints.ui.ui_access import CsrfRefused, LoginNeeded
@@ -82,5 +84,7 @@ ui_exception_handlers: ExceptionHandlersMap = {
     DomainError: _handler(409, "This cannot be done", "Reload the page to see the state now."),
     ValidationException: _handler(400, "This address is not valid", "Go back and try again."),
     NotFoundException: _handler(404, "No such page", "Use the menu to find what you need."),
+    InvalidLimit: _handler(422, "This limit cannot be set", "Go back and correct the field named."),
+    LimitNotFound: _handler(404, "No such limit", "Pick one on the Limits page."),
     StoreUnavailable: store_down,
 }

@@ -1,4 +1,4 @@
-"""The pages that show without changing: limits per job type, live workers, the audit trail."""
+"""The pages that show without changing: the live workers and the audit trail."""
 
 from typing import Any
 
@@ -8,7 +8,6 @@ from litestar.response import Template
 
 from taskforge_app.audit_log import ListAudit
 from taskforge_app.list_workers import ListWorkers
-from taskforge_app.manage_limits import ListLimits
 from taskforge_app.ports.audit_trail import AuditQuery
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.rest.access import needs
@@ -21,10 +20,6 @@ AUDIT_PAGE = 50
 class ReadoutsController(Controller):
     path = "/ui"
     include_in_schema = False
-
-    @get("/limits", opt=needs(Scope.READ))
-    async def limits(self, request: AnyRequest, list_limits: FromDishka[ListLimits]) -> Template:
-        return page(request, "limits.html.j2", limits=await list_limits())
 
     @get("/workers", opt=needs(Scope.READ))
     async def workers(self, request: AnyRequest, list_workers: FromDishka[ListWorkers]) -> Template:

@@ -464,6 +464,9 @@ def ui_endpoints(job_id: str) -> list[UiEndpoint]:
         UiEndpoint("GET", "/ui/audit", "admin"),
         *(UiEndpoint("POST", path, "operate") for path in operations),
         UiEndpoint("POST", "/ui/logout", "read"),
+        # No job type: refused as an invalid limit, after the scope.
+        UiEndpoint("POST", "/ui/limits/", "admin"),
+        UiEndpoint("POST", "/ui/limits/no-such-type/remove", "admin"),
     ]
 
 
@@ -560,3 +563,28 @@ async def test_the_keyboard_reaches_the_content_first(
     await page.keyboard.press("Tab")
     focused = await page.evaluate("document.activeElement.closest('main') !== null")
     assert focused, "the next Tab after the skip link lands in the page's content"
+
+
+async def test_an_admin_sets_and_removes_a_limit(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["admin"])
+    await page.goto(f"{ui_stack.base_url}/ui/limits")
+    form = page.locator("form", has=page.get_by_role("button", name="Set the limit"))
+    await form.get_by_label("Job type").fill("ui-limited")
+    await form.get_by_label("At most running at once").fill("2")
+    await form.get_by_label("Starts").fill("10")
+    await form.get_by_label("Per").select_option("minute")
+    await form.get_by_role("button", name="Set the limit").click()
+
+    await expect(page.get_by_role("status")).to_have_text("Limit of ui-limited set.")
+    limits = await api(ui_stack, tokens["admin"], "GET", "/v1/limits")
+    mine = next(item for item in limits["limits"] if item["job_type"] == "ui-limited")
+    assert (mine["concurrency"], mine["rate"]) == (2, {"starts": 10, "per": "minute"}), mine
+
+    await page.get_by_role("button", name="Remove ui-limited").click()
+    await expect(page.get_by_role("status")).to_have_text("Limit of ui-limited removed.")
+    limits = await api(ui_stack, tokens["admin"], "GET", "/v1/limits")
+    assert all(item["job_type"] != "ui-limited" for item in limits["limits"])
+    audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-admin")
+    assert [e["action"] for e in audit["entries"]][:2] == ["limit.delete", "limit.set"]
