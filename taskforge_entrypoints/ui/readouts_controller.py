@@ -1,6 +1,7 @@
 """The pages that show without changing: the live workers and the audit trail."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get
@@ -15,6 +16,7 @@ from taskforge_entrypoints.ui.pages import page
 
 AnyRequest = Request[Any, Any, Any]
 AUDIT_PAGE = 50
+_NAME_MAX = 200
 
 
 class ReadoutsController(Controller):
@@ -27,8 +29,26 @@ class ReadoutsController(Controller):
 
     @get("/audit", opt=needs(Scope.ADMIN))
     async def audit(
-        self, request: AnyRequest, list_audit: FromDishka[ListAudit], before: int | None = None
+        self,
+        request: AnyRequest,
+        list_audit: FromDishka[ListAudit],
+        before: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
     ) -> Template:
-        entries = await list_audit(AuditQuery(limit=AUDIT_PAGE, below_id=before))
-        older = entries[-1].id if len(entries) == AUDIT_PAGE else None
-        return page(request, "audit.html.j2", entries=entries, older=older)
+        filters = {
+            name: value.strip()[:_NAME_MAX]
+            for name, value in (("actor", actor), ("action", action))
+            if value and value.strip()
+        }
+        query = AuditQuery(
+            limit=AUDIT_PAGE,
+            below_id=before,
+            actor=filters.get("actor"),
+            action=filters.get("action"),
+        )
+        entries = await list_audit(query)
+        older = None
+        if len(entries) == AUDIT_PAGE:
+            older = "/ui/audit?" + urlencode({**filters, "before": entries[-1].id})
+        return page(request, "audit.html.j2", entries=entries, older=older, filters=filters)

@@ -588,3 +588,9 @@ async def test_an_admin_sets_and_removes_a_limit(
     assert all(item["job_type"] != "ui-limited" for item in limits["limits"])
     audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-admin")
     assert [e["action"] for e in audit["entries"]][:2] == ["limit.delete", "limit.set"]
+
+    await page.goto(f"{ui_stack.base_url}/ui/audit")
+    await page.get_by_label("What (action)").fill("limit.set")
+    await page.get_by_role("button", name="Filter").click()
+    shown = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert shown == ["limit.set"], shown
