@@ -594,3 +594,27 @@ async def test_an_admin_sets_and_removes_a_limit(
     await page.get_by_role("button", name="Filter").click()
     shown = await page.locator("tbody tr td:nth-child(3)").all_inner_texts()
     assert shown == ["limit.set"], shown
+
+
+async def test_an_operator_pauses_fires_and_resumes_a_schedule(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    schedule = {"name": "ui-hourly", "every": "1h", "job_type": "add", "payload": {"numbers": [1]}}
+    await api(ui_stack, tokens["admin"], "POST", "/v1/schedules", json=schedule)
+    page = await log_in(context, ui_stack, tokens["operator"])
+    await page.goto(f"{ui_stack.base_url}/ui/schedules")
+    row = page.locator("tr", has=page.get_by_role("rowheader", name="ui-hourly"))
+    await expect(row).to_contain_text("every 1h")
+
+    await row.get_by_role("button", name="Pause").click()
+    await expect(page.get_by_role("status")).to_have_text("Schedule ui-hourly paused.")
+    await expect(row.locator(".badge")).to_have_text("paused")
+    await row.get_by_role("button", name="Fire now").click()
+    await expect(page.get_by_role("status")).to_contain_text("Schedule ui-hourly fired job")
+    await row.get_by_role("button", name="Resume").click()
+    await expect(row.locator(".badge")).to_have_text("active")
+    await expect(row.get_by_role("link")).to_be_visible()
+
+    audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-operator")
+    actions = [e["action"] for e in audit["entries"]][:3]
+    assert actions == ["schedule.resume", "schedule.trigger", "schedule.pause"], actions
