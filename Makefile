@@ -13,7 +13,7 @@ SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css index.css favicon-32x32.
 # apt-get needs root; a developer who is not root gets sudo.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults screenshots bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,9 @@ $(SWAGGER_UI)/package.json: package.json package-lock.json
 	rm -rf $(SWAGGER_UI) && mkdir -p $(SWAGGER_UI)
 	cd node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) $(CURDIR)/$(SWAGGER_UI)/
 
-install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs
+install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs and axe-core for the dashboard tests
 
-test-tools: ## Debian's chromium, for the test that renders /docs, and pgbouncer, for the tests behind it
+test-tools: ## Debian's chromium, for the tests that render /docs and the dashboard, and pgbouncer, for the tests behind it
 	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
 	test -x /usr/sbin/pgbouncer || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends pgbouncer; }
 
@@ -62,6 +62,9 @@ test-e2e: install test-tools services ## real taskforge processes driven over HT
 
 test-faults: install services ## crashes and outages on a private PostgreSQL and Redis
 	$(BIN)/pytest -m faults
+
+screenshots: install test-tools services ## drive the dashboard in Chromium and rewrite docs/screenshots
+	TASKFORGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e/test_dashboard.py -k accessibility
 
 bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BENCH_ARGS="--help"
 	$(BIN)/python -m bench $(BENCH_ARGS)

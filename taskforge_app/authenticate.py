@@ -43,3 +43,24 @@ class Authenticate:
             log.warning("refused the %s API key %r (request %s)", state, stored.name, request_id)
             raise Unauthenticated(f"the API key is {state}")
         return Caller(stored.name, stored.grant, request_id)
+
+
+class AuthenticateSession:
+    """Turn the key id a dashboard session names into its caller, looked up on every
+    request like a bearer key, so a revoked or expired key ends its sessions at once."""
+
+    def __init__(self, keys: ApiKeys, clock: Clock) -> None:
+        self._keys = keys
+        self._clock = clock
+
+    async def __call__(self, key_id: str, request_id: str | None) -> Caller:
+        stored = await self._keys.by_key_id(key_id)
+        if stored is None:
+            raise Unauthenticated("the session's API key is not known")
+        if not stored.valid_at(self._clock.now()):
+            state = "revoked" if stored.revoked_at is not None else "expired"
+            log.warning(
+                "ended a session of the %s API key %r (request %s)", state, stored.name, request_id
+            )
+            raise Unauthenticated(f"the session's API key is {state}")
+        return Caller(stored.name, stored.grant, request_id)

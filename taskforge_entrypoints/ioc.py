@@ -61,7 +61,7 @@ from taskforge_adapters.redis.redis_tls import RedisTlsOptions
 from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.admit_submissions import AdmitSubmissions, SubmitRate
 from taskforge_app.audit_log import ListAudit, PurgeAudit
-from taskforge_app.authenticate import Authenticate
+from taskforge_app.authenticate import Authenticate, AuthenticateSession
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
@@ -75,6 +75,7 @@ from taskforge_app.follow_job import FollowJob
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.handler_registry import HandlerRegistry, handlers
+from taskforge_app.job_change_listeners import JobChangeListeners
 from taskforge_app.job_watchers import JobWatchers
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_queues import ListQueues
@@ -90,6 +91,7 @@ from taskforge_app.manage_schedules import (
     TriggerSchedule,
 )
 from taskforge_app.measure_backlog import MeasureBacklog
+from taskforge_app.outcome_tally import OutcomeTally
 from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
     AttemptLedger,
@@ -147,6 +149,7 @@ from taskforge_domain.webhook_delivery import DeliveryPolicy
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.presentation.webhook_json import JobWebhookBodies
 from taskforge_entrypoints.process.store_startup import StoreStartup
+from taskforge_entrypoints.ui.overview_snapshot import OverviewSnapshot
 
 _PROMOTE_BATCH = 500
 
@@ -285,6 +288,7 @@ class UseCaseProvider(Provider):
         return CheckReadiness({"postgres": startup.probe(store), "redis": channel})
 
     authenticate = provide(Authenticate)
+    authenticate_session = provide(AuthenticateSession)
     create_key = provide(CreateKey)
     list_keys = provide(ListKeys)
     revoke_key = provide(RevokeKey)
@@ -374,6 +378,7 @@ class JobWatchingProvider(Provider):
 
     scope = Scope.APP
     watchers = provide(JobWatchers)
+    outcome_tally = provide(OutcomeTally)
     wait_for_job = provide(WaitForJob)
     follow_job = provide(FollowJob)
 
@@ -387,9 +392,11 @@ class JobWatchingProvider(Provider):
 
 
 async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> None:
-    """Wake this process's waiters on every change the store announces, until `stop`."""
+    """Wake this process's waiters and count finished attempts on every change the store
+    announces, until `stop`."""
     feed = await container.get(JobChangeFeed)
-    await feed.follow(await container.get(JobWatchers), stop)
+    listeners = [await container.get(JobWatchers), await container.get(OutcomeTally)]
+    await feed.follow(JobChangeListeners(listeners), stop)
 
 
 # The lease holds a claimed delivery for twice the timeout: one attempt never outlives it.
@@ -548,8 +555,16 @@ class LimitsProvider(Provider):
         return ClaimJobs(ledger, consumer, clock, policy, limited)
 
 
+class DashboardProvider(Provider):
+    """The dashboard's one reading of the queues, shared by every open browser."""
+
+    scope = Scope.APP
+    overview_snapshot = provide(OverviewSnapshot)
+
+
 def providers() -> list[Provider]:
     return [
+        DashboardProvider(),
         QueuePauseProvider(),
         InfrastructureProvider(),
         LimitsProvider(),

@@ -2,6 +2,7 @@
 
 import os
 import re
+import secrets
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,11 @@ class Settings:
     audit_retention: timedelta | None = timedelta(days=90)
     # Schedules (README "Schedules"): a tick later than this is missed, and catch_up decides.
     schedule_misfire_grace: timedelta = timedelta(seconds=10)
+    # The dashboard at /ui (README "Dashboard"): the key that signs its session cookies
+    # (made up at start when unset), how long a login lasts, and the payload keys it masks.
+    ui_session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    ui_session_lifetime: timedelta = timedelta(hours=8)
+    ui_mask_payload_keys: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -260,6 +266,23 @@ def _consumer_name(text: str) -> str:
     return text.replace("{hostname}", socket.gethostname()).replace("{pid}", str(os.getpid()))
 
 
+def _session_secret(text: str) -> str:
+    # Unset: a secret of this process alone, so its sessions end when it restarts and
+    # another API process does not accept them.
+    if not text:
+        return secrets.token_urlsafe(32)
+    if len(text) < 32:
+        # Not echoed, unlike other values: even a short secret is one.
+        raise ConfigError(
+            "UI_SESSION_SECRET must be at least 32 characters (`openssl rand -base64 32` makes one)"
+        )
+    return text
+
+
+def _key_names(text: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in text.split(",") if name.strip())
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     env = _Env(environ)
@@ -332,6 +355,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_key_rate_limit=env.get("API_KEY_RATE_LIMIT", "0", _rate_or_off),
         audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
         schedule_misfire_grace=env.get("SCHEDULE_MISFIRE_GRACE", "10s", _positive_duration),
+        ui_session_secret=_session_secret(env.text("UI_SESSION_SECRET", "", allow_empty=True)),
+        ui_session_lifetime=env.get("UI_SESSION_LIFETIME", "8h", _positive_duration),
+        ui_mask_payload_keys=env.get("UI_MASK_PAYLOAD_KEYS", "", _key_names),
     )
     _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:

@@ -34,6 +34,7 @@ from taskforge_entrypoints.rest.queues_controller import QueuesController
 from taskforge_entrypoints.rest.schedules_controller import SchedulesController
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
+from taskforge_entrypoints.ui.dashboard import dashboard_router, dashboard_templates
 
 log = logging.getLogger("taskforge")
 
@@ -125,7 +126,9 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
             # store guard; it needs the read scope like any other read.
             DishkaRouter("", route_handlers=[MetricsController], guards=[authorize]),
             DishkaRouter("", route_handlers=[HealthController]),
+            dashboard_router(container, settings, store_migrated),
         ],
+        template_config=dashboard_templates(),
         middleware=[RequestIds, HttpMetrics(metrics)],
         # The process's logging (taskforge_entrypoints.process.logging_setup) stays in charge.
         logging_config=None,

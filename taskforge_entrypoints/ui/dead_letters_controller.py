@@ -1,0 +1,106 @@
+"""Dead letters: the latest dead jobs grouped by job type and by error, and their bulk
+replay, counted by a dry run and confirmed before anything changes."""
+
+import math
+from collections import Counter
+from typing import Any
+
+from dishka.integrations.litestar import FromDishka
+from litestar import Controller, Request, get, post
+from litestar.response import Template
+
+from taskforge_app.list_jobs import ListJobs
+from taskforge_app.ports import JobQuery, UnsearchableText
+from taskforge_app.replay_dead_jobs import ReplayDeadJobs
+from taskforge_domain.access import Scope
+from taskforge_domain.job_status import JobStatus
+from taskforge_entrypoints.rest.access import needs
+from taskforge_entrypoints.ui.job_filters import ERROR_FILTER_MAX_LENGTH, is_job_type
+from taskforge_entrypoints.ui.pages import page
+from taskforge_entrypoints.ui.ui_access import ui_caller
+
+AnyRequest = Request[Any, Any, Any]
+GROUPED = 500
+"""The dead jobs the groups count: the latest, so the page reads one bounded page."""
+MAX_REQUEST_SECONDS = 5
+"""As over REST: a paced replay answers within seconds; the rest is the next request."""
+MAX_REPLAY = 10_000
+
+
+def first_line(error: str | None) -> str:
+    return (error or "(no error)").splitlines()[0][:120] if error else "(no error)"
+
+
+class ReplayForm:
+    def __init__(self, form: Any) -> None:
+        self.job_type = str(form.get("job_type", "")).strip() or None
+        self.error = str(form.get("error", "")).strip() or None
+        self.problems: list[str] = []
+        if self.job_type is not None and not is_job_type(self.job_type):
+            self.problems.append(f"job type {self.job_type!r} is not a job type's name")
+        if self.error is not None and len(self.error) > ERROR_FILTER_MAX_LENGTH:
+            self.problems.append(f"error text is longer than {ERROR_FILTER_MAX_LENGTH} characters")
+        self.limit = self._number(form.get("limit", "1000"), "limit", 1, MAX_REPLAY) or 1000
+        self.rate = self._number(form.get("rate_per_second", ""), "rate", 1, 10_000)
+
+    def _number(self, text: str, name: str, least: int, most: int) -> int | None:
+        text = str(text).strip()
+        if not text:
+            return None
+        if not text.isdigit() or not least <= int(text) <= most:
+            self.problems.append(f"{name} must be a whole number from {least} to {most}")
+            return None
+        return int(text)
+
+    @property
+    def paced_limit(self) -> int:
+        if self.rate is None:
+            return self.limit
+        return min(self.limit, max(1, math.floor(self.rate * MAX_REQUEST_SECONDS)))
+
+    def query(self) -> JobQuery:
+        return JobQuery(limit=self.paced_limit, job_type=self.job_type, error_contains=self.error)
+
+
+class DeadLettersController(Controller):
+    path = "/ui/dead-letters"
+    include_in_schema = False
+
+    @get("/", opt=needs(Scope.READ))
+    async def dead_letters(self, request: AnyRequest, list_jobs: FromDishka[ListJobs]) -> Template:
+        dead = await list_jobs(JobQuery(limit=GROUPED, status=JobStatus.DEAD), ui_caller(request))
+        return page(
+            request,
+            "dead_letters.html.j2",
+            dead=dead[:20],
+            counted=len(dead),
+            grouped=GROUPED,
+            by_type=Counter(job.job_type for job in dead).most_common(),
+            by_error=Counter(
+                (job.job_type, first_line(job.last_error)) for job in dead
+            ).most_common(20),
+            notice=request.query_params.get("notice"),
+        )
+
+    @post("/replay", opt=needs(Scope.OPERATE))
+    async def replay(
+        self, request: AnyRequest, replay_dead_jobs: FromDishka[ReplayDeadJobs]
+    ) -> Template:
+        form = await request.form()
+        replay = ReplayForm(form)
+        confirmed = form.get("confirm") == "yes"
+        if replay.problems:
+            return page(request, "replay.html.j2", status_code=422, replay=replay, result=None)
+        try:
+            query = replay.query()
+        except UnsearchableText as exc:
+            replay.problems.append(str(exc))
+            return page(request, "replay.html.j2", status_code=422, replay=replay, result=None)
+        result = await replay_dead_jobs(
+            query,
+            dry_run=not confirmed,
+            limit=replay.paced_limit,
+            rate=replay.rate,
+            caller=ui_caller(request),
+        )
+        return page(request, "replay.html.j2", replay=replay, result=result, done=confirmed)
