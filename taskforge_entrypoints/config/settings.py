@@ -88,6 +88,9 @@ class Settings:
     audit_retention: timedelta | None = timedelta(days=90)
     # Schedules (README "Schedules"): a tick later than this is missed, and catch_up decides.
     schedule_misfire_grace: timedelta = timedelta(seconds=10)
+    # Redis Cluster (README "Redis Cluster"): redis_addr then lists seed nodes, comma-separated.
+    redis_cluster: bool = False
+    queue_partitions: int = 1
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -208,6 +211,17 @@ def _rate_or_off(text: str) -> int | None:
     return value or None
 
 
+# Each partition is a stream, read with a round trip of its own when a worker waits.
+MAX_QUEUE_PARTITIONS = 64
+
+
+def _partitions(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_QUEUE_PARTITIONS:
+        raise ValueError(f"must be at most {MAX_QUEUE_PARTITIONS}")
+    return value
+
+
 def _optional_listen_address(text: str) -> tuple[str, int] | None:
     return _listen_address(text) if text.strip() else None
 
@@ -303,8 +317,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_key_rate_limit=env.get("API_KEY_RATE_LIMIT", "0", _rate_or_off),
         audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
         schedule_misfire_grace=env.get("SCHEDULE_MISFIRE_GRACE", "10s", _positive_duration),
+        redis_cluster=env.get("REDIS_CLUSTER", "false", _boolean),
+        queue_partitions=env.get("QUEUE_PARTITIONS", "1", _partitions),
     )
-    _port_of(settings.redis_addr, "REDIS_ADDR")
+    if settings.redis_cluster:
+        for seed in settings.redis_addr.split(","):
+            _port_of(seed.strip(), "REDIS_ADDR")
+        if settings.redis_db:
+            raise ConfigError(f"REDIS_DB={settings.redis_db}: a Redis Cluster has database 0 only")
+    elif "," in settings.redis_addr:
+        raise ConfigError(
+            f"REDIS_ADDR={settings.redis_addr!r} lists several nodes: set REDIS_CLUSTER=true "
+            "for a Redis Cluster, or give one host:port"
+        )
+    else:
+        _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:
         # One late heartbeat must not make a live worker look gone.
         raise ConfigError(
