@@ -13,7 +13,7 @@ SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css index.css favicon-32x32.
 # apt-get needs root; a developer who is not root gets sudo.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults bench chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults test-cluster bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,9 @@ $(SWAGGER_UI)/package.json: package.json package-lock.json
 
 install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs
 
-test-tools: ## Debian's chromium, for the test that renders /docs
+test-tools: ## Debian's chromium, for the test that renders /docs; redis-cli, which builds the test Redis Cluster
 	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
+	command -v redis-cli >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends redis-tools; }
 
 services: ## make sure the local PostgreSQL and Redis run, with the taskforge role and database
 	./scripts/local-services.sh
@@ -61,6 +62,9 @@ test-e2e: install test-tools services ## real taskforge processes driven over HT
 
 test-faults: install services ## crashes and outages on a private PostgreSQL and Redis
 	$(BIN)/pytest -m faults
+
+test-cluster: install test-tools services ## cluster mode on a local Redis Cluster: flows, a master killed, slots moved
+	$(BIN)/pytest -m cluster
 
 bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BENCH_ARGS="--help"
 	$(BIN)/python -m bench $(BENCH_ARGS)

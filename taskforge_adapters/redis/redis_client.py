@@ -71,9 +71,8 @@ def create_cluster_client(
         # that stopped answering until its replica is promoted: a few short tries, then
         # the caller sees an outage and waits it out as it does any other.
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-        # Reads stay on the masters: a replica lags, and a consumer group is written by
-        # every read.
-        read_from_replicas=False,
+        # No load_balancing_strategy: reads stay on the masters, since a replica lags and
+        # every XREADGROUP writes the consumer group anyway.
         health_check_interval=30,
         **redis_tls_arguments(tls),
     )
