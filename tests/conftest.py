@@ -195,4 +195,3 @@ def redis_cluster() -> Iterator[LocalCluster]:
     cluster = start_local_cluster()
     yield cluster
     cluster.stop()
-
