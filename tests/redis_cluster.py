@@ -57,6 +57,11 @@ class LocalCluster:
         """REDIS_ADDR of a Taskforge process: every node, so any may be down."""
         return ",".join(f"127.0.0.1:{port}" for port in self.ports)
 
+    @property
+    def port(self) -> int:
+        """One node, for code written for one Redis; a cluster client finds the rest."""
+        return self.live_ports()[0]
+
     def start(self) -> None:
         for _ in range(NODES):
             port = _free_port_pair()
@@ -81,6 +86,7 @@ class LocalCluster:
         )
         assert created.returncode == 0, created.stdout + created.stderr
         self.wait_until_healthy()
+        _wait_for(self._replicas_in_sync, "every replica to sync with its master", 30)
 
     def start_node(self, port: int) -> None:
         node_dir = self.workdir / str(port)
@@ -100,10 +106,16 @@ class LocalCluster:
                 str(NODE_TIMEOUT_MS),
                 "--dir",
                 str(node_dir),
+                "--logfile",
+                str(node_dir / "redis.log"),
                 "--save",
                 "",
                 "--appendonly",
                 "no",
+                # A replica's first sync would otherwise wait 5 s for more replicas to
+                # share it, and one that never synced is never promoted.
+                "--repl-diskless-sync-delay",
+                "0",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -147,6 +159,38 @@ class LocalCluster:
         with self.node(port) as node:
             return str(node.execute_command("CLUSTER MYID").decode())
 
+    def move_slot(self, slot: int, to_port: int) -> int:
+        """Migrate one slot, keys and all, to the master on to_port, the way redis-cli
+        --cluster reshard does it (IMPORTING, MIGRATING, MIGRATE, then NODE on every
+        master); the number of keys moved."""
+        from_port = self.master_of(slot)
+        source, target = self.node_id(from_port), self.node_id(to_port)
+        with self.node(to_port) as to_node, self.node(from_port) as from_node:
+            to_node.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", source)
+            from_node.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", target)
+            moved = 0
+            while keys := from_node.execute_command("CLUSTER GETKEYSINSLOT", slot, 10):
+                from_node.execute_command(
+                    "MIGRATE", "127.0.0.1", to_port, "", 0, 5000, "KEYS", *keys
+                )
+                moved += len(keys)
+            for port in self.masters():
+                with self.node(port) as master:
+                    master.execute_command("CLUSTER SETSLOT", slot, "NODE", target)
+        return moved
+
+    def wait_for_failover(self, killed: int, within: float = 30) -> None:
+        """Until a replica of the killed master serves its slots and the cluster is ok."""
+
+        def promoted() -> bool:
+            try:
+                return killed not in self.masters()
+            except redis.RedisError:
+                return False
+
+        _wait_for(promoted, f"a replica to take over from {killed}", within)
+        self.wait_until_healthy(within)
+
     def kill(self, port: int) -> None:
         process = self.processes[port]
         process.send_signal(signal.SIGKILL)
@@ -167,6 +211,14 @@ class LocalCluster:
 
         _wait_for(healthy, "the cluster to report ok", within)
 
+    def logs(self) -> str:
+        """The tail of every node's log, for a failure message."""
+        return "\n".join(
+            f"--- node {port}\n" + (self.workdir / str(port) / "redis.log").read_text()[-1500:]
+            for port in self.ports
+            if (self.workdir / str(port) / "redis.log").exists()
+        )
+
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -174,6 +226,15 @@ class LocalCluster:
         for process in self.processes.values():
             process.wait(10)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _replicas_in_sync(self) -> bool:
+        links = []
+        for port in self.live_ports():
+            with self.node(port) as node:
+                replication = node.info("replication")
+            if replication.get("role") == "slave":
+                links.append(replication.get("master_link_status") == "up")
+        return len(links) == NODES // 2 and all(links)
 
     def _pings(self, port: int) -> bool:
         try:

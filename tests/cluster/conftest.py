@@ -2,6 +2,7 @@
 run's local Redis Cluster: the e2e flows again, and what only a cluster can do."""
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +13,8 @@ from taskforge_adapters.redis.redis_client import create_cluster_client
 from tests.conftest import Services
 from tests.e2e.conftest import FAST_RETRIES
 from tests.e2e.processes import Stack, running_stack, stack_environment
-from tests.redis_cluster import LocalCluster
+from tests.faults.harness import FaultStack
+from tests.redis_cluster import LocalCluster, start_local_cluster
 
 PARTITIONS = 4
 
@@ -52,3 +54,27 @@ async def redis_client(redis_cluster: LocalCluster) -> AsyncIterator[RedisCluste
     client = create_cluster_client(redis_cluster.seeds, "", read_timeout=10)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[LocalCluster]:
+    """A cluster for one test that breaks it (a master killed, slots moved)."""
+    cluster = start_local_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest_asyncio.fixture
+async def fault_stack(
+    test_services: Services, own_cluster: LocalCluster, tmp_path: Path
+) -> AsyncIterator[FaultStack]:
+    """The fault suite's deployment (tests/faults/harness.py), in cluster mode on four
+    partitions of a cluster of its own."""
+    deployment = FaultStack(
+        await test_services.create_database(),
+        own_cluster,  # type: ignore[arg-type]  # answers the client() the harness reads letters with
+        tmp_path,
+        overrides=cluster_settings(own_cluster),
+    )
+    yield deployment
+    deployment.stop_all()
