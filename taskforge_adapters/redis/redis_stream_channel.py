@@ -193,6 +193,7 @@ class RedisStreamChannel(
     ) -> list[Delivery]:
         if not self._layout.partitioned:
             return await self._read(consumer, queues, 0, count, block_ms)
+        self._harvest_waits()
         found = self._surplus[:count]
         del self._surplus[:count]
         if len(found) < count:
@@ -249,7 +250,16 @@ class RedisStreamChannel(
                     self._read(consumer, queues, partition, share, block_ms)
                 )
         await asyncio.wait(self._waiting.values(), return_when=asyncio.FIRST_COMPLETED)
-        answered: list[Delivery] = []
+        failure = self._harvest_waits()
+        found = self._surplus[:count]
+        del self._surplus[:count]
+        if failure is not None and not found:
+            raise failure
+        return found
+
+    def _harvest_waits(self) -> BaseException | None:
+        """Move what the blocking reads that answered delivered to the surplus; the
+        error of one that failed, if any (the others' messages are kept)."""
         failure: BaseException | None = None
         for partition, task in list(self._waiting.items()):
             if not task.done():
@@ -260,11 +270,8 @@ class RedisStreamChannel(
             if (error := task.exception()) is not None:
                 failure = error
                 continue
-            answered += task.result()
-        self._surplus += answered[count:]
-        if failure is not None and not answered:
-            raise failure
-        return answered[:count]
+            self._surplus += task.result()
+        return failure
 
     async def reclaim_idle(
         self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
@@ -405,6 +412,10 @@ class RedisStreamChannel(
         try:
             yield
         except ResponseError as exc:
+            if str(exc).startswith("UNBLOCKED"):
+                # A blocking read whose stream left the node (its slot migrated to another
+                # master, or it was deleted): the next read finds it where it now is.
+                return
             if "NOGROUP" not in str(exc):
                 raise
             # Redis lost the stream or the group (restart without persistence, FLUSHALL).
