@@ -79,7 +79,7 @@ async def until_logged(client: aioredis.Redis, log: Path, marker: str) -> None:
     """MONITOR has shown a command carrying marker: everything sent before it is in."""
     for _ in range(200):
         await client.echo(marker)
-        if marker in log.read_text():
+        if marker in await asyncio.to_thread(log.read_text):
             return
         await asyncio.sleep(0.025)
     raise AssertionError("MONITOR never showed the marker")
