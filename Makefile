@@ -31,9 +31,9 @@ $(SWAGGER_UI)/package.json: package.json package-lock.json
 
 install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs
 
-test-tools: ## Debian's chromium, for the test that renders /docs; redis-cli, which builds the test Redis Cluster
+test-tools: ## Debian's chromium, for the test that renders /docs; redis-server and redis-cli, for the test Redis Cluster
 	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
-	command -v redis-cli >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends redis-tools; }
+	{ command -v redis-server && command -v redis-cli; } >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends redis-server redis-tools; }
 
 services: ## make sure the local PostgreSQL and Redis run, with the taskforge role and database
 	./scripts/local-services.sh
