@@ -191,6 +191,22 @@ class LocalCluster:
         _wait_for(promoted, f"a replica to take over from {killed}", within)
         self.wait_until_healthy(within)
 
+    def replicas_of(self, port: int) -> list[int]:
+        master = self.node_id(port)
+        with self.node(self.live_ports()[0]) as node:
+            nodes = node.execute_command("CLUSTER NODES")
+        return [
+            int(address.rsplit(":", 1)[1].split("@")[0])
+            for address, about in nodes.items()
+            if about["master_id"] == master
+        ]
+
+    def restart(self, port: int) -> None:
+        """Start a killed node again on its port and its cluster config; it comes back
+        empty (no persistence) and rejoins."""
+        self.start_node(port)
+        _wait_for(lambda: self._pings(port), f"node {port} to answer again", 10)
+
     def kill(self, port: int) -> None:
         process = self.processes[port]
         process.send_signal(signal.SIGKILL)

@@ -7,13 +7,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
+import pytest
 import pytest_asyncio
 
 from taskforge_adapters.redis.redis_client import RedisClient, create_cluster_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_adapters.redis.redis_submit_quota import RedisSubmitQuota
-from taskforge_app.ports import Delivery
+from taskforge_app.ports import ChannelUnavailable, Delivery
 from tests.cluster.conftest import PARTITIONS
 from tests.contracts.builders import new_job
 from tests.redis_cluster import LocalCluster
@@ -180,3 +181,37 @@ async def test_the_submit_rate_is_counted_on_a_cluster(client: RedisClient) -> N
     assert taken[1] is not None
     assert 0 < taken[1] <= 1, "a second of Redis's clock at most"
     assert other is None
+
+
+async def test_a_shard_lost_with_its_replica_is_an_outage_until_it_is_back(
+    own_cluster: LocalCluster,
+) -> None:
+    client = create_cluster_client(own_cluster.seeds, "", read_timeout=10)
+    channel = await cluster_channel(client)
+    try:
+        master = own_cluster.master_of(own_cluster.slot_of(channel.layout.stream("normal", 0)))
+        shard = [master, *own_cluster.replicas_of(master)]
+        for port in shard:
+            own_cluster.kill(port)
+
+        during = [new_job() for _ in range(PARTITIONS)]
+        with pytest.raises(ChannelUnavailable):
+            await asyncio.wait_for(channel.publish(during), 30)
+        with pytest.raises(ChannelUnavailable):
+            await asyncio.wait_for(channel.receive("worker-1", list(QUEUES), 10, None), 30)
+
+        for port in shard:
+            await asyncio.to_thread(own_cluster.restart, port)
+        await asyncio.to_thread(own_cluster.wait_until_healthy)
+        await channel.prepare()  # the shard came back empty: its streams and groups anew
+        job = new_job()
+        await channel.publish([job])
+        received = {d.job_id for d in await channel.receive("worker-1", list(QUEUES), 10, None)}
+        assert job.id in received
+        # The partitions on the live shards took their messages of the failed publish: its
+        # jobs stay pending in PostgreSQL, and the messages the repair adds are duplicates
+        # the claim skips.
+        assert received - {job.id} <= {j.id for j in during}
+    finally:
+        await channel.aclose()
+        await client.aclose()
