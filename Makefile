@@ -13,7 +13,7 @@ SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css index.css favicon-32x32.
 # apt-get needs root; a developer who is not root gets sudo.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults screenshots bench chaos up down logs build migrate migrate-down test-job clean
+.PHONY: install test-tools services run test lint unit test-fast test-e2e test-faults test-cluster screenshots bench chaos up down logs build migrate migrate-down test-job clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,10 @@ $(SWAGGER_UI)/package.json: package.json package-lock.json
 
 install: $(BIN)/.installed $(SWAGGER_UI)/package.json ## create .venv with Taskforge and its test tools, fetch Swagger UI for /docs and axe-core for the dashboard tests
 
-test-tools: ## Debian's chromium, for the tests that render /docs and the dashboard, and pgbouncer, for the tests behind it
+test-tools: ## Debian's chromium, for the tests that render /docs and the dashboard; pgbouncer, for the tests behind it; redis-server and redis-cli, for the test Redis Cluster
 	command -v chromium >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends chromium; }
 	test -x /usr/sbin/pgbouncer || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends pgbouncer; }
+	{ command -v redis-server && command -v redis-cli; } >/dev/null || { $(APT_GET) update && $(APT_GET) install -y --no-install-recommends redis-server redis-tools; }
 
 services: ## make sure the local PostgreSQL and Redis run, with the taskforge role and database
 	./scripts/local-services.sh
@@ -65,6 +66,8 @@ test-faults: install services ## crashes and outages on a private PostgreSQL and
 
 screenshots: install test-tools services ## drive the dashboard in Chromium and rewrite docs/screenshots
 	TASKFORGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e/test_dashboard.py -k accessibility
+test-cluster: install test-tools services ## cluster mode on a local Redis Cluster: flows, a master killed, slots moved
+	$(BIN)/pytest -m cluster
 
 bench: install services ## measure on this machine and rewrite BENCHMARKS.md; BENCH_ARGS="--help"
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -22,7 +22,6 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
 )
-from redis.asyncio import Redis
 
 from taskforge_adapters.cron.croniter_calendar import CroniterCalendar
 from taskforge_adapters.http.httpx_webhook_sender import HttpxWebhookSender
@@ -53,7 +52,7 @@ from taskforge_adapters.postgres.pg_webhook_deliveries import PgWebhookDeliverie
 from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
 from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
 from taskforge_adapters.prometheus.webhook_metrics import PrometheusWebhookEvents
-from taskforge_adapters.redis.redis_client import create_redis_client
+from taskforge_adapters.redis.redis_client import RedisClient, create_redis_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_adapters.redis.redis_submit_quota import RedisSubmitQuota
@@ -196,7 +195,7 @@ class InfrastructureProvider(Provider):
         await pool.close()
 
     @provide
-    async def redis_client(self, settings: Settings) -> AsyncIterator[Redis]:
+    async def redis_client(self, settings: Settings) -> AsyncIterator[RedisClient]:
         block = settings.worker_block_timeout.total_seconds()
         client = create_redis_client(
             settings.redis_addr,
@@ -204,6 +203,7 @@ class InfrastructureProvider(Provider):
             settings.redis_db,
             read_timeout=block + 5,
             tls=redis_tls(settings),
+            cluster=settings.redis_cluster,
         )
         yield client
         await client.aclose()
@@ -236,12 +236,14 @@ class InfrastructureProvider(Provider):
         return PgAuditTrail(pool)
 
     @provide
-    def submit_quota(self, client: Redis, settings: Settings) -> SubmitQuota:
+    def submit_quota(self, client: RedisClient, settings: Settings) -> SubmitQuota:
         return RedisSubmitQuota(client, settings.redis_stream.removesuffix(":queue:normal"))
 
     @provide
-    def stream_channel(self, client: Redis, settings: Settings) -> RedisStreamChannel:
-        return RedisStreamChannel(
+    async def stream_channel(
+        self, client: RedisClient, settings: Settings
+    ) -> AsyncIterator[RedisStreamChannel]:
+        channel = RedisStreamChannel(
             client,
             stream=settings.redis_stream,
             group=settings.redis_consumer_group,
@@ -249,7 +251,11 @@ class InfrastructureProvider(Provider):
             dlq_group=settings.redis_dlq_consumer_group,
             queues=settings.queues,
             served=list(settings.worker_queues),
+            partitions=settings.queue_partitions,
+            cluster=settings.redis_cluster,
         )
+        yield channel
+        await channel.aclose()
 
     @provide
     def channel_roles(
@@ -367,9 +373,13 @@ class MetricsProvider(Provider):
         return startup.backlog(PgStoreBacklog(pool))
 
     @provide
-    def channel_backlog(self, client: Redis, settings: Settings) -> ChannelBacklog:
+    def channel_backlog(self, client: RedisClient, settings: Settings) -> ChannelBacklog:
         return RedisStreamBacklog(
-            client, stream=settings.redis_stream, group=settings.redis_consumer_group
+            client,
+            stream=settings.redis_stream,
+            group=settings.redis_consumer_group,
+            partitions=settings.queue_partitions,
+            cluster=settings.redis_cluster,
         )
 
 

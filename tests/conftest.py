@@ -11,6 +11,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from tests import services
+from tests.redis_cluster import LocalCluster, start_local_cluster
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_URL = f"file://{PROJECT_ROOT / 'migrations'}"
@@ -26,6 +27,7 @@ SUITE_MARKERS = {
     "e2e": "e2e",
     "faults": "faults",
     "client": "client",
+    "cluster": "cluster",
 }
 
 
@@ -184,3 +186,12 @@ async def redis_client(test_services: Services) -> AsyncIterator[aioredis.Redis]
     client = aioredis.from_url(test_services.redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A real Redis Cluster (three masters, three replicas) on loopback ports for the run;
+    a test that breaks a cluster (kills a node, moves slots) starts one of its own."""
+    cluster = start_local_cluster()
+    yield cluster
+    cluster.stop()

@@ -1,3 +1,5 @@
+import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -5,11 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from redis.asyncio import Redis
+from redis.exceptions import (
+    ClusterError,
+    RedisClusterException,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from taskforge_adapters.redis.redis_client import RedisClient
+from taskforge_adapters.redis.stream_layout import NORMAL, StreamLayout, queue_stream
 from taskforge_app.ports import (
     ChannelUnavailable,
     ConsumerTakeover,
@@ -24,9 +32,20 @@ from taskforge_app.ports import (
 )
 from taskforge_domain.job import Job
 
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# A cluster that lost a shard answers CLUSTERDOWN (a ClusterError) until a replica takes
+# over; a client that cannot map a slot to a node says so: both are outages, not bugs.
+_UNREACHABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    ClusterError,
+    RedisClusterException,
+    TryAgainError,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = ["NORMAL", "RedisStreamChannel", "channel_errors", "queue_stream"]
 
 
 @asynccontextmanager
@@ -37,34 +56,12 @@ async def channel_errors() -> AsyncIterator[None]:
         raise ChannelUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
 
 
-NORMAL = "normal"
-
-
-def queue_stream(normal_stream: str, queue: str) -> str:
-    """The stream of `queue`: `normal_stream` itself for `normal`, else the same name
-    with its last `:normal` replaced by `:<queue>` (`taskforge:queue:high`)."""
-    if queue == NORMAL:
-        return normal_stream
-    return f"{normal_stream.removesuffix(f':{NORMAL}')}:{queue}"
-
-
-def _delivery(message_id: bytes, fields: dict[bytes, bytes], queue: str = NORMAL) -> Delivery:
+def _delivery(receipt: str, fields: dict[bytes, bytes], queue: str = NORMAL) -> Delivery:
     try:
         job_id: UUID | None = UUID(fields[b"job_id"].decode())
     except (KeyError, ValueError, UnicodeDecodeError):
         job_id = None
-    return Delivery(_receipt(queue, message_id.decode()), job_id, queue)
-
-
-def _receipt(queue: str, message_id: str) -> str:
-    """The opaque message id the application acks with: it names the queue's stream too
-    (a Redis entry id never holds a slash)."""
-    return message_id if queue == NORMAL else f"{queue}/{message_id}"
-
-
-def _from_receipt(receipt: str) -> tuple[str, str]:
-    queue, _, message_id = receipt.rpartition("/")
-    return queue or NORMAL, message_id
+    return Delivery(receipt, job_id, queue)
 
 
 def _no_such_group(exc: ResponseError) -> bool:
@@ -102,14 +99,18 @@ class RedisStreamChannel(
     DeadLetterFollower,
     Probe,
 ):
-    """The delivery channel on Redis Streams: one stream per queue, read by one consumer
-    group, and a dead-letter stream with a group of its own. `normal` is `stream`;
-    another queue q is the same name with its last `:normal` replaced by `:q`
-    (`taskforge:queue:high`). `served` are the queues this process's workers read."""
+    """The delivery channel on Redis Streams: each queue's streams (stream_layout.py), read
+    by one consumer group, and a dead-letter stream with a group of its own. `normal` is
+    `stream`; another queue q is the same name with its last `:normal` replaced by `:q`
+    (`taskforge:queue:high`). `served` are the queues this process's workers read.
+
+    Every command touches one slot: one stream, or partition p of several queues, which
+    share the hash tag `{p}`; a pipeline spanning slots is split by the cluster client
+    into one per node."""
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         *,
         stream: str,
         group: str,
@@ -117,24 +118,46 @@ class RedisStreamChannel(
         dlq_group: str,
         queues: Sequence[str] = (NORMAL,),
         served: Sequence[str] = (NORMAL,),
+        partitions: int = 1,
+        cluster: bool = False,
     ) -> None:
         self._redis = client
-        self._stream = stream
+        self._layout = StreamLayout(stream, partitions, cluster)
         self._group = group
         self._dlq_stream = dlq_stream
         self._dlq_group = dlq_group
         self._queues = list(dict.fromkeys([NORMAL, *queues]))
         self._served = list(dict.fromkeys(served))
+        self._partitions = range(partitions)
+        self._spread = itertools.cycle(self._partitions)
+        self._first_read = itertools.cycle(self._partitions)
+        # Partitioned: a blocking read per partition, kept across calls until it answers,
+        # and what answered beyond the count a caller asked for.
+        self._waiting: dict[int, asyncio.Task[list[Delivery]]] = {}
+        self._surplus: list[Delivery] = []
+
+    @property
+    def layout(self) -> StreamLayout:
+        return self._layout
 
     def stream_of(self, queue: str) -> str:
-        return queue_stream(self._stream, queue)
+        """The queue's first (unpartitioned: only) stream."""
+        return self._layout.stream(queue)
+
+    def _streams(self, queues: Sequence[str]) -> list[tuple[str, int, str]]:
+        return [
+            (queue, partition, self._layout.stream(queue, partition))
+            for queue in queues
+            for partition in self._partitions
+        ]
 
     async def publish(self, jobs: Sequence[Job]) -> None:
         async with channel_errors():
             pipe = self._redis.pipeline(transaction=False)
             for job in jobs:
                 fields = {"job_id": str(job.id), "job_type": job.job_type}
-                pipe.xadd(self.stream_of(job.queue), fields)  # type: ignore[arg-type]
+                stream = self._layout.stream(job.queue, next(self._spread))
+                pipe.xadd(stream, fields)  # type: ignore[arg-type]
             await pipe.execute()
 
     async def publish_dead(self, letters: Sequence[DeadLetter]) -> None:
@@ -157,7 +180,7 @@ class RedisStreamChannel(
 
     async def prepare(self) -> None:
         async with channel_errors():
-            groups = [(self.stream_of(queue), self._group) for queue in self._served]
+            groups = [(stream, self._group) for _, _, stream in self._streams(self._served)]
             for stream, group in [*groups, (self._dlq_stream, self._dlq_group)]:
                 try:
                     await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
@@ -168,39 +191,103 @@ class RedisStreamChannel(
     async def receive(
         self, consumer: str, queues: Sequence[str], count: int, block_ms: int | None
     ) -> list[Delivery]:
+        if not self._layout.partitioned:
+            return await self._read(consumer, queues, 0, count, block_ms)
+        self._harvest_waits()
+        found = self._surplus[:count]
+        del self._surplus[:count]
+        if len(found) < count:
+            found += await self._sweep(consumer, queues, count - len(found))
+        if found or block_ms is None:
+            return found
+        return await self._wait_on_every_partition(consumer, queues, count, block_ms)
+
+    async def _read(
+        self, consumer: str, queues: Sequence[str], partition: int, count: int, block_ms: int | None
+    ) -> list[Delivery]:
         # XREADGROUP's COUNT holds per stream, so one read of several streams shares count
         # out between them (the first ones in the order, when there are more streams than
         # count): never more than count in all, in one round trip.
         sharing = list(queues)[: max(count, 1)]
-        streams = {self.stream_of(queue): queue for queue in sharing}
+        streams = {self._layout.stream(queue, partition): queue for queue in sharing}
         per_stream = max(count // len(sharing), 1)
         async with channel_errors(), self._recreating_lost_groups():
             reply: Any = await self._redis.xreadgroup(
                 self._group, consumer, dict.fromkeys(streams, ">"), count=per_stream, block=block_ms
             )
             return [
-                _delivery(message_id, fields, streams[stream.decode()])
+                _delivery(
+                    self._layout.receipt(queue, partition, message_id.decode()), fields, queue
+                )
                 for stream, entries in reply or []
+                for queue in [streams[stream.decode()]]
                 for message_id, fields in entries
             ]
         return []
+
+    async def _sweep(self, consumer: str, queues: Sequence[str], count: int) -> list[Delivery]:
+        """Every partition once without waiting, from a different one each time, so no
+        partition is read only after the others are empty."""
+        found: list[Delivery] = []
+        first = next(self._first_read)
+        for step in self._partitions:
+            partition = (first + step) % len(self._partitions)
+            found += await self._read(consumer, queues, partition, count - len(found), None)
+            if len(found) >= count:
+                break
+        return found
+
+    async def _wait_on_every_partition(
+        self, consumer: str, queues: Sequence[str], count: int, block_ms: int
+    ) -> list[Delivery]:
+        """One blocking read per partition at once, answered as soon as one of them is.
+        The others stay under way for the next call rather than being cut short: a read
+        cut short may already have delivered messages to this consumer."""
+        share = max(-(-count // len(self._partitions)), 1)
+        for partition in self._partitions:
+            if partition not in self._waiting:
+                self._waiting[partition] = asyncio.create_task(
+                    self._read(consumer, queues, partition, share, block_ms)
+                )
+        await asyncio.wait(self._waiting.values(), return_when=asyncio.FIRST_COMPLETED)
+        failure = self._harvest_waits()
+        found = self._surplus[:count]
+        del self._surplus[:count]
+        if failure is not None and not found:
+            raise failure
+        return found
+
+    def _harvest_waits(self) -> BaseException | None:
+        """Move what the blocking reads that answered delivered to the surplus; the
+        error of one that failed, if any (the others' messages are kept)."""
+        failure: BaseException | None = None
+        for partition, task in list(self._waiting.items()):
+            if not task.done():
+                continue
+            del self._waiting[partition]
+            if task.cancelled():
+                continue
+            if (error := task.exception()) is not None:
+                failure = error
+                continue
+            self._surplus += task.result()
+        return failure
 
     async def reclaim_idle(
         self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
     ) -> list[Delivery]:
         taken: list[Delivery] = []
+        served = [queue for queue in self._served if queue not in skip]
         async with channel_errors(), self._recreating_lost_groups():
-            for queue in (queue for queue in self._served if queue not in skip):
+            for queue, partition, stream in self._streams(served):
                 reply: Any = await self._redis.xautoclaim(
-                    self.stream_of(queue),
-                    self._group,
-                    consumer,
-                    min_idle_ms,
-                    "0-0",
-                    count=count - len(taken),
+                    stream, self._group, consumer, min_idle_ms, "0-0", count=count - len(taken)
                 )
                 # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
-                taken += [_delivery(message_id, fields, queue) for message_id, fields in reply[1]]
+                taken += [
+                    _delivery(self._layout.receipt(queue, partition, raw.decode()), fields, queue)
+                    for raw, fields in reply[1]
+                ]
                 if len(taken) >= count:
                     break
         return taken
@@ -208,22 +295,24 @@ class RedisStreamChannel(
     async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:
         left: list[Delivery] = []
         async with channel_errors():
-            for queue in self._queues:
+            for queue, partition, stream in self._streams(self._queues):
                 try:
                     # Reading from id 0 answers from the consumer's own pending list: no
                     # new message is delivered, and one deleted meanwhile comes back
                     # without fields, so it is acknowledged as malformed.
                     reply: Any = await self._redis.xreadgroup(
-                        self._group, consumer, {self.stream_of(queue): "0"}, count=count - len(left)
+                        self._group, consumer, {stream: "0"}, count=count - len(left)
                     )
                 except ResponseError as exc:
                     if not _no_such_group(exc):
                         raise
                     continue
                 left += [
-                    _delivery(message_id, fields or {}, queue)
+                    _delivery(
+                        self._layout.receipt(queue, partition, raw.decode()), fields or {}, queue
+                    )
                     for _, entries in reply or []
-                    for message_id, fields in entries
+                    for raw, fields in entries
                 ]
                 if len(left) >= count:
                     break
@@ -231,7 +320,7 @@ class RedisStreamChannel(
 
     async def remove_consumer(self, consumer: str) -> bool:
         async with channel_errors():
-            streams = [self.stream_of(queue) for queue in self._queues]
+            streams = [stream for _, _, stream in self._streams(self._queues)]
             for stream in streams:
                 if await self._pending_of(stream, consumer):
                     return False
@@ -259,8 +348,8 @@ class RedisStreamChannel(
             return
         by_stream: dict[str, list[str]] = {}
         for receipt in message_ids:
-            queue, message_id = _from_receipt(receipt)
-            by_stream.setdefault(self.stream_of(queue), []).append(message_id)
+            stream, message_id = self._layout.from_receipt(receipt)
+            by_stream.setdefault(stream, []).append(message_id)
         async with channel_errors():
             pipe = self._redis.pipeline(transaction=False)
             for stream, ids in by_stream.items():
@@ -301,8 +390,8 @@ class RedisStreamChannel(
     async def job_ids_in_transit(self) -> set[UUID]:
         found: set[UUID] = set()
         async with channel_errors():
-            for queue in self._queues:
-                found |= await self._job_ids_in(self.stream_of(queue))
+            for _, _, stream in self._streams(self._queues):
+                found |= await self._job_ids_in(stream)
         return found
 
     async def _job_ids_in(self, stream: str) -> set[UUID]:
@@ -311,7 +400,7 @@ class RedisStreamChannel(
         while True:
             entries: Any = await self._redis.xrange(stream, start, "+", count=1000)
             for message_id, fields in entries:
-                delivery = _delivery(message_id, fields)
+                delivery = _delivery(message_id.decode(), fields)
                 if delivery.job_id is not None:
                     found.add(delivery.job_id)
             if len(entries) < 1000:
@@ -323,6 +412,10 @@ class RedisStreamChannel(
         try:
             yield
         except ResponseError as exc:
+            if str(exc).startswith("UNBLOCKED"):
+                # A blocking read whose stream left the node (its slot migrated to another
+                # master, or it was deleted): the next read finds it where it now is.
+                return
             if "NOGROUP" not in str(exc):
                 raise
             # Redis lost the stream or the group (restart without persistence, FLUSHALL).
@@ -331,3 +424,11 @@ class RedisStreamChannel(
     async def ping(self) -> None:
         async with channel_errors():
             await self._redis.ping()
+
+    async def aclose(self) -> None:
+        """Stop the blocking reads still under way; what they delivered stays pending and
+        is taken over once idle, as a crashed worker's messages are."""
+        waiting, self._waiting = list(self._waiting.values()), {}
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)

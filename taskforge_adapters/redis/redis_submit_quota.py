@@ -1,7 +1,6 @@
 import logging
 
-from redis.asyncio import Redis
-
+from taskforge_adapters.redis.redis_client import RedisClient
 from taskforge_adapters.redis.redis_stream_channel import channel_errors
 from taskforge_app.ports import ChannelUnavailable
 from taskforge_app.ports.submit_quota import SubmitQuota
@@ -28,7 +27,7 @@ return -1
 class RedisSubmitQuota(SubmitQuota):
     """A fixed one-second window per key, counted in Redis by every API process."""
 
-    def __init__(self, client: Redis, key_prefix: str) -> None:
+    def __init__(self, client: RedisClient, key_prefix: str) -> None:
         self._take = client.register_script(_TAKE)
         self._prefix = f"{key_prefix}:submit-rate:"
 

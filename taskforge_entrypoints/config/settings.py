@@ -101,6 +101,9 @@ class Settings:
     ui_session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     ui_session_lifetime: timedelta = timedelta(hours=8)
     ui_mask_payload_keys: frozenset[str] = frozenset()
+    # Redis Cluster (README "Redis Cluster"): redis_addr then lists seed nodes, comma-separated.
+    redis_cluster: bool = False
+    queue_partitions: int = 1
 
     def __repr__(self) -> str:
         return redacted_repr(self)
@@ -228,6 +231,17 @@ def _rate_or_off(text: str) -> int | None:
     """Jobs per second, or 0 for no limit."""
     value = _non_negative_int(text)
     return value or None
+
+
+# Each partition is a stream, read with a round trip of its own when a worker waits.
+MAX_QUEUE_PARTITIONS = 64
+
+
+def _partitions(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_QUEUE_PARTITIONS:
+        raise ValueError(f"must be at most {MAX_QUEUE_PARTITIONS}")
+    return value
 
 
 def _optional_listen_address(text: str) -> tuple[str, int] | None:
@@ -358,8 +372,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ui_session_secret=_session_secret(env.text("UI_SESSION_SECRET", "", allow_empty=True)),
         ui_session_lifetime=env.get("UI_SESSION_LIFETIME", "8h", _positive_duration),
         ui_mask_payload_keys=env.get("UI_MASK_PAYLOAD_KEYS", "", _key_names),
+        redis_cluster=env.get("REDIS_CLUSTER", "false", _boolean),
+        queue_partitions=env.get("QUEUE_PARTITIONS", "1", _partitions),
     )
-    _port_of(settings.redis_addr, "REDIS_ADDR")
+    if settings.redis_cluster:
+        for seed in settings.redis_addr.split(","):
+            _port_of(seed.strip(), "REDIS_ADDR")
+        if settings.redis_db:
+            raise ConfigError(f"REDIS_DB={settings.redis_db}: a Redis Cluster has database 0 only")
+    elif "," in settings.redis_addr:
+        raise ConfigError(
+            f"REDIS_ADDR={settings.redis_addr!r} lists several nodes: set REDIS_CLUSTER=true "
+            "for a Redis Cluster, or give one host:port"
+        )
+    else:
+        _port_of(settings.redis_addr, "REDIS_ADDR")
     if settings.worker_liveness < 2 * settings.worker_heartbeat_interval:
         # One late heartbeat must not make a live worker look gone.
         raise ConfigError(

@@ -1,0 +1,217 @@
+"""The Redis adapters on the local cluster, where partitions matter: a waiting worker
+wakes for a job on any partition, what one wait answers beyond its count is kept for the
+next, a read waiting on a slot that moves carries on, the backlog adds its partitions up,
+and the submit rate's script runs on a cluster."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+import pytest_asyncio
+
+from taskforge_adapters.redis.redis_client import RedisClient, create_cluster_client
+from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
+from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
+from taskforge_adapters.redis.redis_submit_quota import RedisSubmitQuota
+from taskforge_app.ports import ChannelUnavailable, Delivery
+from tests.cluster.conftest import PARTITIONS
+from tests.contracts.builders import new_job
+from tests.redis_cluster import LocalCluster
+
+QUEUES = ("high", "normal", "low")
+WAIT_MS = 5_000
+
+
+async def cluster_channel(client: RedisClient) -> RedisStreamChannel:
+    base = f"tfcluster:{uuid4().hex[:12]}"
+    channel = RedisStreamChannel(
+        client,
+        stream=f"{base}:queue:normal",
+        group="workers",
+        dlq_stream=f"{base}:dlq",
+        dlq_group="dlq",
+        queues=QUEUES,
+        served=QUEUES,
+        partitions=PARTITIONS,
+        cluster=True,
+    )
+    await channel.prepare()
+    return channel
+
+
+@pytest_asyncio.fixture
+async def client(redis_cluster: LocalCluster) -> AsyncIterator[RedisClient]:
+    cluster_client = create_cluster_client(redis_cluster.seeds, "", read_timeout=10)
+    yield cluster_client
+    await cluster_client.aclose()
+
+
+@pytest_asyncio.fixture
+async def channel(client: RedisClient) -> AsyncIterator[RedisStreamChannel]:
+    created = await cluster_channel(client)
+    yield created
+    await created.aclose()
+
+
+async def test_partitions_of_one_queue_lie_in_different_slots_of_every_master(
+    channel: RedisStreamChannel, redis_cluster: LocalCluster
+) -> None:
+    streams = channel.layout.streams_of("normal")
+    slots = [redis_cluster.slot_of(stream) for stream in streams]
+
+    assert len(set(slots)) == PARTITIONS
+    assert {redis_cluster.master_of(slot) for slot in slots} == set(redis_cluster.masters())
+    # Partition p of every queue shares one slot, so one XREADGROUP reads them together.
+    for partition, slot in enumerate(slots):
+        assert {redis_cluster.slot_of(channel.layout.stream(q, partition)) for q in QUEUES} == {
+            slot
+        }
+
+
+async def test_a_waiting_receive_wakes_for_a_job_on_any_partition(
+    channel: RedisStreamChannel,
+) -> None:
+    for _ in range(PARTITIONS):
+        waiting = asyncio.ensure_future(channel.receive("worker-1", list(QUEUES), 10, WAIT_MS))
+        await asyncio.sleep(0.1)  # the reads are waiting; published earlier, the sweep finds it
+        job = new_job(queue="low")
+        started = asyncio.get_running_loop().time()
+        await channel.publish([job])  # round robin: each turn lands on the next partition
+
+        received = await asyncio.wait_for(waiting, WAIT_MS / 2000)
+
+        assert [d.job_id for d in received] == [job.id]
+        assert asyncio.get_running_loop().time() - started < 1.0
+        await channel.ack([d.message_id for d in received])
+
+
+async def test_what_one_wait_answers_beyond_its_count_comes_first_next_time(
+    client: RedisClient,
+) -> None:
+    publisher, reader = await cluster_channel(client), None
+    try:
+        reader = RedisStreamChannel(
+            client,
+            stream=publisher.layout.normal_stream,
+            group="workers",
+            dlq_stream="unused",
+            dlq_group="unused",
+            queues=QUEUES,
+            served=QUEUES,
+            partitions=PARTITIONS,
+            cluster=True,
+        )
+        waiting = asyncio.ensure_future(reader.receive("worker-1", ["normal"], 1, WAIT_MS))
+        await asyncio.sleep(0.2)
+        jobs = [new_job() for _ in range(PARTITIONS)]
+        await publisher.publish(jobs)
+
+        first = await asyncio.wait_for(waiting, WAIT_MS / 1000)
+        rest: list[Delivery] = []
+        while len(first) + len(rest) < len(jobs):
+            rest += await asyncio.wait_for(reader.receive("worker-1", ["normal"], 1, 200), 3)
+
+        assert len(first) == 1
+        received = {d.job_id for d in [*first, *rest]}
+        assert received == {job.id for job in jobs}
+    finally:
+        await publisher.aclose()
+        if reader is not None:
+            await reader.aclose()
+
+
+async def test_a_read_waiting_on_a_slot_that_moves_carries_on_at_the_new_master(
+    own_cluster: LocalCluster,
+) -> None:
+    client = create_cluster_client(own_cluster.seeds, "", read_timeout=10)
+    channel = await cluster_channel(client)
+    try:
+        slot = own_cluster.slot_of(channel.layout.stream("normal", 0))
+        target = next(port for port in own_cluster.masters() if port != own_cluster.master_of(slot))
+        waiting = asyncio.ensure_future(channel.receive("worker-1", list(QUEUES), 10, 1_000))
+        await asyncio.sleep(0.1)
+
+        assert await asyncio.to_thread(own_cluster.move_slot, slot, target) >= 1
+        await asyncio.wait_for(waiting, 5)
+        jobs = [new_job() for _ in range(PARTITIONS)]
+        await channel.publish(jobs)
+        received: list[Delivery] = []
+        while len(received) < len(jobs):
+            # The reads still waiting on the other partitions take their jobs first.
+            received += await asyncio.wait_for(
+                channel.receive("worker-1", list(QUEUES), 10, 1_000), 5
+            )
+
+        assert own_cluster.master_of(slot) == target
+        assert {d.job_id for d in received} == {job.id for job in jobs}
+        await channel.ack([d.message_id for d in received])
+        assert await channel.job_ids_in_transit() == set()
+    finally:
+        await channel.aclose()
+        await client.aclose()
+
+
+async def test_the_backlog_adds_up_every_partition_of_a_queue(
+    channel: RedisStreamChannel, client: RedisClient
+) -> None:
+    backlog = RedisStreamBacklog(
+        client,
+        stream=channel.layout.normal_stream,
+        group="workers",
+        partitions=PARTITIONS,
+        cluster=True,
+    )
+    await channel.publish([new_job() for _ in range(2 * PARTITIONS)])
+    received = await channel.receive("worker-1", ["normal"], 100, None)
+
+    in_flight = await backlog.in_flight(list(QUEUES))
+
+    assert len(received) == 2 * PARTITIONS
+    assert {q: f.count for q, f in in_flight.items()} == {"high": 0, "normal": 8, "low": 0}
+
+
+async def test_the_submit_rate_is_counted_on_a_cluster(client: RedisClient) -> None:
+    quota = RedisSubmitQuota(client, f"tfcluster:{uuid4().hex[:12]}")
+
+    taken = [await quota.take("key-1", 3, 5), await quota.take("key-1", 3, 5)]
+    other = await quota.take("key-2", 5, 5)
+
+    assert taken[0] is None
+    assert taken[1] is not None
+    assert 0 < taken[1] <= 1, "a second of Redis's clock at most"
+    assert other is None
+
+
+async def test_a_shard_lost_with_its_replica_is_an_outage_until_it_is_back(
+    own_cluster: LocalCluster,
+) -> None:
+    client = create_cluster_client(own_cluster.seeds, "", read_timeout=10)
+    channel = await cluster_channel(client)
+    try:
+        master = own_cluster.master_of(own_cluster.slot_of(channel.layout.stream("normal", 0)))
+        shard = [master, *own_cluster.replicas_of(master)]
+        for port in shard:
+            own_cluster.kill(port)
+
+        during = [new_job() for _ in range(PARTITIONS)]
+        with pytest.raises(ChannelUnavailable):
+            await asyncio.wait_for(channel.publish(during), 30)
+        with pytest.raises(ChannelUnavailable):
+            await asyncio.wait_for(channel.receive("worker-1", list(QUEUES), 10, None), 30)
+
+        for port in shard:
+            await asyncio.to_thread(own_cluster.restart, port)
+        await asyncio.to_thread(own_cluster.wait_until_healthy)
+        await channel.prepare()  # the shard came back empty: its streams and groups anew
+        job = new_job()
+        await channel.publish([job])
+        received = {d.job_id for d in await channel.receive("worker-1", list(QUEUES), 10, None)}
+        assert job.id in received
+        # The partitions on the live shards took their messages of the failed publish: its
+        # jobs stay pending in PostgreSQL, and the messages the repair adds are duplicates
+        # the claim skips.
+        assert received - {job.id} <= {j.id for j in during}
+    finally:
+        await channel.aclose()
+        await client.aclose()
