@@ -9,7 +9,21 @@ MAX_CONCURRENCY = 100_000
 MAX_RATE = 1_000_000
 
 HOLD_BACK = timedelta(milliseconds=100)
-"""How long a job held back by a full concurrency limit waits before it is queued again."""
+"""When the scheduler's promote pass may queue a job held back by a full concurrency limit
+again, should no ending attempt have released it first."""
+
+SOONEST_RELEASE = timedelta(milliseconds=10)
+"""The shortest wait for a rate's next start: a fast rate releases its jobs in groups
+rather than one timer per token."""
+
+
+class HoldReason(StrEnum):
+    """What a held-back job waits for, and so what releases it."""
+
+    SLOT = "slot"
+    """A full concurrency limit: an attempt of its type ending frees a slot."""
+    RATE = "rate"
+    """No start left in the rate: the next is due at the job's run_at."""
 
 
 class RatePeriod(StrEnum):
@@ -60,6 +74,9 @@ class TokenBucket:
     def spent(self, starts: int) -> "TokenBucket":
         return TokenBucket(max(self.tokens - starts, 0.0), self.refilled_at)
 
+    def whole_tokens_at(self, rate: Rate, at: datetime) -> int:
+        return int(self.refilled(rate, at).tokens)
+
     def next_token_in(self, rate: Rate) -> timedelta:
         missing = max(1.0 - self.tokens, 0.0)
         return timedelta(seconds=missing / rate.per_second)
@@ -90,6 +107,10 @@ class Admission:
 
     starts: int
     retry_at: datetime
+    waits_for: HoldReason = HoldReason.SLOT
+    starts_due: int = 0
+    """Waiting for the rate: the starts it allows at retry_at, so that a release can queue
+    that many held-back jobs again, and one more that, held back, keeps the releases going."""
 
 
 def admit(
@@ -104,9 +125,13 @@ def admit(
     free = claimable if limit.concurrency is None else max(limit.concurrency - running, 0)
     tokens = claimable if bucket is None else int(bucket.tokens)
     starts = min(claimable, free, tokens)
-    waits: list[timedelta] = []
-    if free <= starts:
-        waits.append(HOLD_BACK)
-    if limit.rate is not None and bucket is not None and tokens <= starts:
-        waits.append(bucket.spent(starts).next_token_in(limit.rate))
-    return Admission(starts, now + max(waits, default=HOLD_BACK))
+    if free <= starts or limit.rate is None or bucket is None:
+        # A slot frees first; should the rate have no start then, it is held back again.
+        waits = [HOLD_BACK]
+        if limit.rate is not None and bucket is not None and tokens <= starts:
+            waits.append(bucket.spent(starts).next_token_in(limit.rate))
+        return Admission(starts, now + max(waits))
+    left = bucket.spent(starts)
+    retry_at = now + max(left.next_token_in(limit.rate), SOONEST_RELEASE)
+    due = left.whole_tokens_at(limit.rate, retry_at)
+    return Admission(starts, retry_at, HoldReason.RATE, due + 1)

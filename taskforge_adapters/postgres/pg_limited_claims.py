@@ -10,6 +10,7 @@ statement that holds a job row ever waits for a limit row.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,9 +22,9 @@ from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.limit_rows import LIMIT_COLUMNS, bucket_from_row, limit_from_row
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
 from taskforge_adapters.postgres.pg_job_repository import CLAIM_TEMPLATE
-from taskforge_app.ports.job_type_limits import LimitedClaim, LimitedClaims
+from taskforge_app.ports.job_type_limits import LimitedClaim, LimitedClaims, StartsDue
 from taskforge_domain.job_status import CLAIMABLE_STATUSES, JobStatus
-from taskforge_domain.job_type_limit import TokenBucket, admit
+from taskforge_domain.job_type_limit import HoldReason, TokenBucket, admit
 
 _CLAIMABLE = ", ".join(sorted(f"'{status.value}'" for status in CLAIMABLE_STATUSES))
 
@@ -49,8 +50,8 @@ _CLAIM = CLAIM_TEMPLATE.format(types="")
 _HOLD_BACK = f"""
 WITH held AS (
     UPDATE jobs AS j SET status = '{JobStatus.SCHEDULED.value}', run_at = h.run_at,
-        updated_at = $3, revision = j.revision + 1
-    FROM unnest($1::uuid[], $2::timestamptz[]) AS h(id, run_at)
+        held_back = h.reason, updated_at = $3, revision = j.revision + 1
+    FROM unnest($1::uuid[], $2::timestamptz[], $4::text[]) AS h(id, run_at, reason)
     WHERE j.id = h.id AND j.status IN ({_CLAIMABLE})
     RETURNING {", ".join(f"j.{c}" for c in COLUMNS.split(", "))}
 ), {notify_changed("held")}
@@ -90,10 +91,17 @@ class PgLimitedClaims(LimitedClaims):
             by_type: dict[str, list[UUID]] = {}
             for row in sorted(candidates, key=lambda row: order[row["id"]]):
                 by_type.setdefault(row["job_type"], []).append(row["id"])
-            start, hold, spend = _decide(by_type, limits, running, now)
+            decision = _decide(by_type, limits, running, now)
+            start, hold, spend = decision.start, decision.hold, decision.spend
             started = await conn.fetch(_CLAIM, start, now, lease, worker) if start else []
             held = (
-                await conn.fetch(_HOLD_BACK, [i for i, _ in hold], [at for _, at in hold], now)
+                await conn.fetch(
+                    _HOLD_BACK,
+                    [held.job_id for held in hold],
+                    [held.until for held in hold],
+                    now,
+                    [held.reason.value for held in hold],
+                )
                 if hold
                 else []
             )
@@ -105,8 +113,26 @@ class PgLimitedClaims(LimitedClaims):
                     [bucket.refilled_at for bucket in spend.values()],
                 )
         return LimitedClaim(
-            [job_from_row(row) for row in started], [job_from_row(row) for row in held]
+            [job_from_row(row) for row in started],
+            [job_from_row(row) for row in held],
+            decision.starts_due if held else [],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    job_id: UUID
+    until: datetime
+    reason: HoldReason
+
+
+@dataclass(slots=True)
+class _Decision:
+    start: list[UUID] = field(default_factory=list)
+    hold: list[_Hold] = field(default_factory=list)
+    spend: dict[str, TokenBucket] = field(default_factory=dict)
+    """Each rate's bucket after the starts."""
+    starts_due: list[StartsDue] = field(default_factory=list)
 
 
 def _decide(
@@ -114,24 +140,27 @@ def _decide(
     limits: dict[str, Any],
     running: dict[str, int],
     now: datetime,
-) -> tuple[list[UUID], list[tuple[UUID, datetime]], dict[str, TokenBucket]]:
-    """Which jobs start, which wait and until when, and each rate's bucket after the starts."""
-    start: list[UUID] = []
-    hold: list[tuple[UUID, datetime]] = []
-    spend: dict[str, TokenBucket] = {}
+) -> _Decision:
+    """Which jobs start, which wait, for what and until when."""
+    decision = _Decision()
     for job_type, wanted in by_type.items():
         row = limits.get(job_type)
         if row is None:
             # Its limit went away since the ledger's claim looked: nothing holds it back.
-            start += wanted
+            decision.start += wanted
             continue
         limit = limit_from_row(row)
         bucket = bucket_from_row(row)
         if bucket is not None and limit.rate is not None:
             bucket = bucket.refilled(limit.rate, now)
         admission = admit(limit, running.get(job_type, 0), bucket, now, len(wanted))
-        start += wanted[: admission.starts]
-        hold += [(job_id, admission.retry_at) for job_id in wanted[admission.starts :]]
+        decision.start += wanted[: admission.starts]
+        waiting = wanted[admission.starts :]
+        decision.hold += [_Hold(i, admission.retry_at, admission.waits_for) for i in waiting]
+        if waiting and admission.waits_for is HoldReason.RATE:
+            decision.starts_due.append(
+                StartsDue(job_type, admission.retry_at, admission.starts_due)
+            )
         if bucket is not None:
-            spend[job_type] = bucket.spent(admission.starts)
-    return start, hold, spend
+            decision.spend[job_type] = bucket.spent(admission.starts)
+    return decision

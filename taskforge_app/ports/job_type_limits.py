@@ -1,5 +1,5 @@
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
@@ -41,10 +41,21 @@ class JobTypeLimits(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class StartsDue:
+    """A rate that held jobs back allows `count` starts again at `at`."""
+
+    job_type: str
+    at: datetime
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class LimitedClaim:
     started: list[Job]
     held_back: list[Job]
     """Made `scheduled` until their limit may let them start; their messages are stale."""
+    starts_due: list[StartsDue] = field(default_factory=list)
+    """When the rates that held some of them back allow starts again."""
 
 
 class LimitedClaims(Protocol):
@@ -60,4 +71,19 @@ class LimitedClaims(Protocol):
         now, and hold the rest back (Job.hold_back); claimable jobs of a type without a
         limit all start. Claims of one limited type take turns, so no two ever count the
         same free slot or token."""
+        ...
+
+
+class HeldBackJobs(Protocol):
+    """The jobs limits hold back, queued again as soon as their limit may let them start.
+
+    Raises StoreUnavailable when the store cannot be reached.
+    """
+
+    async def release_slots(self, freed: Mapping[str, int], now: datetime) -> list[Job]:
+        """Queue again, per job type, up to `freed` of its oldest jobs waiting for a slot."""
+        ...
+
+    async def release_starts(self, job_type: str, count: int, now: datetime) -> list[Job]:
+        """Queue again up to `count` of the type's oldest jobs waiting for its rate."""
         ...

@@ -92,6 +92,8 @@ SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
     "job_type_limits_pkey",
     "jobs_running_type_idx",
 }
+# 017 adds the jobs' held_back column and the index releases take the oldest by.
+SCHEMA_AT_VERSION[17] = SCHEMA_AT_VERSION[16] | {"jobs_held_back_idx"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
