@@ -55,8 +55,8 @@ class ClaimJobs:
             )
             started += limited.started
             limited_ids = {job.id for job in limited.started}
-            if self._release is not None and limited.starts_due:
-                self._release.when_starts_due(limited.starts_due)
+            if self._release is not None and limited.rate_waits:
+                self._release.when_starts_due(limited.rate_waits)
         by_id = {job.id: job for job in started}
         claimed: list[Claimed] = []
         stale: list[str] = []

@@ -5,9 +5,10 @@ from collections.abc import Awaitable, Sequence
 from datetime import datetime
 
 from taskforge_app.ports import Clock, WorkPublisher
-from taskforge_app.ports.job_type_limits import HeldBackJobs, StartsDue
+from taskforge_app.ports.job_type_limits import HeldBackJobs
 from taskforge_app.ports.unavailable import ChannelUnavailable, StoreUnavailable
 from taskforge_domain.job import Job
+from taskforge_domain.limit_budget import LimitScope, RateWait
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +17,8 @@ _MOST_AT_ONCE = 1000
 
 class ReleaseHeldBackJobs:
     """Queue again, and publish, the jobs a limit held back the moment it may let them
-    start: one per slot an ending attempt of their type frees, and as many as their rate
-    allows when its next start is due.
+    start: one per slot an ending attempt of their type or queue frees, and as many as
+    their rate allows when its next start is due.
 
     A release that fails or never happens (a crash) costs only time: the scheduler's
     promote pass queues every held-back job at its run_at. So does a slot that frees
@@ -28,41 +29,45 @@ class ReleaseHeldBackJobs:
         self._held = held
         self._publisher = publisher
         self._clock = clock
-        self._timers: dict[str, tuple[datetime, asyncio.Task[None]]] = {}
+        self._timers: dict[tuple[LimitScope, str], tuple[datetime, asyncio.Task[None]]] = {}
 
     async def after_attempts_ended(self, ended: Sequence[Job]) -> int:
-        """Release a held-back job of each ended attempt's type; how many were released."""
+        """Release a held-back job for each slot the ended attempts free in their type's
+        limit and in their queue's; how many were released."""
         if not ended:
             return 0
-        freed = Counter(job.job_type for job in ended)
+        by_type = Counter(job.job_type for job in ended)
+        by_queue = Counter(job.queue for job in ended)
         return await self._publish(
-            "jobs waiting for a slot", self._held.release_slots(freed, self._clock.now())
+            "jobs waiting for a slot",
+            self._held.release_slots(by_type, by_queue, self._clock.now()),
         )
 
-    def when_starts_due(self, due: Sequence[StartsDue]) -> None:
-        """Release jobs waiting for a rate when it allows starts again: one timer per type
+    def when_starts_due(self, waits: Sequence[RateWait]) -> None:
+        """Release jobs waiting for a rate when it allows starts again: one timer per limit
         at a time, since the jobs a release queues that are held back again set the next."""
-        for starts in due:
-            armed = self._timers.get(starts.job_type)
-            if armed is not None and not armed[1].done() and armed[0] <= starts.at:
+        for wait in waits:
+            armed = self._timers.get((wait.scope, wait.key))
+            if armed is not None and not armed[1].done() and armed[0] <= wait.at:
                 continue
-            task = asyncio.create_task(self._release_at(starts))
-            self._timers[starts.job_type] = (starts.at, task)
+            task = asyncio.create_task(self._release_at(wait))
+            self._timers[(wait.scope, wait.key)] = (wait.at, task)
 
-    async def _release_at(self, starts: StartsDue) -> None:
-        wait = (starts.at - self._clock.now()).total_seconds()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        if self._timers.get(starts.job_type, (None, None))[1] is asyncio.current_task():
-            del self._timers[starts.job_type]
-        count = min(starts.count, _MOST_AT_ONCE)
+    async def _release_at(self, wait: RateWait) -> None:
+        seconds = (wait.at - self._clock.now()).total_seconds()
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+        armed = self._timers.get((wait.scope, wait.key))
+        if armed is not None and armed[1] is asyncio.current_task():
+            del self._timers[(wait.scope, wait.key)]
+        what = f"jobs waiting for the rate of {wait.scope.value} {wait.key}"
+        count = min(wait.count, _MOST_AT_ONCE)
         try:
             await self._publish(
-                f"jobs waiting for the rate of {starts.job_type}",
-                self._held.release_starts(starts.job_type, count, self._clock.now()),
+                what, self._held.release_starts(wait.scope, wait.key, count, self._clock.now())
             )
         except Exception:
-            log.exception("releasing jobs held back by the rate of %s failed", starts.job_type)
+            log.exception("releasing %s failed", what)
 
     async def _publish(self, what: str, releasing: Awaitable[list[Job]]) -> int:
         try:

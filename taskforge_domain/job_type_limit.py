@@ -82,6 +82,16 @@ class TokenBucket:
         return timedelta(seconds=missing / rate.per_second)
 
 
+def check_limit(concurrency: int | None, rate: Rate | None) -> None:
+    """Raise InvalidLimit unless these make a limit, of a job type or of a queue."""
+    if concurrency is None and rate is None:
+        raise InvalidLimit("a limit needs concurrency, rate or both")
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidLimit(f"concurrency: must be from 1 to {MAX_CONCURRENCY}")
+    if rate is not None and not 1 <= rate.starts <= MAX_RATE:
+        raise InvalidLimit(f"rate: must allow from 1 to {MAX_RATE} starts per period")
+
+
 @dataclass(frozen=True, slots=True)
 class JobTypeLimit:
     job_type: str
@@ -89,49 +99,8 @@ class JobTypeLimit:
     rate: Rate | None
 
     def __post_init__(self) -> None:
-        if self.concurrency is None and self.rate is None:
-            raise InvalidLimit("a limit needs concurrency, rate or both")
-        if self.concurrency is not None and not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            raise InvalidLimit(f"concurrency: must be from 1 to {MAX_CONCURRENCY}")
-        if self.rate is not None and not 1 <= self.rate.starts <= MAX_RATE:
-            raise InvalidLimit(f"rate: must allow from 1 to {MAX_RATE} starts per period")
+        check_limit(self.concurrency, self.rate)
 
     def full_bucket(self, now: datetime) -> TokenBucket | None:
         """The bucket a new rate starts with: a whole period's starts."""
         return None if self.rate is None else TokenBucket(float(self.rate.starts), now)
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """How many of the claimable jobs of one type may start now, and when to try the others."""
-
-    starts: int
-    retry_at: datetime
-    waits_for: HoldReason = HoldReason.SLOT
-    starts_due: int = 0
-    """Waiting for the rate: the starts it allows at retry_at, so that a release can queue
-    that many held-back jobs again, and one more that, held back, keeps the releases going."""
-
-
-def admit(
-    limit: JobTypeLimit,
-    running: int,
-    bucket: TokenBucket | None,
-    now: datetime,
-    claimable: int,
-) -> Admission:
-    """At most the free slots and the whole tokens; the rest wait for a slot (HOLD_BACK)
-    or for the next token, whichever they need."""
-    free = claimable if limit.concurrency is None else max(limit.concurrency - running, 0)
-    tokens = claimable if bucket is None else int(bucket.tokens)
-    starts = min(claimable, free, tokens)
-    if free <= starts or limit.rate is None or bucket is None:
-        # A slot frees first; should the rate have no start then, it is held back again.
-        waits = [HOLD_BACK]
-        if limit.rate is not None and bucket is not None and tokens <= starts:
-            waits.append(bucket.spent(starts).next_token_in(limit.rate))
-        return Admission(starts, now + max(waits))
-    left = bucket.spent(starts)
-    retry_at = now + max(left.next_token_in(limit.rate), SOONEST_RELEASE)
-    due = left.whole_tokens_at(limit.rate, retry_at)
-    return Admission(starts, retry_at, HoldReason.RATE, due + 1)

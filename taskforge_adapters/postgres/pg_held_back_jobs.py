@@ -17,20 +17,36 @@ from taskforge_app.ports.job_type_limits import HeldBackJobs
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from taskforge_domain.job_type_limit import HoldReason
+from taskforge_domain.limit_budget import LimitScope
 
 _SCHEDULED = f"'{JobStatus.SCHEDULED.value}'"
 
-# $1 job types, $2 how many of each, $3 the reason they wait for, $4 now.
-_RELEASE = f"""
-WITH due AS MATERIALIZED (
-    SELECT held.id FROM unnest($1::text[], $2::int[]) AS r(job_type, count)
+_LIMIT_TABLES = {LimitScope.JOB_TYPE: "job_type_limits", LimitScope.QUEUE: "queue_limits"}
+
+
+def _oldest_held(scope: LimitScope, keys: str, counts: str) -> str:
+    """The oldest jobs waiting for $reason under each limited key, as many as its count.
+    A key without a limit releases nothing: its jobs wait for the limit of their other
+    key, and releasing them would only hold them back again."""
+    key = scope.value
+    return f"""
+    SELECT held.id FROM unnest({keys}::text[], {counts}::int[]) AS r(key, count)
     CROSS JOIN LATERAL (
         SELECT id FROM jobs
-        WHERE status = {_SCHEDULED} AND held_back IS NOT NULL AND held_back = $3
-          AND job_type = r.job_type
+        WHERE status = {_SCHEDULED} AND held_back IS NOT NULL AND held_back = $5
+          AND {key} = r.key
         ORDER BY created_at, id LIMIT r.count FOR NO KEY UPDATE SKIP LOCKED) AS held
+    WHERE EXISTS (SELECT FROM {_LIMIT_TABLES[scope]} l WHERE l.{key} = r.key)"""
+
+
+# $1/$2 job types and counts, $3/$4 queues and counts, $5 the reason, $6 now.
+_RELEASE = f"""
+WITH due AS MATERIALIZED (
+    {_oldest_held(LimitScope.JOB_TYPE, "$1", "$2")}
+    UNION
+    {_oldest_held(LimitScope.QUEUE, "$3", "$4")}
 ), released AS (
-    UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $4,
+    UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $6,
         revision = jobs.revision + 1
     FROM due WHERE jobs.id = due.id AND jobs.status = {_SCHEDULED}
     RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
@@ -43,16 +59,33 @@ class PgHeldBackJobs(HeldBackJobs):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._db = ConflictRetry(pool)
 
-    async def release_slots(self, freed: Mapping[str, int], now: datetime) -> list[Job]:
-        return await self._release(freed, HoldReason.SLOT, now)
+    async def release_slots(
+        self, by_type: Mapping[str, int], by_queue: Mapping[str, int], now: datetime
+    ) -> list[Job]:
+        return await self._release(by_type, by_queue, HoldReason.SLOT, now)
 
-    async def release_starts(self, job_type: str, count: int, now: datetime) -> list[Job]:
-        return await self._release({job_type: count}, HoldReason.RATE, now)
+    async def release_starts(
+        self, scope: LimitScope, key: str, count: int, now: datetime
+    ) -> list[Job]:
+        counts = {key: count}
+        if scope is LimitScope.JOB_TYPE:
+            return await self._release(counts, {}, HoldReason.RATE, now)
+        return await self._release({}, counts, HoldReason.RATE, now)
 
     async def _release(
-        self, counts: Mapping[str, int], reason: HoldReason, now: datetime
+        self,
+        by_type: Mapping[str, int],
+        by_queue: Mapping[str, int],
+        reason: HoldReason,
+        now: datetime,
     ) -> list[Job]:
         rows = await self._db.fetch(
-            _RELEASE, list(counts), list(counts.values()), reason.value, now
+            _RELEASE,
+            list(by_type),
+            list(by_type.values()),
+            list(by_queue),
+            list(by_queue.values()),
+            reason.value,
+            now,
         )
         return [job_from_row(row) for row in rows]
