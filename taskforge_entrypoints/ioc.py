@@ -47,6 +47,7 @@ from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
 from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.postgres.pg_queue_limits import PgQueueLimits
 from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
 from taskforge_adapters.postgres.pg_schedules import PgSchedules
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
@@ -82,6 +83,7 @@ from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
 from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
+from taskforge_app.manage_queue_limits import ListQueueLimits, RemoveQueueLimit, SetQueueLimit
 from taskforge_app.manage_schedules import (
     CreateSchedule,
     DeleteSchedule,
@@ -119,6 +121,7 @@ from taskforge_app.ports.cron_calendar import CronCalendar
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.ports.job_type_limits import HeldBackJobs, JobTypeLimits, LimitedClaims
+from taskforge_app.ports.queue_limits import QueueLimits
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import DueSchedules, ScheduleStore
 from taskforge_app.ports.submit_quota import SubmitQuota
@@ -515,14 +518,21 @@ class ScheduleProvider(Provider):
 
 
 class LimitsProvider(Provider):
-    """Global limits per job type: their store, the claims that honour them, the releases
-    of the jobs they hold back, their use cases."""
+    """Global limits per job type and per queue: their stores, the claims that honour them,
+    the releases of the jobs they hold back, their use cases."""
 
     scope = Scope.APP
     set_limit = provide(SetLimit)
     list_limits = provide(ListLimits)
     remove_limit = provide(RemoveLimit)
+    set_queue_limit = provide(SetQueueLimit)
+    list_queue_limits = provide(ListQueueLimits)
+    remove_queue_limit = provide(RemoveQueueLimit)
     release_held_back_jobs = provide(ReleaseHeldBackJobs)
+
+    @provide
+    def queue_limits(self, pool: asyncpg.Pool) -> QueueLimits:
+        return PgQueueLimits(pool)
 
     @provide
     def held_back_jobs(self, pool: asyncpg.Pool) -> HeldBackJobs:
