@@ -14,16 +14,18 @@ class Claimed:
     message_id: str
     job: Job
     limited: bool = False
-    """Started by the limited claim: its attempt's end frees a slot of its type."""
+    """Started by the limited claim: its attempt's end frees a slot of its type's limit
+    or its queue's."""
 
 
 class ClaimJobs:
     """Start the next attempt of each delivered job, in one statement for the whole batch.
 
     A message whose job someone else claimed, or that is already finished, is a
-    stale duplicate: it is acknowledged and never run. The ledger starts jobs of types
-    without a limit; whatever it leaves goes to the limited claim, which starts what the
-    limits allow and holds the rest back in the store, so their messages are stale too.
+    stale duplicate: it is acknowledged and never run. The ledger starts jobs under no
+    limit; whatever it leaves goes to the limited claim, which starts what the limits
+    allow and holds the rest back in the store, so their messages are stale too. A rate
+    that held jobs back has them released when its next starts are due.
     """
 
     def __init__(

@@ -30,6 +30,9 @@ class ReleaseHeldBackJobs:
         self._publisher = publisher
         self._clock = clock
         self._timers: dict[tuple[LimitScope, str], tuple[datetime, asyncio.Task[None]]] = {}
+        # The loop keeps only weak references to tasks; a timer replaced by an earlier one
+        # must still fire.
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def after_attempts_ended(self, ended: Sequence[Job]) -> int:
         """Release a held-back job for each slot the ended attempts free in their type's
@@ -51,6 +54,8 @@ class ReleaseHeldBackJobs:
             if armed is not None and not armed[1].done() and armed[0] <= wait.at:
                 continue
             task = asyncio.create_task(self._release_at(wait))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
             self._timers[(wait.scope, wait.key)] = (wait.at, task)
 
     async def _release_at(self, wait: RateWait) -> None:
