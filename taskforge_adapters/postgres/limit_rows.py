@@ -5,10 +5,13 @@ from typing import Any
 from taskforge_domain.job_type_limit import JobTypeLimit, Rate, RatePeriod, TokenBucket
 from taskforge_domain.queue_limit import QueueLimit
 
-# Anti-joins with empty tables, on the claim of every job: the unlimited drain's cost.
+# On the claim of every job, so what the unlimited drain pays: a hash anti-join with the
+# type limits, and, for the queues, one look at an empty table per statement. Written as
+# a second anti-join, the planner probed queue_limits' index once per job.
 UNLIMITED_ONLY = (
     "AND NOT EXISTS (SELECT FROM job_type_limits l WHERE l.job_type = jobs.job_type) "
-    "AND NOT EXISTS (SELECT FROM queue_limits q WHERE q.queue = jobs.queue)"
+    "AND (NOT EXISTS (SELECT FROM queue_limits) "
+    "OR NOT EXISTS (SELECT FROM queue_limits q WHERE q.queue = jobs.queue))"
 )
 
 _SHARED = "concurrency, rate, rate_per, tokens, refilled_at, updated_at, updated_by"
