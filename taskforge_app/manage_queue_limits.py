@@ -7,6 +7,8 @@ from taskforge_app.pause_queue import KnownQueues, QueueNotFound
 from taskforge_app.ports.audit_trail import AuditEntry, AuditTrail
 from taskforge_app.ports.clock import Clock
 from taskforge_app.ports.queue_limits import QueueLimits, StoredQueueLimit
+from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
+from taskforge_domain.limit_budget import LimitScope
 from taskforge_domain.queue_limit import QueueLimit
 
 
@@ -56,12 +58,20 @@ class ListQueueLimits:
 
 
 class RemoveQueueLimit:
-    """Drop a queue's limit: its jobs start as freely as their types' limits let them."""
+    """Drop a queue's limit: its jobs start as freely as their types' limits let them, the
+    ones it held back at once."""
 
-    def __init__(self, limits: QueueLimits, audit: AuditTrail, clock: Clock) -> None:
+    def __init__(
+        self,
+        limits: QueueLimits,
+        audit: AuditTrail,
+        clock: Clock,
+        release: ReleaseHeldBackJobs | None = None,
+    ) -> None:
         self._limits = limits
         self._audit = audit
         self._clock = clock
+        self._release = release
 
     async def __call__(self, caller: Caller, queue: str) -> StoredQueueLimit:
         caller.grant.require_queues([queue])
@@ -74,4 +84,6 @@ class RemoveQueueLimit:
                 self._clock.now(), caller.name, "queue.limit.delete", (), details, caller.request_id
             )
         )
+        if self._release is not None:
+            await self._release.after_limit_removed(LimitScope.QUEUE, queue)
         return removed

@@ -13,6 +13,7 @@ from taskforge_domain.limit_budget import LimitScope, RateWait
 log = logging.getLogger(__name__)
 
 _MOST_AT_ONCE = 1000
+_FREED_PAGE = 500
 
 
 class ReleaseHeldBackJobs:
@@ -45,6 +46,19 @@ class ReleaseHeldBackJobs:
             "jobs waiting for a slot",
             self._held.release_slots(by_type, by_queue, self._clock.now()),
         )
+
+    async def after_limit_removed(self, scope: LimitScope, key: str) -> int:
+        """Release every job the removed limit of a type or queue held back, a page at a
+        time; how many were released."""
+        total = 0
+        while True:
+            released = await self._publish(
+                f"jobs held back by the removed limit of {scope.value} {key}",
+                self._held.release_all(scope, key, _FREED_PAGE, self._clock.now()),
+            )
+            total += released
+            if released < _FREED_PAGE:
+                return total
 
     def when_starts_due(self, waits: Sequence[RateWait]) -> None:
         """Release jobs waiting for a rate when it allows starts again: one timer per limit

@@ -524,15 +524,33 @@ class LimitsProvider(Provider):
     scope = Scope.APP
     set_limit = provide(SetLimit)
     list_limits = provide(ListLimits)
-    remove_limit = provide(RemoveLimit)
     set_queue_limit = provide(SetQueueLimit)
     list_queue_limits = provide(ListQueueLimits)
-    remove_queue_limit = provide(RemoveQueueLimit)
     release_held_back_jobs = provide(ReleaseHeldBackJobs)
 
     @provide
     def queue_limits(self, pool: asyncpg.Pool) -> QueueLimits:
         return PgQueueLimits(pool)
+
+    @provide
+    def remove_limit(
+        self,
+        limits: JobTypeLimits,
+        audit: AuditTrail,
+        clock: Clock,
+        release: ReleaseHeldBackJobs,
+    ) -> RemoveLimit:
+        return RemoveLimit(limits, audit, clock, release)
+
+    @provide
+    def remove_queue_limit(
+        self,
+        limits: QueueLimits,
+        audit: AuditTrail,
+        clock: Clock,
+        release: ReleaseHeldBackJobs,
+    ) -> RemoveQueueLimit:
+        return RemoveQueueLimit(limits, audit, clock, release)
 
     @provide
     def held_back_jobs(self, pool: asyncpg.Pool) -> HeldBackJobs:

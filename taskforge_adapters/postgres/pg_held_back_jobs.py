@@ -55,6 +55,25 @@ SELECT * FROM released WHERE {NOTIFIED}
 """
 
 
+def _release_all(scope: LimitScope) -> str:
+    return f"""
+WITH due AS MATERIALIZED (
+    SELECT id FROM jobs
+    WHERE status = {_SCHEDULED} AND held_back IS NOT NULL AND {scope.value} = $1
+    ORDER BY created_at, id LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED
+), released AS (
+    UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $3,
+        revision = jobs.revision + 1
+    FROM due WHERE jobs.id = due.id AND jobs.status = {_SCHEDULED}
+    RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
+), {notify_changed("released")}
+SELECT * FROM released WHERE {NOTIFIED}
+"""
+
+
+_RELEASE_ALL = {scope: _release_all(scope) for scope in LimitScope}
+
+
 class PgHeldBackJobs(HeldBackJobs):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._db = ConflictRetry(pool)
@@ -71,6 +90,12 @@ class PgHeldBackJobs(HeldBackJobs):
         if scope is LimitScope.JOB_TYPE:
             return await self._release(counts, {}, HoldReason.RATE, now)
         return await self._release({}, counts, HoldReason.RATE, now)
+
+    async def release_all(
+        self, scope: LimitScope, key: str, count: int, now: datetime
+    ) -> list[Job]:
+        rows = await self._db.fetch(_RELEASE_ALL[scope], key, count, now)
+        return [job_from_row(row) for row in rows]
 
     async def _release(
         self,

@@ -85,3 +85,10 @@ class HeldBackJobs(Protocol):
         """Queue again up to `count` of the oldest jobs of a job type or a queue waiting
         for a rate."""
         ...
+
+    async def release_all(
+        self, scope: LimitScope, key: str, count: int, now: datetime
+    ) -> list[Job]:
+        """Queue again up to `count` of the oldest held-back jobs of a job type or a queue,
+        whatever they wait for: its limit is gone."""
+        ...

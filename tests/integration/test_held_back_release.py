@@ -13,17 +13,20 @@ from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
 from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_app.callers import Caller
 from taskforge_app.claim_jobs import Claimed, ClaimJobs
 from taskforge_app.execution_policy import ExecutionPolicy
+from taskforge_app.manage_limits import RemoveLimit
 from taskforge_app.ports import Delivery
 from taskforge_app.reap_expired_attempts import ReapExpiredAttempts
 from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
+from taskforge_domain.access import Grant
 from taskforge_domain.backoff import FullJitterBackoff
 from taskforge_domain.job import Job
 from taskforge_domain.job_type_limit import JobTypeLimit, Rate, RatePeriod
 from tests.integration.polling import eventually
-from tests.unit.fakes import FakeChannel
+from tests.unit.fakes import FakeChannel, InMemoryAuditTrail
 
 LEASE = timedelta(seconds=90)
 POLICY = ExecutionPolicy(
@@ -165,3 +168,17 @@ async def test_a_rate_releases_its_held_back_jobs_when_its_next_starts_are_due(
     assert set(stack.channel.published_ids) <= set(held)
     statuses = await stack.statuses(held)
     assert statuses.count("queued") == len(stack.channel.published) >= 2
+
+
+async def test_removing_a_limit_releases_every_job_it_held_back(stack: Stack) -> None:
+    limits = PgJobTypeLimits(stack.pool)
+    await limits.put(JobTypeLimit("render", 1, None), datetime.now(UTC), "alice")
+    jobs = await stack.submitted("render", 4)
+    await stack.claimed(jobs)
+    assert (await stack.statuses(jobs)).count("scheduled") == 3
+    remove = RemoveLimit(limits, InMemoryAuditTrail(), WallClock(), stack.release)
+
+    await remove(Caller("alice", Grant.everything()), "render")
+
+    assert sorted(await stack.statuses(jobs)) == ["queued", "queued", "queued", "running"]
+    assert len(stack.channel.published) == 3

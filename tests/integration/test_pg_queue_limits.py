@@ -168,3 +168,19 @@ async def test_a_queue_rate_holds_back_what_it_cannot_start_and_says_when_it_can
         LimitScope.QUEUE, "low", wait.count, now()
     )
     assert len(released) == 2
+
+
+async def test_every_job_a_removed_queue_limit_held_back_can_be_released(
+    own_pool: asyncpg.Pool,
+) -> None:
+    repository = PgJobRepository(own_pool)
+    limits = PgQueueLimits(own_pool)
+    await limits.put_queue_limit(QueueLimit("low", 1, None), now(), "alice")
+    jobs = await submitted(repository, "render", "low", 4)
+    claimed = await PgLimitedClaims(own_pool).claim_within_limits(jobs, now(), LEASE, "w")
+    assert len(claimed.held_back) == 3
+    await limits.remove_queue_limit("low")
+
+    released = await PgHeldBackJobs(own_pool).release_all(LimitScope.QUEUE, "low", 10, now())
+
+    assert sorted(job.id for job in released) == sorted(job.id for job in claimed.held_back)

@@ -39,6 +39,11 @@ class FakeHeldBackJobs:
         self.slots.append((dict(by_type), dict(by_queue)))
         return [job()]
 
+    async def release_all(
+        self, scope: LimitScope, key: str, count: int, now: datetime
+    ) -> list[Job]:
+        return []
+
     async def release_starts(
         self, scope: LimitScope, key: str, count: int, now: datetime
     ) -> list[Job]:
