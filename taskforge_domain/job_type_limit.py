@@ -1,5 +1,6 @@
 """Global limits per job type: how many attempts may run at once, how many may start per
-period, and how many of a batch of claimable jobs may start now."""
+period, the token bucket that counts the starts, and what a held-back job waits for
+(limit_budget decides which jobs of a claim start)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
