@@ -21,35 +21,47 @@ from taskforge_domain.limit_budget import LimitScope
 
 _SCHEDULED = f"'{JobStatus.SCHEDULED.value}'"
 
+# By primary key: joined with `due`, the planner hashed every scheduled job to update
+# the few released.
+_AMONG_DUE = "id = ANY(ARRAY(SELECT id FROM due))"
+
 _LIMIT_TABLES = {LimitScope.JOB_TYPE: "job_type_limits", LimitScope.QUEUE: "queue_limits"}
 
 
-def _oldest_held(scope: LimitScope, keys: str, counts: str) -> str:
-    """The oldest jobs waiting for $reason under each limited key, as many as its count.
-    A key without a limit releases nothing: its jobs wait for the limit of their other
-    key, and releasing them would only hold them back again."""
+def _limited(scope: LimitScope, keys: str, counts: str) -> str:
+    """The keys of $keys that have a limit, with their counts. A key without one releases
+    nothing: its jobs wait for the limit of their other key, and releasing them would only
+    hold them back again. MATERIALIZED, so no job row is locked for a key left out."""
+    key = scope.value
+    return f"""limited_{key} AS MATERIALIZED (
+    SELECT r.key, r.count FROM unnest({keys}::text[], {counts}::int[]) AS r(key, count)
+    WHERE EXISTS (SELECT FROM {_LIMIT_TABLES[scope]} l WHERE l.{key} = r.key))"""
+
+
+def _oldest_held(scope: LimitScope) -> str:
+    """The oldest jobs waiting for $5 under each limited key, as many as its count."""
     key = scope.value
     return f"""
-    SELECT held.id FROM unnest({keys}::text[], {counts}::int[]) AS r(key, count)
+    SELECT held.id FROM limited_{key} AS r
     CROSS JOIN LATERAL (
         SELECT id FROM jobs
         WHERE status = {_SCHEDULED} AND held_back IS NOT NULL AND held_back = $5
           AND {key} = r.key
-        ORDER BY created_at, id LIMIT r.count FOR NO KEY UPDATE SKIP LOCKED) AS held
-    WHERE EXISTS (SELECT FROM {_LIMIT_TABLES[scope]} l WHERE l.{key} = r.key)"""
+        ORDER BY created_at, id LIMIT r.count FOR NO KEY UPDATE SKIP LOCKED) AS held"""
 
 
 # $1/$2 job types and counts, $3/$4 queues and counts, $5 the reason, $6 now.
 _RELEASE = f"""
-WITH due AS MATERIALIZED (
-    {_oldest_held(LimitScope.JOB_TYPE, "$1", "$2")}
+WITH {_limited(LimitScope.JOB_TYPE, "$1", "$2")}, {_limited(LimitScope.QUEUE, "$3", "$4")},
+due AS MATERIALIZED (
+    {_oldest_held(LimitScope.JOB_TYPE)}
     UNION
-    {_oldest_held(LimitScope.QUEUE, "$3", "$4")}
+    {_oldest_held(LimitScope.QUEUE)}
 ), released AS (
     UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $6,
         revision = jobs.revision + 1
-    FROM due WHERE jobs.id = due.id AND jobs.status = {_SCHEDULED}
-    RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
+    WHERE {_AMONG_DUE} AND status = {_SCHEDULED}
+    RETURNING {COLUMNS}
 ), {notify_changed("released")}
 SELECT * FROM released WHERE {NOTIFIED}
 """
@@ -64,8 +76,8 @@ WITH due AS MATERIALIZED (
 ), released AS (
     UPDATE jobs SET status = '{JobStatus.QUEUED.value}', updated_at = $3,
         revision = jobs.revision + 1
-    FROM due WHERE jobs.id = due.id AND jobs.status = {_SCHEDULED}
-    RETURNING {", ".join(f"jobs.{c}" for c in COLUMNS.split(", "))}
+    WHERE {_AMONG_DUE} AND status = {_SCHEDULED}
+    RETURNING {COLUMNS}
 ), {notify_changed("released")}
 SELECT * FROM released WHERE {NOTIFIED}
 """
