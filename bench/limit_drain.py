@@ -2,14 +2,19 @@
 of no-op `ping` jobs run in rounds, each kind once per round in turn, so load from
 elsewhere on the machine falls on all of them:
 
-- unlimited: no limit anywhere (the claim's anti-join meets an empty table);
+- unlimited: no limit anywhere (the claim's anti-joins meet empty tables);
 - other type limited: a limit on a type the backlog does not hold;
 - limited, never full: a `ping` limit above every slot, so each claim takes the limited
   path (lock the limit row, count running attempts, claim) yet none is held back;
-- limited to N: a `ping` concurrency limit below the workers' slots, jobs held back."""
+- limited to N: a `ping` concurrency limit below the workers' slots, jobs held back and
+  released as attempts end;
+- queue limited to N: the same limit on the queue the backlog is in;
+- unlimited, N slots: no limit, the worker's WORKER_CONCURRENCY at N: what N slots can
+  drain at best, the ceiling of the two kinds above."""
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import os
 import random
@@ -22,39 +27,46 @@ import asyncpg
 
 from bench import measures
 from bench.bench_stack import BenchStack
+from taskforge_adapters.postgres.limit_rows import UNLIMITED_ONLY
 from taskforge_adapters.postgres.migrations import migrate_up
 from taskforge_adapters.postgres.pg_job_repository import CLAIM_TEMPLATE
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from tests.conftest import MIGRATIONS_URL
 from tests.services import with_database
 
-_WITH_ANTI_JOIN = CLAIM_TEMPLATE.format(
-    types="AND NOT EXISTS (SELECT FROM job_type_limits l WHERE l.job_type = jobs.job_type)"
-)
+# The claim as workers run it: anti-joins on job_type_limits and queue_limits.
+_WITH_ANTI_JOIN = CLAIM_TEMPLATE.format(types=UNLIMITED_ONLY)
 _WITHOUT = CLAIM_TEMPLATE.format(types="")
 _LEASE = datetime.timedelta(seconds=30)
 
 _LIMIT = """INSERT INTO job_type_limits (job_type, concurrency, updated_at, updated_by)
             VALUES ($1, $2, now(), 'bench')"""
+_QUEUE_LIMIT = """INSERT INTO queue_limits (queue, concurrency, updated_at, updated_by)
+                  VALUES ($1, $2, now(), 'bench')"""
+
+Prepare = Callable[[BenchStack], Awaitable[object]]
 
 
-def _limit(job_type: str | None, concurrency: int) -> Callable[[BenchStack], Awaitable[object]]:
+def _limit(statement: str | None, name: str = "", concurrency: int = 0) -> Prepare:
     async def prepare(stack: BenchStack) -> object:
         # Every kind runs a scheduler, which queues the held-back jobs again when due.
         stack.start("scheduler")
-        return [] if job_type is None else await stack.fetch(_LIMIT, job_type, concurrency)
+        return [] if statement is None else await stack.fetch(statement, name, concurrency)
 
     return prepare
 
 
-def _kinds(held_to: int) -> dict[str, Callable[[BenchStack], Awaitable[object]]]:
-    kinds = {
-        "unlimited": _limit(None, 0),
-        "other type limited": _limit("not_in_the_backlog", 1),
-        "limited, never full": _limit("ping", 100_000),
+def _kinds(held_to: int) -> dict[str, tuple[Prepare, dict[str, str]]]:
+    kinds: dict[str, tuple[Prepare, dict[str, str]]] = {
+        "unlimited": (_limit(None), {}),
+        "other type limited": (_limit(_LIMIT, "not_in_the_backlog", 1), {}),
+        "limited, never full": (_limit(_LIMIT, "ping", 100_000), {}),
     }
     if held_to:
-        kinds[f"limited to {held_to}"] = _limit("ping", held_to)
+        kinds[f"limited to {held_to}"] = (_limit(_LIMIT, "ping", held_to), {})
+        kinds[f"queue limited to {held_to}"] = (_limit(_QUEUE_LIMIT, "normal", held_to), {})
+        slots = {"WORKER_CONCURRENCY": str(held_to)}
+        kinds[f"unlimited, {held_to} slots"] = (_limit(None), slots)
     return kinds
 
 
@@ -73,8 +85,9 @@ async def measure(args: argparse.Namespace) -> dict[str, list[float]]:
     kinds = _kinds(args.held_to)
     rates: dict[str, list[float]] = {kind: [] for kind in kinds}
     for round_number in range(args.rounds):
-        for kind, before in kinds.items():
-            rate = await measures.drain(env, args.backlog, args.workers, before)
+        for kind, (before, settings) in kinds.items():
+            kind_env = dataclasses.replace(env, settings=env.settings | settings)
+            rate = await measures.drain(kind_env, args.backlog, args.workers, before)
             rates[kind].append(rate)
             print(f"  round {round_number + 1} {kind}: {rate:,.0f} jobs/s", flush=True)
     return rates
@@ -93,8 +106,8 @@ async def _claim_all(pool: asyncpg.Pool, statement: str, ids: list[uuid.UUID], b
 async def claim_statement_cost(
     admin_url: str, rows: int, batch: int, rounds: int
 ) -> dict[str, list[float]]:
-    """The claim statement alone, with and without the anti-join that skips limited types
-    (an empty job_type_limits, as on a service that limits nothing), alternately."""
+    """The claim statement alone, with and without the anti-joins that skip limited types
+    and queues (empty limit tables, as on a service that limits nothing), alternately."""
     name = f"taskforge_bench_limits_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')

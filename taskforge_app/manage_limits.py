@@ -6,8 +6,10 @@ from taskforge_app.callers import Caller
 from taskforge_app.ports.audit_trail import AuditEntry, AuditTrail
 from taskforge_app.ports.clock import Clock
 from taskforge_app.ports.job_type_limits import JobTypeLimits, StoredLimit
+from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
 from taskforge_domain.job_limits import JOB_TYPE_MAX_LENGTH, JOB_TYPE_PATTERN, matches_whole
 from taskforge_domain.job_type_limit import InvalidLimit, JobTypeLimit
+from taskforge_domain.limit_budget import LimitScope
 
 
 class LimitNotFound(Exception):
@@ -59,12 +61,20 @@ class ListLimits:
 
 
 class RemoveLimit:
-    """Drop a job type's limit: its jobs start as freely as any other's again."""
+    """Drop a job type's limit: its jobs start as freely as any other's again, the ones it
+    held back at once."""
 
-    def __init__(self, limits: JobTypeLimits, audit: AuditTrail, clock: Clock) -> None:
+    def __init__(
+        self,
+        limits: JobTypeLimits,
+        audit: AuditTrail,
+        clock: Clock,
+        release: ReleaseHeldBackJobs | None = None,
+    ) -> None:
         self._limits = limits
         self._audit = audit
         self._clock = clock
+        self._release = release
 
     async def __call__(self, caller: Caller, job_type: str) -> StoredLimit:
         removed = await self._limits.remove(job_type)
@@ -80,4 +90,6 @@ class RemoveLimit:
                 caller.request_id,
             )
         )
+        if self._release is not None:
+            await self._release.after_limit_removed(LimitScope.JOB_TYPE, job_type)
         return removed

@@ -5,6 +5,7 @@ from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.finish_attempts import finish_attempts
 from taskforge_app.ports import AttemptLedger, Clock, DeadLetterPublisher, DeadLetterRecords
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
+from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,8 @@ class ReapExpiredAttempts:
     lost: retried at once, or dead when used up (Job.lose_attempt).
 
     The write is fenced on the lease still being expired, so a worker that renewed
-    it in the meantime keeps its attempt.
+    it in the meantime keeps its attempt. Each ended attempt frees a slot of its type,
+    should a limit hold jobs back for one.
     """
 
     def __init__(
@@ -27,6 +29,7 @@ class ReapExpiredAttempts:
         clock: Clock,
         policy: ExecutionPolicy,
         events: JobEvents = NO_JOB_EVENTS,
+        release: ReleaseHeldBackJobs | None = None,
     ) -> None:
         self._ledger = ledger
         self._dead_letter_records = dead_letter_records
@@ -34,6 +37,7 @@ class ReapExpiredAttempts:
         self._clock = clock
         self._policy = policy
         self._events = events
+        self._release = release
 
     async def __call__(self) -> int:
         now = self._clock.now()
@@ -57,4 +61,6 @@ class ReapExpiredAttempts:
         )
         if finished.written:
             log.warning("recovered %d attempts whose lease expired", len(finished.written))
+        if self._release is not None:
+            await self._release.after_attempts_ended(finished.written)
         return len(finished.written)

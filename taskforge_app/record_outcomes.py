@@ -14,6 +14,7 @@ from taskforge_app.ports import (
     WorkConsumer,
 )
 from taskforge_app.ports.job_events import NO_JOB_EVENTS, JobEvents
+from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,9 @@ class RecordOutcomes:
     """Write finished attempts: the store first, then the dead-letter stream, then the ack.
 
     Each write is fenced on the attempt the worker claimed, so a worker whose lease
-    moved on cannot overwrite a newer attempt; its refused outcome is counted.
+    moved on cannot overwrite a newer attempt; its refused outcome is counted. An
+    attempt the limited claim started frees a slot of its type as it ends: a job held
+    back for that slot is released at once.
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class RecordOutcomes:
         clock: Clock,
         policy: ExecutionPolicy,
         events: JobEvents = NO_JOB_EVENTS,
+        release: ReleaseHeldBackJobs | None = None,
     ) -> None:
         self._ledger = ledger
         self._dead_letter_records = dead_letter_records
@@ -42,6 +46,7 @@ class RecordOutcomes:
         self._clock = clock
         self._backoff = policy.backoff
         self._events = events
+        self._release = release
 
     async def __call__(self, finished: Sequence[Claimed]) -> None:
         if not finished:
@@ -62,3 +67,9 @@ class RecordOutcomes:
                 )
         await send_dead_letters(self._dead_letter_records, self._dead_letters, outcome.written, now)
         await self._consumer.ack([item.message_id for item in finished])
+        if self._release is not None:
+            limited = {item.job.id for item in finished if item.limited}
+            if limited:
+                await self._release.after_attempts_ended(
+                    [job for job in outcome.written if job.id in limited]
+                )

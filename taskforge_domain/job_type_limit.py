@@ -1,5 +1,6 @@
 """Global limits per job type: how many attempts may run at once, how many may start per
-period, and how many of a batch of claimable jobs may start now."""
+period, the token bucket that counts the starts, and what a held-back job waits for
+(limit_budget decides which jobs of a claim start)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +10,21 @@ MAX_CONCURRENCY = 100_000
 MAX_RATE = 1_000_000
 
 HOLD_BACK = timedelta(milliseconds=100)
-"""How long a job held back by a full concurrency limit waits before it is queued again."""
+"""When the scheduler's promote pass may queue a job held back by a full concurrency limit
+again, should no ending attempt have released it first."""
+
+SOONEST_RELEASE = timedelta(milliseconds=10)
+"""The shortest wait for a rate's next start: a fast rate releases its jobs in groups
+rather than one timer per token."""
+
+
+class HoldReason(StrEnum):
+    """What a held-back job waits for, and so what releases it."""
+
+    SLOT = "slot"
+    """A full concurrency limit: an attempt of its type ending frees a slot."""
+    RATE = "rate"
+    """No start left in the rate: the next is due at the job's run_at."""
 
 
 class RatePeriod(StrEnum):
@@ -60,9 +75,22 @@ class TokenBucket:
     def spent(self, starts: int) -> "TokenBucket":
         return TokenBucket(max(self.tokens - starts, 0.0), self.refilled_at)
 
+    def whole_tokens_at(self, rate: Rate, at: datetime) -> int:
+        return int(self.refilled(rate, at).tokens)
+
     def next_token_in(self, rate: Rate) -> timedelta:
         missing = max(1.0 - self.tokens, 0.0)
         return timedelta(seconds=missing / rate.per_second)
+
+
+def check_limit(concurrency: int | None, rate: Rate | None) -> None:
+    """Raise InvalidLimit unless these make a limit, of a job type or of a queue."""
+    if concurrency is None and rate is None:
+        raise InvalidLimit("a limit needs concurrency, rate or both")
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidLimit(f"concurrency: must be from 1 to {MAX_CONCURRENCY}")
+    if rate is not None and not 1 <= rate.starts <= MAX_RATE:
+        raise InvalidLimit(f"rate: must allow from 1 to {MAX_RATE} starts per period")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,41 +100,8 @@ class JobTypeLimit:
     rate: Rate | None
 
     def __post_init__(self) -> None:
-        if self.concurrency is None and self.rate is None:
-            raise InvalidLimit("a limit needs concurrency, rate or both")
-        if self.concurrency is not None and not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            raise InvalidLimit(f"concurrency: must be from 1 to {MAX_CONCURRENCY}")
-        if self.rate is not None and not 1 <= self.rate.starts <= MAX_RATE:
-            raise InvalidLimit(f"rate: must allow from 1 to {MAX_RATE} starts per period")
+        check_limit(self.concurrency, self.rate)
 
     def full_bucket(self, now: datetime) -> TokenBucket | None:
         """The bucket a new rate starts with: a whole period's starts."""
         return None if self.rate is None else TokenBucket(float(self.rate.starts), now)
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """How many of the claimable jobs of one type may start now, and when to try the others."""
-
-    starts: int
-    retry_at: datetime
-
-
-def admit(
-    limit: JobTypeLimit,
-    running: int,
-    bucket: TokenBucket | None,
-    now: datetime,
-    claimable: int,
-) -> Admission:
-    """At most the free slots and the whole tokens; the rest wait for a slot (HOLD_BACK)
-    or for the next token, whichever they need."""
-    free = claimable if limit.concurrency is None else max(limit.concurrency - running, 0)
-    tokens = claimable if bucket is None else int(bucket.tokens)
-    starts = min(claimable, free, tokens)
-    waits: list[timedelta] = []
-    if free <= starts:
-        waits.append(HOLD_BACK)
-    if limit.rate is not None and bucket is not None and tokens <= starts:
-        waits.append(bucket.spent(starts).next_token_in(limit.rate))
-    return Admission(starts, now + max(waits, default=HOLD_BACK))

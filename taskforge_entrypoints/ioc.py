@@ -39,12 +39,14 @@ from taskforge_adapters.postgres.pg_audit_trail import PgAuditTrail
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
 from taskforge_adapters.postgres.pg_enqueue_listener import PgEnqueueListener
 from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
+from taskforge_adapters.postgres.pg_held_back_jobs import PgHeldBackJobs
 from taskforge_adapters.postgres.pg_job_change_listener import PgJobChangeListener
 from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
 from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
+from taskforge_adapters.postgres.pg_queue_limits import PgQueueLimits
 from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
 from taskforge_adapters.postgres.pg_schedules import PgSchedules
 from taskforge_adapters.postgres.pg_tls import PgSsl, pg_ssl
@@ -81,6 +83,7 @@ from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
 from taskforge_app.manage_keys import CreateKey, ListKeys, RevokeKey
 from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
+from taskforge_app.manage_queue_limits import ListQueueLimits, RemoveQueueLimit, SetQueueLimit
 from taskforge_app.manage_schedules import (
     CreateSchedule,
     DeleteSchedule,
@@ -118,7 +121,8 @@ from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.cron_calendar import CronCalendar
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_events import JobEvents
-from taskforge_app.ports.job_type_limits import JobTypeLimits, LimitedClaims
+from taskforge_app.ports.job_type_limits import HeldBackJobs, JobTypeLimits, LimitedClaims
+from taskforge_app.ports.queue_limits import QueueLimits
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import DueSchedules, ScheduleStore
 from taskforge_app.ports.submit_quota import SubmitQuota
@@ -134,6 +138,7 @@ from taskforge_app.record_outcomes import RecordOutcomes
 from taskforge_app.recover_silent_workers import RecoverSilentWorkers
 from taskforge_app.redeliver_webhooks import RedeliverWebhooks
 from taskforge_app.relay_enqueued_jobs import RelayEnqueuedJobs
+from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
 from taskforge_app.repair_delivery import RepairDelivery, RepairPolicy
 from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
@@ -277,7 +282,6 @@ class UseCaseProvider(Provider):
     submit_job = provide(SubmitJob)
     get_job = provide(GetJob)
     run_job = provide(RunJob)
-    record_outcomes = provide(RecordOutcomes)
     extend_leases = provide(ExtendLeases)
     cancel_job = provide(CancelJob)
     replay_dead_job = provide(ReplayDeadJob)
@@ -285,7 +289,6 @@ class UseCaseProvider(Provider):
     get_attempts = provide(GetAttempts)
     replay_dead_jobs = provide(ReplayDeadJobs)
     follow_dead_letters = provide(FollowDeadLetters)
-    reap_expired_attempts = provide(ReapExpiredAttempts)
 
     @provide
     def check_readiness(
@@ -538,12 +541,74 @@ class ScheduleProvider(Provider):
 
 
 class LimitsProvider(Provider):
-    """Global limits per job type: their store, the claims that honour them, their use cases."""
+    """Global limits per job type and per queue: their stores, the claims that honour them,
+    the releases of the jobs they hold back, their use cases."""
 
     scope = Scope.APP
     set_limit = provide(SetLimit)
     list_limits = provide(ListLimits)
-    remove_limit = provide(RemoveLimit)
+    set_queue_limit = provide(SetQueueLimit)
+    list_queue_limits = provide(ListQueueLimits)
+    release_held_back_jobs = provide(ReleaseHeldBackJobs)
+
+    @provide
+    def queue_limits(self, pool: asyncpg.Pool) -> QueueLimits:
+        return PgQueueLimits(pool)
+
+    @provide
+    def remove_limit(
+        self,
+        limits: JobTypeLimits,
+        audit: AuditTrail,
+        clock: Clock,
+        release: ReleaseHeldBackJobs,
+    ) -> RemoveLimit:
+        return RemoveLimit(limits, audit, clock, release)
+
+    @provide
+    def remove_queue_limit(
+        self,
+        limits: QueueLimits,
+        audit: AuditTrail,
+        clock: Clock,
+        release: ReleaseHeldBackJobs,
+    ) -> RemoveQueueLimit:
+        return RemoveQueueLimit(limits, audit, clock, release)
+
+    @provide
+    def held_back_jobs(self, pool: asyncpg.Pool) -> HeldBackJobs:
+        return PgHeldBackJobs(pool)
+
+    @provide
+    def record_outcomes(
+        self,
+        ledger: AttemptLedger,
+        dead_letter_records: DeadLetterRecords,
+        dead_letters: DeadLetterPublisher,
+        consumer: WorkConsumer,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        events: JobEvents,
+        release: ReleaseHeldBackJobs,
+    ) -> RecordOutcomes:
+        return RecordOutcomes(
+            ledger, dead_letter_records, dead_letters, consumer, clock, policy, events, release
+        )
+
+    @provide
+    def reap_expired_attempts(
+        self,
+        ledger: AttemptLedger,
+        dead_letter_records: DeadLetterRecords,
+        dead_letters: DeadLetterPublisher,
+        clock: Clock,
+        policy: ExecutionPolicy,
+        events: JobEvents,
+        release: ReleaseHeldBackJobs,
+    ) -> ReapExpiredAttempts:
+        return ReapExpiredAttempts(
+            ledger, dead_letter_records, dead_letters, clock, policy, events, release
+        )
 
     @provide
     def job_type_limits(self, pool: asyncpg.Pool) -> JobTypeLimits:
@@ -561,8 +626,9 @@ class LimitsProvider(Provider):
         clock: Clock,
         policy: ExecutionPolicy,
         limited: LimitedClaims,
+        release: ReleaseHeldBackJobs,
     ) -> ClaimJobs:
-        return ClaimJobs(ledger, consumer, clock, policy, limited)
+        return ClaimJobs(ledger, consumer, clock, policy, limited, release)
 
 
 class DashboardProvider(Provider):

@@ -43,7 +43,7 @@ import msgspec
 from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
 from taskforge_adapters.postgres.job_listing import job_listing
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
-from taskforge_adapters.postgres.limit_rows import UNLIMITED_TYPES_ONLY
+from taskforge_adapters.postgres.limit_rows import UNLIMITED_ONLY
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
 from taskforge_app.ports import (
     Attempt,
@@ -143,8 +143,8 @@ WITH {_LOCKED_IN_ID_ORDER}, claimed AS (
 SELECT * FROM claimed WHERE {NOTIFIED}
 """
 
-# Only types without a limit: PgLimitedClaims starts the others, one claim at a time.
-_CLAIM = CLAIM_TEMPLATE.format(types=UNLIMITED_TYPES_ONLY)
+# Only jobs under no limit: PgLimitedClaims starts the others, one claim at a time.
+_CLAIM = CLAIM_TEMPLATE.format(types=UNLIMITED_ONLY)
 
 _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_RUNNING}"
 

@@ -253,7 +253,7 @@ class WorkerLoop:
                 finished.last_error or "",
                 extra=job_context(finished, self._options.consumer),
             )
-        await self._outcomes.record(Claimed(item.message_id, finished))
+        await self._outcomes.record(Claimed(item.message_id, finished, item.limited))
 
     def _own(self, item: Claimed) -> _Attempt | None:
         """The bookkeeping of this very attempt. After a lost lease the job's next attempt

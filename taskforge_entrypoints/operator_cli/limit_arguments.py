@@ -29,17 +29,19 @@ def concurrency(text: str) -> int:
 
 
 def add_limits(commands: Any, command: Any, json_flag: Any) -> None:
-    limits = command(commands, "limits", "set, list and remove the global limits per job type")
+    limits = command(
+        commands, "limits", "set, list and remove the global limits per job type and per queue"
+    )
     actions = limits.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = command(actions, "list", "list every job type's limit and its slots in use")
+    listing = command(actions, "list", "list every job type's and queue's limit and slots in use")
     json_flag(listing)
-    setting = command(actions, "set", "set a job type's limit, replacing any it had")
-    setting.add_argument("job_type", metavar="JOB_TYPE")
+    setting = command(actions, "set", "set a job type's or a queue's limit, replacing any")
+    _target(setting)
     setting.add_argument(
         "--concurrency",
         type=concurrency,
         metavar="N",
-        help="at most N attempts of the type run at once across all workers",
+        help="at most N attempts of the type (or queue) run at once across all workers",
     )
     setting.add_argument(
         "--rate",
@@ -48,6 +50,11 @@ def add_limits(commands: Any, command: Any, json_flag: Any) -> None:
         help="at most N starts per second, minute or hour across all workers, like 100/minute",
     )
     json_flag(setting)
-    removing = command(actions, "delete", "remove a job type's limit: its jobs start freely")
-    removing.add_argument("job_type", metavar="JOB_TYPE")
+    removing = command(actions, "delete", "remove a job type's or a queue's limit")
+    _target(removing)
     json_flag(removing)
+
+
+def _target(parser: Any) -> None:
+    parser.add_argument("job_type", metavar="JOB_TYPE", nargs="?", help="the job type limited")
+    parser.add_argument("--queue", metavar="QUEUE", help="limit this queue instead of a type")

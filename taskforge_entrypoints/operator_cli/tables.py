@@ -11,6 +11,7 @@ from taskforge_app.ports import Attempt, DeadLetter, WorkerSeen
 from taskforge_app.ports.api_keys import StoredKey
 from taskforge_app.ports.audit_trail import AuditEntry
 from taskforge_app.ports.job_type_limits import StoredLimit
+from taskforge_app.ports.queue_limits import StoredQueueLimit
 from taskforge_domain.job import Job
 
 ERROR_WIDTH = 60
@@ -125,16 +126,20 @@ def keys_table(keys: Sequence[StoredKey]) -> str:
     )
 
 
-def limits_table(limits: Sequence[StoredLimit]) -> str:
-    def rate(stored: StoredLimit) -> str:
+def limits_table(limits: Sequence[StoredLimit] | Sequence[StoredQueueLimit]) -> str:
+    def rate(stored: StoredLimit | StoredQueueLimit) -> str:
         rate = stored.limit.rate
         return "-" if rate is None else f"{rate.starts}/{rate.per.value}"
 
+    def key(stored: StoredLimit | StoredQueueLimit) -> str:
+        return stored.limit.queue if isinstance(stored, StoredQueueLimit) else stored.limit.job_type
+
+    by_queue = any(isinstance(stored, StoredQueueLimit) for stored in limits)
     return render_table(
-        ["JOB TYPE", "CONCURRENCY", "RUNNING", "RATE", "UPDATED", "BY"],
+        ["QUEUE" if by_queue else "JOB TYPE", "CONCURRENCY", "RUNNING", "RATE", "UPDATED", "BY"],
         [
             [
-                one_line(stored.limit.job_type),
+                one_line(key(stored)),
                 "-" if stored.limit.concurrency is None else str(stored.limit.concurrency),
                 str(stored.running),
                 rate(stored),

@@ -14,6 +14,7 @@ from taskforge_app.authenticate import Unauthenticated
 from taskforge_app.job_changes import JobBusy
 from taskforge_app.manage_keys import InvalidKeyRequest, KeyNotFound
 from taskforge_app.manage_limits import LimitNotFound
+from taskforge_app.manage_queue_limits import QueueLimitNotFound
 from taskforge_app.pause_queue import QueueNotFound
 from taskforge_app.ports import StoreUnavailable, UnsearchableText, UnstorablePayload
 from taskforge_app.ports.api_keys import KeyNameTaken
@@ -251,6 +252,10 @@ def _limit_not_found(request: AnyRequest, exc: LimitNotFound) -> Response[Proble
     return problem(request, 404, "limit-not-found", str(exc), title="No limit for this job type")
 
 
+def _queue_limit_not_found(request: AnyRequest, exc: QueueLimitNotFound) -> Response[Problem]:
+    return problem(request, 404, "limit-not-found", str(exc), title="No limit for this queue")
+
+
 def _invalid_limit(request: AnyRequest, exc: InvalidLimit) -> Response[Problem]:
     return problem(request, 422, "validation-failed", str(exc), title="The request is not valid")
 
@@ -275,6 +280,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     ScheduleNameTaken: _schedule_name_taken,
     InvalidSchedule: _invalid_schedule,
     LimitNotFound: _limit_not_found,
+    QueueLimitNotFound: _queue_limit_not_found,
     InvalidLimit: _invalid_limit,
     IdempotencyKeyReused: _key_reused,
     InvalidTransition: _invalid_transition,

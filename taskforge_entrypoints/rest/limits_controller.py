@@ -6,6 +6,7 @@ from litestar import Controller, HttpMethod, Request, Response, delete, get, put
 from litestar.params import Parameter
 
 from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
+from taskforge_app.manage_queue_limits import ListQueueLimits
 from taskforge_domain.access import Scope
 from taskforge_domain.job_limits import JOB_TYPE_MAX_LENGTH, JOB_TYPE_PATTERN
 from taskforge_domain.job_type_limit import (
@@ -15,7 +16,7 @@ from taskforge_domain.job_type_limit import (
     Rate,
     RatePeriod,
 )
-from taskforge_entrypoints.presentation.limit_json import LimitOut, LimitsOut
+from taskforge_entrypoints.presentation.limit_json import LimitOut, LimitsOut, QueueLimitOut
 from taskforge_entrypoints.rest.access import caller_of, needs
 from taskforge_entrypoints.rest.errors import STORE_DOWN, problem_spec
 from taskforge_entrypoints.rest.jobs_controller import answer_options
@@ -47,11 +48,18 @@ class LimitsController(Controller):
     @get(
         "/",
         opt=needs(Scope.READ),
-        summary="Every job type's limit, with its slots in use",
+        summary="Every job type's limit and every queue's, with their slots in use",
         responses=STORE_DOWN,
     )
-    async def list_limits(self, list_limits: FromDishka[ListLimits]) -> LimitsOut:
-        return LimitsOut(limits=[LimitOut.of(stored) for stored in await list_limits()])
+    async def list_limits(
+        self,
+        list_limits: FromDishka[ListLimits],
+        list_queue_limits: FromDishka[ListQueueLimits],
+    ) -> LimitsOut:
+        return LimitsOut(
+            limits=[LimitOut.of(stored) for stored in await list_limits()],
+            queue_limits=[QueueLimitOut.of(stored) for stored in await list_queue_limits()],
+        )
 
     @put(
         "/{job_type:str}",
@@ -62,7 +70,8 @@ class LimitsController(Controller):
             "`concurrency`: at most this many attempts of the type run at once across all "
             "workers. `rate`: at most `starts` attempts start per `per` (second, minute or "
             "hour), a token bucket that holds one period's starts. Give either or both. A "
-            "job held back waits `scheduled`, its attempts untouched."
+            "job held back waits `scheduled`, its attempts untouched, until an attempt of "
+            "its type ends or the rate's next start is due."
         ),
         responses={
             400: problem_spec("Malformed JSON or empty body"),

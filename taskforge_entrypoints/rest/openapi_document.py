@@ -35,6 +35,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[msgspec.Struct]] = {
     ("post", "/v1/schedules"): ScheduleCreate,
     ("put", "/v1/schedules/{name}"): ScheduleReplace,
     ("put", "/v1/limits/{job_type}"): LimitPut,
+    ("put", "/v1/queues/{name}/limit"): LimitPut,
 }
 BEARER = "bearer"
 # A submit can also be turned away by the key's rate (API_KEY_RATE_LIMIT).

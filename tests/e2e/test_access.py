@@ -152,6 +152,9 @@ def endpoints(job_id: str) -> list[Endpoint]:
         Endpoint("GET", "/v1/limits", "read"),
         Endpoint("PUT", "/v1/limits/access-matrix", "admin", {"concurrency": 2}),
         Endpoint("DELETE", "/v1/limits/no-such-type", "admin"),
+        # A queue that does not exist, for the same reason as its pause.
+        Endpoint("PUT", "/v1/queues/no-such-queue/limit", "admin", {"concurrency": 2}),
+        Endpoint("DELETE", "/v1/queues/no-such-queue/limit", "admin"),
     ]
 
 

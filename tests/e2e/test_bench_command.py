@@ -101,5 +101,13 @@ def test_a_tiny_limits_bench_run_prints_every_kind_of_drain(test_services: Servi
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "the anti-join's cost per claimed job" in result.stdout
-    for kind in ("unlimited", "other type limited", "limited, never full", "limited to 20"):
+    kinds = (
+        "unlimited",
+        "other type limited",
+        "limited, never full",
+        "limited to 20",
+        "queue limited to 20",
+        "unlimited, 20 slots",
+    )
+    for kind in kinds:
         assert f"| {kind} |" in result.stdout

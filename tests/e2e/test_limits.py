@@ -1,4 +1,4 @@
-"""Global limits per job type over real HTTP, the real CLI and a real worker."""
+"""Global limits per job type and per queue over real HTTP, the real CLI and a real worker."""
 
 import subprocess
 from datetime import datetime
@@ -85,7 +85,7 @@ async def test_limits_refuse_what_they_cannot_hold(client: httpx.AsyncClient) ->
     missing = await client.delete("/v1/limits/no_limit_here")
     assert missing.status_code == 404
     assert missing.json()["code"] == "limit-not-found"
-    assert (await client.get("/v1/limits")).json() == {"limits": []}
+    assert (await client.get("/v1/limits")).json() == {"limits": [], "queue_limits": []}
 
 
 async def test_the_cli_sets_lists_and_deletes_limits_on_the_audit_trail(
@@ -154,3 +154,80 @@ async def test_a_rate_limit_spaces_the_starts_of_its_type(client: httpx.AsyncCli
     # A full bucket of two, then two a second: six starts span at least two seconds.
     assert (starts[-1] - starts[0]).total_seconds() >= 2 - 0.05
     assert {job["attempt"] for job in finished} == {1}
+
+
+async def submit_to(client: httpx.AsyncClient, queue: str, payload: dict[str, Any]) -> str:
+    body = {"job_type": LIMITED, "payload": payload, "queue": queue}
+    answer = await client.post("/v1/jobs", json=body)
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["id"])
+
+
+async def test_a_queue_limit_holds_its_queue_back_and_lets_other_queues_pass(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.put("/v1/queues/low/limit", json={"concurrency": 1})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() | {"updated_at": None} == {
+        "queue": "low",
+        "concurrency": 1,
+        "rate": None,
+        "running": 0,
+        "tokens": None,
+        "updated_at": None,
+        "updated_by": "anonymous",
+    }
+    try:
+        limited = [await submit_to(client, "low", {"seconds": 0.3}) for _ in range(4)]
+        other = await submit_to(client, "normal", {"seconds": 0})
+        assert (await wait_for_status(client, other))["status"] == "completed"
+        listed = (await client.get("/v1/limits")).json()
+        assert [limit["queue"] for limit in listed["queue_limits"]] == ["low"]
+        assert listed["limits"] == []
+        finished = [await wait_for_status(client, job_id) for job_id in limited]
+    finally:
+        assert (await client.delete("/v1/queues/low/limit")).status_code == 200
+    assert {job["status"] for job in finished} == {"completed"}
+    assert {job["attempt"] for job in finished} == {1}
+    assert most_at_once(finished) == 1
+    missing = await client.delete("/v1/queues/low/limit")
+    assert (missing.status_code, missing.json()["code"]) == (404, "limit-not-found")
+    unknown = await client.put("/v1/queues/no-such-queue/limit", json={"concurrency": 1})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "queue-not-found")
+    empty = await client.put("/v1/queues/low/limit", json={})
+    assert (empty.status_code, empty.json()["code"]) == (422, "validation-failed")
+
+
+async def test_the_cli_sets_lists_and_deletes_queue_limits_on_the_audit_trail(
+    stack: Stack,
+) -> None:
+    env = stack.env
+    made = json_of(
+        taskforge("limits", "set", "--queue", "high", "--rate", "5/second", "--json", env=env)
+    )
+    assert (made["queue"], made["rate"], made["tokens"]) == (
+        "high",
+        {"starts": 5, "per": "second"},
+        5.0,
+    )
+    table = taskforge("limits", "list", env=env)
+    assert table.returncode == 0, table.stderr
+    assert "QUEUE" in table.stdout
+    assert "5/second" in table.stdout
+    both = taskforge("limits", "set", "some_type", "--queue", "high", "--concurrency", "1", env=env)
+    assert both.returncode == 2
+    assert "either a JOB_TYPE or a --queue" in both.stderr
+    removed = taskforge("limits", "delete", "--queue", "high", env=env)
+    assert removed.returncode == 0, removed.stderr
+    again = taskforge("limits", "delete", "--queue", "high", env=env)
+    assert again.returncode == 2
+    assert "queue 'high' has no limit" in again.stderr
+    trail = json_of(taskforge("audit", "list", "--json", env=env))["entries"]
+    ours = [e for e in trail if e["details"].get("queue") == "high" and "limit" in e["action"]]
+    assert [e["action"] for e in ours] == ["queue.limit.delete", "queue.limit.set"]
+    assert ours[1]["details"] == {
+        "queue": "high",
+        "concurrency": None,
+        "rate": {"starts": 5, "per": "second"},
+    }
+    assert all(e["actor"].startswith("cli:") for e in ours)

@@ -92,6 +92,14 @@ SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
     "job_type_limits_pkey",
     "jobs_running_type_idx",
 }
+# 017 adds queue_limits, and the jobs' held_back column with the indexes releases use.
+SCHEMA_AT_VERSION[17] = SCHEMA_AT_VERSION[16] | {
+    "queue_limits",
+    "queue_limits_pkey",
+    "jobs_running_queue_idx",
+    "jobs_held_back_type_idx",
+    "jobs_held_back_queue_idx",
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -128,7 +136,7 @@ async def jobs_relations(conn: Any) -> set[str]:
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
                   OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%'
                   OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%'
-                  OR c.relname LIKE 'schedules%' OR c.relname LIKE 'queue_pauses%')"""
+                  OR c.relname LIKE 'schedules%' OR c.relname LIKE 'queue_%')"""
     )
     return {row["relname"] for row in rows}
 

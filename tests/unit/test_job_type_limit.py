@@ -15,8 +15,8 @@ from taskforge_domain.job_type_limit import (
     Rate,
     RatePeriod,
     TokenBucket,
-    admit,
 )
+from taskforge_domain.limit_budget import admit
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PER_MINUTE = Rate(60, RatePeriod.MINUTE)

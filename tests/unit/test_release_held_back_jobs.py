@@ -1,0 +1,90 @@
+"""Releasing held-back jobs: one per freed slot of their type and queue, and a rate's next
+starts when they are due, with one timer per limit at a time."""
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from uuid import uuid4
+
+from taskforge_app.ports.unavailable import StoreUnavailable
+from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
+from taskforge_domain.job import Job
+from taskforge_domain.limit_budget import LimitScope, RateWait
+from tests.unit.fakes import FakeChannel, FixedClock
+
+
+def job(job_type: str = "render", queue: str = "low") -> Job:
+    return Job.submit(
+        job_id=uuid4(),
+        job_type=job_type,
+        payload={},
+        max_attempts=3,
+        now=FixedClock().now(),
+        queue=queue,
+    )
+
+
+class FakeHeldBackJobs:
+    def __init__(self) -> None:
+        self.slots: list[tuple[dict[str, int], dict[str, int]]] = []
+        self.starts: list[tuple[LimitScope, str, int]] = []
+        self.released = asyncio.Event()
+        self.down = False
+
+    async def release_slots(
+        self, by_type: Mapping[str, int], by_queue: Mapping[str, int], now: datetime
+    ) -> list[Job]:
+        if self.down:
+            raise StoreUnavailable("postgres is down")
+        self.slots.append((dict(by_type), dict(by_queue)))
+        return [job()]
+
+    async def release_all(
+        self, scope: LimitScope, key: str, count: int, now: datetime
+    ) -> list[Job]:
+        return []
+
+    async def release_starts(
+        self, scope: LimitScope, key: str, count: int, now: datetime
+    ) -> list[Job]:
+        self.starts.append((scope, key, count))
+        self.released.set()
+        return [job() for _ in range(count)]
+
+
+async def test_ended_attempts_release_one_job_per_slot_of_their_type_and_queue() -> None:
+    held, channel = FakeHeldBackJobs(), FakeChannel()
+    release = ReleaseHeldBackJobs(held, channel, FixedClock())
+
+    released = await release.after_attempts_ended(
+        [job("render", "low"), job("render", "high"), job("ping", "low")]
+    )
+
+    assert held.slots == [({"render": 2, "ping": 1}, {"low": 2, "high": 1})]
+    assert released == 1
+    assert len(channel.published) == 1
+
+
+async def test_a_release_the_store_refuses_is_left_to_the_promote_pass() -> None:
+    held, channel = FakeHeldBackJobs(), FakeChannel()
+    held.down = True
+
+    released = await ReleaseHeldBackJobs(held, channel, FixedClock()).after_attempts_ended([job()])
+
+    assert released == 0
+    assert channel.published == []
+
+
+async def test_one_timer_per_rate_releases_its_starts_when_due() -> None:
+    held, channel, clock = FakeHeldBackJobs(), FakeChannel(), FixedClock()
+    release = ReleaseHeldBackJobs(held, channel, clock)
+    due = clock.now() + timedelta(milliseconds=5)
+
+    release.when_starts_due([RateWait(LimitScope.QUEUE, "low", due, 3)])
+    # A later wait for the same limit is covered by the timer already set.
+    release.when_starts_due([RateWait(LimitScope.QUEUE, "low", due + timedelta(seconds=1), 9)])
+    async with asyncio.timeout(5):
+        await held.released.wait()
+
+    assert held.starts == [(LimitScope.QUEUE, "low", 3)]
+    assert len(channel.published) == 3
