@@ -1,5 +1,6 @@
 """The SELECT behind GET /v1/jobs: keyset pagination, newest first, every filter indexed."""
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -21,10 +22,81 @@ _BY_TYPE_OR_QUEUE = f"SELECT {_JOB_COLUMNS} FROM job_listing_keys k JOIN jobs j 
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
 
 
-def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
+# A payload search is answered in one of two ways, tried in turn. Its GIN index finds
+# every match but in no order, so a value held by a third of the jobs would be sorted
+# by the hundred thousand; walking the newest jobs in order finds a common value's page
+# at once but would pass every job looking for a rare one. So the newest RECENT_WINDOW
+# jobs (of the other filters) are searched first, and the index only when they hold
+# less than a page, that is when matches are rarer than a page in RECENT_WINDOW.
+RECENT_WINDOW = 5_000
+
+Statement = tuple[str, list[Any]]
+
+
+def payload_listings(query: JobQuery) -> tuple[Statement, Statement]:
+    """The statement over the newest jobs, then the one over the payload index."""
+    others = dataclasses.replace(query, payload_contains=None, payload_equals=None)
+    inner, args = job_listing(dataclasses.replace(others, limit=RECENT_WINDOW))
+    condition, payload_args = _payload_condition(query, len(args))
+    recent = (
+        f"SELECT * FROM ({inner}) recent WHERE {condition} "
+        f"ORDER BY created_at DESC, id DESC LIMIT ${len(args) + len(payload_args) + 1}"
+    )
+    return (recent, [*args, *payload_args, query.limit]), _by_payload_index(query, others)
+
+
+def _by_payload_index(query: JobQuery, others: JobQuery) -> Statement:
+    # Materialized, and with no LIMIT of its own, the matches are planned alone: the
+    # planner cannot guess the match rare and trade the index for an ordered walk.
+    unkeyed = dataclasses.replace(others, job_type=None, queue=None, queues=None)
+    conditions, args = _conditions(unkeyed, keyed="")
+    condition, payload_args = _payload_condition(query, len(args))
+    conditions.append(condition)
+    args.extend(payload_args)
+    for column, value in (("job_type", query.job_type), ("queue", query.queue)):
+        if value is not None:
+            args.append(value)
+            conditions.append(f"{column} = ${len(args)}")
+    if query.queues is not None:
+        args.append(sorted(query.queues))
+        conditions.append(f"queue = ANY(${len(args)})")
+    sql = (
+        f"WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM jobs "
+        f"WHERE {' AND '.join(conditions)}) "
+        f"SELECT * FROM matches ORDER BY created_at DESC, id DESC LIMIT ${len(args) + 1}"
+    )
+    return sql, [*args, query.limit]
+
+
+def _payload_condition(query: JobQuery, placed: int) -> Statement:
+    conditions: list[str] = []
+    args: list[Any] = []
+    if query.payload_contains is not None:
+        args.append(query.payload_contains)
+        conditions.append(f"payload @> ${placed + len(args)}::jsonb")
+    if query.payload_equals is not None:
+        alternatives = []
+        for fragment in query.payload_equals.fragments():
+            args.append(fragment)
+            alternatives.append(f"payload @> ${placed + len(args)}::text::jsonb")
+        conditions.append("(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(conditions), args
+
+
+def job_listing(query: JobQuery) -> Statement:
+    """The listing of every filter but the payload's (see payload_listings)."""
     by_keys = query.job_type is not None or query.queue is not None or query.queues is not None
     # Columns the keys table holds are read from it, so its index serves order and range.
     keyed = "k." if by_keys else ""
+    conditions, args = _conditions(query, keyed)
+    sql = _BY_TYPE_OR_QUEUE if by_keys else f"SELECT {COLUMNS} FROM jobs"
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    sql += f" ORDER BY {keyed}created_at DESC, {keyed}id DESC LIMIT ${len(args) + 1}"
+    return sql, [*args, query.limit]
+
+
+def _conditions(query: JobQuery, keyed: str) -> tuple[list[str], list[Any]]:
     conditions: list[str] = []
     args: list[Any] = []
 
@@ -57,11 +129,7 @@ def job_listing(query: JobQuery) -> tuple[str, list[Any]]:
         where("last_error ILIKE {}", f"%{_escape_like(query.error_contains)}%")
     if query.before is not None:
         where(f"({keyed}created_at, {keyed}id) < ({{}}, {{}})", *query.before)
-    sql = _BY_TYPE_OR_QUEUE if by_keys else f"SELECT {COLUMNS} FROM jobs"
-    if conditions:
-        sql += " WHERE " + " AND ".join(conditions)
-    sql += f" ORDER BY {keyed}created_at DESC, {keyed}id DESC LIMIT ${len(args) + 1}"
-    return sql, [*args, query.limit]
+    return conditions, args
 
 
 def _escape_like(text: str) -> str:

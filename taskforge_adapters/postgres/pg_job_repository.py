@@ -41,7 +41,7 @@ import asyncpg.exceptions as pg
 import msgspec
 
 from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
-from taskforge_adapters.postgres.job_listing import job_listing
+from taskforge_adapters.postgres.job_listing import job_listing, payload_listings
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.limit_rows import UNLIMITED_TYPES_ONLY
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
@@ -376,8 +376,14 @@ class PgJobRepository(
         return job_from_row(row) if row is not None else None
 
     async def list_jobs(self, query: JobQuery) -> list[Job]:
-        sql, args = job_listing(query)
-        return await self._fetch_jobs(sql, *args)
+        if not query.searches_payload:
+            sql, args = job_listing(query)
+            return await self._fetch_jobs(sql, *args)
+        (recent, recent_args), (indexed, indexed_args) = payload_listings(query)
+        page = await self._fetch_jobs(recent, *recent_args)
+        if len(page) == query.limit:
+            return page
+        return await self._fetch_jobs(indexed, *indexed_args)
 
     async def attempts(self, job_id: UUID) -> list[Attempt]:
         rows = await self._db.fetch(_ATTEMPTS, job_id)

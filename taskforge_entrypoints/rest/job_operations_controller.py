@@ -1,4 +1,5 @@
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka
@@ -20,6 +21,7 @@ from taskforge_domain.job_limits import (
     STORABLE_TEXT_PATTERN,
 )
 from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.presentation import payload_filters
 from taskforge_entrypoints.presentation.job_cursor import CURSOR_PATTERN
 from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 from taskforge_entrypoints.rest.access import caller_of, needs
@@ -36,6 +38,7 @@ from taskforge_entrypoints.rest.schemas import JobPage
 from taskforge_entrypoints.rest.timestamps import query_timestamp
 
 AnyRequest = Request[Any, Any, Any]
+T = TypeVar("T")
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -50,6 +53,19 @@ ERROR_FILTER = Parameter(
 )
 # decode_cursor applies the pattern, answering 400 invalid-cursor as before.
 CURSOR = Parameter(schema_extra={"pattern": CURSOR_PATTERN})
+# payload_filters reads both, answering 400 invalid-payload-filter; the document states
+# payload_contains as the JSON object it is (openapi_document).
+PAYLOAD_EQUALS = Parameter(
+    schema_extra={
+        "maxLength": payload_filters.PAYLOAD_EQUALS_MAX_LENGTH,
+        "pattern": payload_filters.PAYLOAD_EQUALS_PATTERN,
+    },
+    description="PATH=VALUE, like customer.id=42: the value at the path is the string VALUE "
+    "or the number, true, false or null it spells",
+)
+PAYLOAD_CONTAINS = Parameter(
+    description='A JSON object the payload contains, like {"customer":{"id":42}}'
+)
 TIMESTAMP = Parameter(
     schema_extra={"format": "date-time"}, description="RFC 3339, like 2026-12-01T09:00:00Z"
 )
@@ -62,6 +78,10 @@ _REPLAY_DESCRIPTION = (
     "Queues the dead job again with a fresh budget of `attempts` (default "
     "SERVICE_MAX_ATTEMPTS); its attempt history and numbering stay. Not dead: 409."
 )
+
+
+def _read(parse: Callable[[str], T], text: str | None) -> T | None:
+    return None if text is None else parse(text)
 
 
 class JobOperationsController(Controller):
@@ -78,9 +98,14 @@ class JobOperationsController(Controller):
         description=(
             "Filters combine; `error` matches text in last_error (best with status=dead); "
             "`updated_after`/`updated_before` bound the last change (for dead jobs: when "
-            "they died). Follow `next` for the following page."
+            "they died); `payload_equals` and `payload_contains` search the payload. "
+            "Follow `next` for the following page."
         ),
-        responses={400: problem_spec("Malformed cursor"), **_INVALID, **STORE_DOWN},
+        responses={
+            400: problem_spec("Malformed cursor, or a payload search not in its form"),
+            **_INVALID,
+            **STORE_DOWN,
+        },
     )
     async def list_jobs(
         self,
@@ -96,6 +121,8 @@ class JobOperationsController(Controller):
         updated_after: Annotated[str | None, TIMESTAMP] = None,
         updated_before: Annotated[str | None, TIMESTAMP] = None,
         error: Annotated[str | None, ERROR_FILTER] = None,
+        payload_equals: Annotated[str | None, PAYLOAD_EQUALS] = None,
+        payload_contains: Annotated[str | None, PAYLOAD_CONTAINS] = None,
         limit: Annotated[str | None, whole_number(1, MAX_PAGE, default=DEFAULT_PAGE)] = None,
         cursor: Annotated[str | None, CURSOR] = None,
     ) -> JobPage:
@@ -112,6 +139,8 @@ class JobOperationsController(Controller):
             updated_after=query_timestamp("updated_after", updated_after),
             updated_before=query_timestamp("updated_before", updated_before),
             error_contains=error,
+            payload_equals=_read(payload_filters.payload_equals, payload_equals),
+            payload_contains=_read(payload_filters.payload_contains, payload_contains),
             before=None if cursor is None else decode_cursor(cursor),
         )
         jobs = await list_jobs(query, caller_of(request))

@@ -92,6 +92,7 @@ SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
     "job_type_limits_pkey",
     "jobs_running_type_idx",
 }
+SCHEMA_AT_VERSION[18] = SCHEMA_AT_VERSION[16] | {"jobs_payload_idx"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
