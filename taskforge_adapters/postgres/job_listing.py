@@ -4,6 +4,8 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+
 from taskforge_adapters.postgres.job_rows import COLUMNS
 from taskforge_app.ports import JobQuery
 
@@ -22,37 +24,45 @@ _BY_TYPE_OR_QUEUE = f"SELECT {_JOB_COLUMNS} FROM job_listing_keys k JOIN jobs j 
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=1)
 
 
-# A payload search is answered in one of two ways, tried in turn. Its GIN index finds
-# every match but in no order, so a value held by a third of the jobs would be sorted
-# by the hundred thousand; walking the newest jobs in order finds a common value's page
-# at once but would pass every job looking for a rare one. So the newest RECENT_WINDOW
-# jobs (of the other filters) are searched first, and the index only when they hold
-# less than a page, that is when matches are rarer than a page in RECENT_WINDOW.
-RECENT_WINDOW = 5_000
+# A search (of the payload, or of text in last_error) is answered in one of two ways,
+# tried in turn. Its GIN index finds every match but in no order, so a value held by a
+# third of the jobs would be sorted by the hundred thousand; walking the newest jobs in
+# order finds a common value's page at once but would pass every job looking for a rare
+# one. So the newest RECENT_WINDOW jobs (of the other filters) are searched first, and
+# the index only when they hold less than a page: when matches are rarer than a page in
+# RECENT_WINDOW. Measured at 1,000,000 jobs (BENCHMARKS.md): with a window of 5,000 the
+# planner sorted every dead job to take the newest 5,000 rather than walk them in order.
+RECENT_WINDOW = 3_000
 
 Statement = tuple[str, list[Any]]
 
 
-def payload_listings(query: JobQuery) -> tuple[Statement, Statement]:
-    """The statement over the newest jobs, then the one over the payload index."""
-    others = dataclasses.replace(query, payload_contains=None, payload_equals=None)
+def is_search(query: JobQuery) -> bool:
+    return query.searches_payload or query.error_contains is not None
+
+
+def search_listings(query: JobQuery) -> tuple[Statement, Statement]:
+    """The statement over the newest jobs, then the one over the search's index."""
+    others = dataclasses.replace(
+        query, payload_contains=None, payload_equals=None, error_contains=None
+    )
     inner, args = job_listing(dataclasses.replace(others, limit=RECENT_WINDOW))
-    condition, payload_args = _payload_condition(query, len(args))
+    condition, search_args = _search_condition(query, len(args))
     recent = (
         f"SELECT * FROM ({inner}) recent WHERE {condition} "
-        f"ORDER BY created_at DESC, id DESC LIMIT ${len(args) + len(payload_args) + 1}"
+        f"ORDER BY created_at DESC, id DESC LIMIT ${len(args) + len(search_args) + 1}"
     )
-    return (recent, [*args, *payload_args, query.limit]), _by_payload_index(query, others)
+    return (recent, [*args, *search_args, query.limit]), _by_search_index(query, others)
 
 
-def _by_payload_index(query: JobQuery, others: JobQuery) -> Statement:
+def _by_search_index(query: JobQuery, others: JobQuery) -> Statement:
     # Materialized, and with no LIMIT of its own, the matches are planned alone: the
     # planner cannot guess the match rare and trade the index for an ordered walk.
     unkeyed = dataclasses.replace(others, job_type=None, queue=None, queues=None)
     conditions, args = _conditions(unkeyed, keyed="")
-    condition, payload_args = _payload_condition(query, len(args))
+    condition, search_args = _search_condition(query, len(args))
     conditions.append(condition)
-    args.extend(payload_args)
+    args.extend(search_args)
     for column, value in (("job_type", query.job_type), ("queue", query.queue)):
         if value is not None:
             args.append(value)
@@ -68,12 +78,16 @@ def _by_payload_index(query: JobQuery, others: JobQuery) -> Statement:
     return sql, [*args, query.limit]
 
 
-def _payload_condition(query: JobQuery, placed: int) -> Statement:
+def _search_condition(query: JobQuery, placed: int) -> Statement:
     conditions: list[str] = []
     args: list[Any] = []
+    if query.error_contains is not None:
+        args.append(f"%{_escape_like(query.error_contains)}%")
+        conditions.append(f"last_error ILIKE ${placed + len(args)}")
     if query.payload_contains is not None:
-        args.append(query.payload_contains)
-        conditions.append(f"payload @> ${placed + len(args)}::jsonb")
+        # As text, as the fragments below are: no codec decides how it is sent.
+        args.append(msgspec.json.encode(query.payload_contains).decode())
+        conditions.append(f"payload @> ${placed + len(args)}::text::jsonb")
     if query.payload_equals is not None:
         alternatives = []
         for fragment in query.payload_equals.fragments():
@@ -84,7 +98,9 @@ def _payload_condition(query: JobQuery, placed: int) -> Statement:
 
 
 def job_listing(query: JobQuery) -> Statement:
-    """The listing of every filter but the payload's (see payload_listings)."""
+    """The listing by every filter but the searches (see search_listings)."""
+    if is_search(query):
+        raise ValueError("a search is listed by search_listings")
     by_keys = query.job_type is not None or query.queue is not None or query.queues is not None
     # Columns the keys table holds are read from it, so its index serves order and range.
     keyed = "k." if by_keys else ""
@@ -124,9 +140,6 @@ def _conditions(query: JobQuery, keyed: str) -> tuple[list[str], list[Any]]:
     if query.updated_before is not None:
         where("updated_at < {}", query.updated_before)
         where(keyed + "created_at < {}", query.updated_before + CLOCK_SKEW_ALLOWANCE)
-    if query.error_contains is not None:
-        # With status = 'dead' this uses the trigram index on last_error.
-        where("last_error ILIKE {}", f"%{_escape_like(query.error_contains)}%")
     if query.before is not None:
         where(f"({keyed}created_at, {keyed}id) < ({{}}, {{}})", *query.before)
     return conditions, args

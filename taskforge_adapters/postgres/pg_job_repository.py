@@ -41,7 +41,7 @@ import asyncpg.exceptions as pg
 import msgspec
 
 from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
-from taskforge_adapters.postgres.job_listing import job_listing, payload_listings
+from taskforge_adapters.postgres.job_listing import is_search, job_listing, search_listings
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.limit_rows import UNLIMITED_TYPES_ONLY
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
@@ -376,10 +376,10 @@ class PgJobRepository(
         return job_from_row(row) if row is not None else None
 
     async def list_jobs(self, query: JobQuery) -> list[Job]:
-        if not query.searches_payload:
+        if not is_search(query):
             sql, args = job_listing(query)
             return await self._fetch_jobs(sql, *args)
-        (recent, recent_args), (indexed, indexed_args) = payload_listings(query)
+        (recent, recent_args), (indexed, indexed_args) = search_listings(query)
         page = await self._fetch_jobs(recent, *recent_args)
         if len(page) == query.limit:
             return page

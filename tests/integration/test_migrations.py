@@ -92,7 +92,9 @@ SCHEMA_AT_VERSION[16] = SCHEMA_AT_VERSION[15] | {
     "job_type_limits_pkey",
     "jobs_running_type_idx",
 }
-SCHEMA_AT_VERSION[18] = SCHEMA_AT_VERSION[16] | {"jobs_payload_idx"}
+SCHEMA_AT_VERSION[18] = (SCHEMA_AT_VERSION[16] | {"jobs_payload_idx", "jobs_error_trgm_idx"}) - {
+    "jobs_dead_error_trgm_idx"
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
