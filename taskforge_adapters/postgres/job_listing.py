@@ -9,7 +9,10 @@ import msgspec
 from taskforge_adapters.postgres.job_rows import COLUMNS
 from taskforge_app.ports import JobQuery
 
-_JOB_COLUMNS = ", ".join(f"j.{column}" for column in COLUMNS.split(", "))
+# created_at and id are read from the keys, which the walk is ordered by: so a statement
+# over this one (search_listings) sees its rows in order, and stops at its page.
+_KEYED = {"created_at": "k.created_at AS created_at", "id": "k.id AS id"}
+_JOB_COLUMNS = ", ".join(_KEYED.get(column, f"j.{column}") for column in COLUMNS.split(", "))
 
 # job_listing_keys holds each job's job_type, queue and created_at, indexed once per
 # job (migration 007): a filter on either walks its own index, newest first, and reads
