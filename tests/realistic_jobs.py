@@ -1,9 +1,10 @@
 """A jobs table shaped like a deployment that keeps its history: $1 jobs, one a second
 back from $2 (1,000,000 are eleven and a half days), of 40 job types and one rare type
-(a job in 10,000), in queues normal, high (2 %) and low (0.1 %); mostly completed, with
-dead (5 %), waiting, retrying, scheduled, running and cancelled ones; errors on the
-failed; an Idempotency-Key on 30 %; payloads with a customer (20,000 of them), a tenant
-(20), a region, an order and its lines, and a `vip` tag on one in ten.
+(a job in 10,000), in queues normal, high (2 %) and low (0.1 %). The newest 20,000 are
+the backlog: waiting (queued, pending, scheduled, retrying), running or finished; older
+ones are finished: completed, dead (5 %) or cancelled (2 %). Errors on the failed; an
+Idempotency-Key on 30 %; payloads with a customer (20,000 of them), a tenant (20), a
+region, an order and its lines, and a `vip` tag on one in ten.
 
 Generated inside PostgreSQL by one INSERT … SELECT: no row crosses the wire, which is
 faster than COPY from the bench, which would have to build and send each row first.
@@ -44,10 +45,12 @@ FROM (
                 ELSE (ARRAY['email.send', 'invoice.render', 'image.resize', 'webhook.push',
                             'report.build', 'crm.sync', 'search.index', 'ping'])[n % 8 + 1]
                      || '.v' || (n / 8 % 5) END AS job_type,
-           (ARRAY['completed', 'dead', 'queued', 'retrying', 'scheduled', 'running',
-                  'cancelled'])[CASE WHEN h < 75 THEN 1 WHEN h < 80 THEN 2 WHEN h < 90 THEN 3
-                                     WHEN h < 93 THEN 4 WHEN h < 95 THEN 5 WHEN h < 96 THEN 6
-                                     ELSE 7 END] AS status,
+           CASE WHEN n > 20000 THEN
+                    CASE WHEN h < 93 THEN 'completed' WHEN h < 98 THEN 'dead' ELSE 'cancelled' END
+                WHEN h < 40 THEN 'queued' WHEN h < 42 THEN 'pending' WHEN h < 47 THEN 'running'
+                WHEN h < 57 THEN 'retrying' WHEN h < 62 THEN 'scheduled'
+                WHEN h < 92 THEN 'completed' WHEN h < 97 THEN 'dead' ELSE 'cancelled' END
+               AS status,
            jsonb_build_object(
                'customer', jsonb_build_object(
                    'id', n % 20000, 'tier', (ARRAY['free', 'pro', 'enterprise'])[n % 3 + 1]),

@@ -55,17 +55,45 @@ def search_listings(query: JobQuery) -> tuple[Statement, Statement]:
         f"SELECT * FROM ({inner}) recent WHERE {condition} "
         f"ORDER BY created_at DESC, id DESC LIMIT ${len(args) + len(search_args) + 1}"
     )
-    return (recent, [*args, *search_args, query.limit]), _by_search_index(query, others)
+    return (recent, [*args, *search_args, query.limit]), _by_search_index(query)
 
 
-def _by_search_index(query: JobQuery, others: JobQuery) -> Statement:
+def _by_search_index(query: JobQuery) -> Statement:
     # Materialized, and with no LIMIT of its own, the matches are planned alone: the
     # planner cannot guess the match rare and trade the index for an ordered walk.
-    unkeyed = dataclasses.replace(others, job_type=None, queue=None, queues=None)
-    conditions, args = _conditions(unkeyed, keyed="")
-    condition, search_args = _search_condition(query, len(args))
-    conditions.append(condition)
-    args.extend(search_args)
+    conditions, args = _on_jobs(query)
+    sql = (
+        f"WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM jobs "
+        f"WHERE {' AND '.join(conditions)}) "
+        f"SELECT * FROM matches ORDER BY created_at DESC, id DESC LIMIT ${len(args) + 1}"
+    )
+    return sql, [*args, query.limit]
+
+
+def estimate_statement(query: JobQuery) -> Statement:
+    """A statement whose planned row count estimates how many jobs match the query: its
+    filters on jobs alone, with no order, page or cursor, for EXPLAIN to plan."""
+    conditions, args = _on_jobs(dataclasses.replace(query, before=None))
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
+    return f"SELECT 1 FROM jobs{where}", args
+
+
+def _on_jobs(query: JobQuery) -> tuple[list[str], list[Any]]:
+    """Every filter and search of the query, as conditions on the jobs' own columns."""
+    plain = dataclasses.replace(
+        query,
+        job_type=None,
+        queue=None,
+        queues=None,
+        error_contains=None,
+        payload_contains=None,
+        payload_equals=None,
+    )
+    conditions, args = _conditions(plain, keyed="")
+    if is_search(query):
+        condition, search_args = _search_condition(query, len(args))
+        conditions.append(condition)
+        args.extend(search_args)
     for column, value in (("job_type", query.job_type), ("queue", query.queue)):
         if value is not None:
             args.append(value)
@@ -73,12 +101,7 @@ def _by_search_index(query: JobQuery, others: JobQuery) -> Statement:
     if query.queues is not None:
         args.append(sorted(query.queues))
         conditions.append(f"queue = ANY(${len(args)})")
-    sql = (
-        f"WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM jobs "
-        f"WHERE {' AND '.join(conditions)}) "
-        f"SELECT * FROM matches ORDER BY created_at DESC, id DESC LIMIT ${len(args) + 1}"
-    )
-    return sql, [*args, query.limit]
+    return conditions, args
 
 
 def _search_condition(query: JobQuery, placed: int) -> Statement:

@@ -119,3 +119,21 @@ async def test_the_document_states_both_payload_searches(client: httpx.AsyncClie
     assert fragment["type"] == "object"
     assert fragment["minProperties"] == 1
     assert parameters["payload_equals"]["schema"]["maxLength"] == 1000
+
+
+async def test_the_estimate_takes_the_listing_filters_and_is_labelled_an_estimate(
+    client: httpx.AsyncClient,
+) -> None:
+    tenant = uuid.uuid4().hex
+    for n in range(3):
+        await submit(client, {"tenant": tenant, "n": n})
+
+    answer = await client.get("/v1/jobs/estimate", params={"payload_equals": f"tenant={tenant}"})
+    bad = await client.get("/v1/jobs/estimate", params={"payload_contains": "[]"})
+    unknown_queue = await client.get("/v1/jobs/estimate", params={"queue": "nowhere"})
+
+    assert answer.status_code == 200, answer.text
+    assert list(answer.json()) == ["estimated_count"]
+    assert answer.json()["estimated_count"] >= 0
+    assert_problem(bad, 400, "invalid-payload-filter")
+    assert_problem(unknown_queue, 422, "validation-failed")

@@ -12,7 +12,11 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from taskforge_adapters.postgres.job_listing import RECENT_WINDOW, search_listings
+from taskforge_adapters.postgres.job_listing import (
+    RECENT_WINDOW,
+    estimate_statement,
+    search_listings,
+)
 from taskforge_adapters.postgres.migrations import migrate_up
 from taskforge_app.ports import JobQuery, PayloadEquals
 from taskforge_domain.job_status import JobStatus
@@ -144,3 +148,16 @@ async def test_both_statements_find_the_newest_matching_jobs(many_jobs: Any, nam
     # The window's answer is a prefix of the truth; a full page of it is the whole page.
     assert in_window == wanted[: len(in_window)]
     assert name == "no such value" or wanted
+
+
+@pytest.mark.parametrize("name", sorted(SEARCHES))
+async def test_the_estimate_of_a_search_is_near_its_count(many_jobs: Any, name: str) -> None:
+    query, truth, _ = SEARCHES[name]
+    sql, args = estimate_statement(query)
+    count = await many_jobs.fetchval(f"SELECT count(*) FROM jobs WHERE {truth}")
+
+    [plan] = json.loads(await many_jobs.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
+    estimate = plan["Plan"]["Plan Rows"]
+
+    # The planner's guess: within a factor of ten, or a hundred jobs of a rare search.
+    assert count / 10 - 100 <= estimate <= count * 10 + 100, (estimate, count)

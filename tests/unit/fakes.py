@@ -329,6 +329,11 @@ class InMemoryJobRepository:
         newest_first = self._select(matches, lambda job: (job.created_at, job.id))[::-1]
         return newest_first[: query.limit]
 
+    async def estimate_matching(self, query: JobQuery) -> int:
+        """Exact here: a fake's table is small enough to count."""
+        unpaged = replace(query, limit=len(self._jobs) + 1, before=None)
+        return len(await self.list_jobs(unpaged))
+
     async def delete_finished(
         self, status: JobStatus, finished_before: datetime, limit: int
     ) -> int:
