@@ -3,6 +3,7 @@ payload contains; keyset pages keep the search; bad searches are 400 naming the 
 
 import json
 import uuid
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -63,7 +64,10 @@ async def test_pages_of_a_payload_search_keep_the_search_and_see_every_job_once(
     await submit(client, {"tenant": "someone else"})
 
     seen: list[str] = []
-    url: str | None = f"/v1/jobs?payload_equals=tenant%3D{tenant}&limit=3"
+    fragment = quote(json.dumps({"tenant": tenant}))
+    url: str | None = (
+        f"/v1/jobs?payload_equals=tenant%3D{tenant}&payload_contains={fragment}&limit=3"
+    )
     while url:
         page = (await client.get(url)).json()
         seen += [job["id"] for job in page["jobs"]]
