@@ -10,7 +10,17 @@ import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bench import limit_drain, measures, scaling, soak, sql_enqueue, waiters, webhook_trigger
+from bench import (
+    limit_drain,
+    measures,
+    million,
+    payload_index_cost,
+    scaling,
+    soak,
+    sql_enqueue,
+    waiters,
+    webhook_trigger,
+)
 from bench.machine import describe
 from bench.report_file import write_section
 from bench.sequential_submit import sequential_submit
@@ -28,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         "costs jobs without a callback_url. "
         "`python -m bench limits --help`: what a limit per job type costs a drain, paired. "
         "`python -m bench scaling --help`: drains by 1, 2, 4 workers and submits through "
-        "1, 2 APIs, with the CPU each process kind spends, and the model they give.",
+        "1, 2 APIs, with the CPU each process kind spends, and the model they give. "
+        "`python -m bench million --help`: each read page's p50/p99 with 1,000,000 jobs. "
+        "`python -m bench payload-index --help`: what the payload index costs the writes.",
     )
     parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
@@ -232,6 +244,10 @@ def main(argv: Sequence[str]) -> int:
         return limit_drain.main(argv[1:])
     if argv[:1] == ["scaling"]:
         return scaling.main(argv[1:])
+    if argv[:1] == ["million"]:
+        return million.main(argv[1:])
+    if argv[:1] == ["payload-index"]:
+        return payload_index_cost.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2**31)

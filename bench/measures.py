@@ -86,10 +86,7 @@ async def drain(
     before_workers: Callable[[BenchStack], Awaitable[object]] | None = None,
 ) -> float:
     """Jobs/s finished by `workers` processes from a standing backlog of no-op jobs;
-    `before_workers` may change the store once the backlog stands (a limit, say).
-
-    Timed from the first finished job to the last, so process start-up is left out.
-    """
+    `before_workers` may change the store once the backlog stands (a limit, say)."""
     chance = random.Random(env.seed + 2)
     async with env.stack() as stack:
         api = stack.start_api()
@@ -97,22 +94,28 @@ async def drain(
         api.stop(timeout=60)
         if before_workers is not None:
             await before_workers(stack)
-        started = time.perf_counter()
-        for _ in range(workers):
-            stack.start("worker")
-        first_at, first_count = 0.0, 0
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            done = await stack.finished()
-            now = time.perf_counter()
-            if done and not first_at:
-                first_at, first_count = now, done
-            if done >= backlog:
-                if now > first_at:
-                    return (backlog - first_count) / (now - first_at)
-                # Drained between two polls: a tiny backlog; count the start-up in.
-                return backlog / (now - started)
-            await asyncio.sleep(0.05)
+        return await time_drain(stack, backlog, workers)
+
+
+async def time_drain(stack: BenchStack, backlog: int, workers: int) -> float:
+    """Jobs/s `workers` new worker processes finish a standing backlog at, timed from
+    the first finished job to the last, so process start-up is left out."""
+    started = time.perf_counter()
+    for _ in range(workers):
+        stack.start("worker")
+    first_at, first_count = 0.0, 0
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        done = await stack.finished()
+        now = time.perf_counter()
+        if done and not first_at:
+            first_at, first_count = now, done
+        if done >= backlog:
+            if now > first_at:
+                return (backlog - first_count) / (now - first_at)
+            # Drained between two polls: a tiny backlog; count the start-up in.
+            return backlog / (now - started)
+        await asyncio.sleep(0.05)
     raise RuntimeError("the backlog did not drain within 10 minutes")
 
 

@@ -68,6 +68,7 @@ from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
 from taskforge_app.claim_jobs import ClaimJobs
 from taskforge_app.deliver_webhooks import DeliverWebhooks, WebhookOptions
+from taskforge_app.estimate_matching_jobs import EstimateMatchingJobs
 from taskforge_app.execution_policy import ExecutionPolicy
 from taskforge_app.extend_leases import ExtendLeases
 from taskforge_app.fire_schedules import FireSchedules, FiringOptions
@@ -120,6 +121,7 @@ from taskforge_app.ports.audit_trail import AuditTrail
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.cron_calendar import CronCalendar
 from taskforge_app.ports.job_change_feed import JobChangeFeed
+from taskforge_app.ports.job_count_estimates import JobCountEstimates
 from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.ports.job_type_limits import HeldBackJobs, JobTypeLimits, LimitedClaims
 from taskforge_app.ports.queue_limits import QueueLimits
@@ -220,6 +222,7 @@ class InfrastructureProvider(Provider):
         PgJobRepository,
         JobIntake,
         JobLookup,
+        JobCountEstimates,
         JobRevisions,
         AttemptLedger,
         DeliveryRecords,
@@ -286,6 +289,7 @@ class UseCaseProvider(Provider):
     cancel_job = provide(CancelJob)
     replay_dead_job = provide(ReplayDeadJob)
     list_jobs = provide(ListJobs)
+    estimate_matching_jobs = provide(EstimateMatchingJobs)
     get_attempts = provide(GetAttempts)
     replay_dead_jobs = provide(ReplayDeadJobs)
     follow_dead_letters = provide(FollowDeadLetters)

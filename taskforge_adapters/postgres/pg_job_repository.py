@@ -41,7 +41,12 @@ import asyncpg.exceptions as pg
 import msgspec
 
 from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
-from taskforge_adapters.postgres.job_listing import job_listing
+from taskforge_adapters.postgres.job_listing import (
+    estimate_statement,
+    is_search,
+    job_listing,
+    search_listings,
+)
 from taskforge_adapters.postgres.job_rows import COLUMNS, job_from_row
 from taskforge_adapters.postgres.limit_rows import UNLIMITED_ONLY
 from taskforge_adapters.postgres.pg_conflict_retry import ConflictRetry
@@ -59,6 +64,7 @@ from taskforge_app.ports import (
     Probe,
     UnstorablePayload,
 )
+from taskforge_app.ports.job_count_estimates import JobCountEstimates
 from taskforge_domain.job import Job
 from taskforge_domain.job_status import (
     CLAIMABLE_STATUSES,
@@ -268,6 +274,7 @@ async def _payload_errors() -> AsyncIterator[None]:
 class PgJobRepository(
     JobIntake,
     JobLookup,
+    JobCountEstimates,
     JobRevisions,
     AttemptLedger,
     DeliveryRecords,
@@ -376,8 +383,20 @@ class PgJobRepository(
         return job_from_row(row) if row is not None else None
 
     async def list_jobs(self, query: JobQuery) -> list[Job]:
-        sql, args = job_listing(query)
-        return await self._fetch_jobs(sql, *args)
+        if not is_search(query):
+            sql, args = job_listing(query)
+            return await self._fetch_jobs(sql, *args)
+        (recent, recent_args), (indexed, indexed_args) = search_listings(query)
+        page = await self._fetch_jobs(recent, *recent_args)
+        if len(page) == query.limit:
+            return page
+        return await self._fetch_jobs(indexed, *indexed_args)
+
+    async def estimate_matching(self, query: JobQuery) -> int:
+        sql, args = estimate_statement(query)
+        # EXPLAIN answers json, which the pool's codec has decoded already.
+        [plan] = await self._db.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+        return int(plan["Plan"]["Plan Rows"])
 
     async def attempts(self, job_id: UUID) -> list[Attempt]:
         rows = await self._db.fetch(_ATTEMPTS, job_id)

@@ -20,6 +20,7 @@ from taskforge_app.ports.job_lookup import JobLookup
 from taskforge_app.ports.job_queries import Attempt, JobQuery, LeaseRenewal, UnsearchableText
 from taskforge_app.ports.job_retention import FinishedJobs
 from taskforge_app.ports.job_revisions import JobRevisions
+from taskforge_app.ports.payload_search import PayloadEquals
 from taskforge_app.ports.probe import Probe
 from taskforge_app.ports.unavailable import ChannelUnavailable, StoreUnavailable
 from taskforge_app.ports.work_channel import (
@@ -53,6 +54,7 @@ __all__ = [
     "JobRevisions",
     "LeaseRenewal",
     "MessagesInTransit",
+    "PayloadEquals",
     "Probe",
     "RelayBatch",
     "StoreUnavailable",

@@ -1,7 +1,10 @@
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from taskforge_app.ports.payload_search import PayloadEquals, texts_within
 from taskforge_domain.job_limits import unstorable_text
 from taskforge_domain.job_status import JobStatus
 
@@ -31,6 +34,9 @@ class JobQuery:
     error_contains: str | None = None
     updated_after: datetime | None = None
     updated_before: datetime | None = None
+    payload_contains: Mapping[str, Any] | None = None
+    """Only jobs whose payload contains this JSON fragment (jsonb containment)."""
+    payload_equals: PayloadEquals | None = None
     before: tuple[datetime, UUID] | None = None
 
     def __post_init__(self) -> None:
@@ -40,6 +46,19 @@ class JobQuery:
             text = getattr(self, field)
             if text is not None and (reason := unstorable_text(text)):
                 raise UnsearchableText(field, reason)
+        equals = self.payload_equals
+        payload_texts = {
+            "payload_contains": texts_within(self.payload_contains),
+            "payload_equals": texts_within([*equals.path, equals.text] if equals else []),
+        }
+        for field, texts in payload_texts.items():
+            for text in texts:
+                if reason := unstorable_text(text):
+                    raise UnsearchableText(field, reason)
+
+    @property
+    def searches_payload(self) -> bool:
+        return self.payload_contains is not None or self.payload_equals is not None
 
 
 @dataclass(frozen=True, slots=True)

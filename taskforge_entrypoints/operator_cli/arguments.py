@@ -6,9 +6,9 @@ import math
 import os
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from taskforge_domain.access import Scope, parse_scopes
@@ -18,12 +18,15 @@ from taskforge_entrypoints.config.go_duration import parse_go_duration
 from taskforge_entrypoints.operator_cli.exit_codes import EPILOG
 from taskforge_entrypoints.operator_cli.limit_arguments import add_limits
 from taskforge_entrypoints.operator_cli.schedule_arguments import add_schedule_commands
+from taskforge_entrypoints.presentation import payload_filters
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
+from taskforge_entrypoints.presentation.payload_filters import InvalidPayloadFilter
 
 MAX_ATTEMPTS = MAX_ATTEMPTS_LIMIT
 DEFAULT_LIST_LIMIT = 50
 DEFAULT_REPLAY_LIMIT = 1000
 DEFAULT_CONSUMER = "cli-{hostname}"
+T = TypeVar("T")
 
 
 def timestamp(text: str) -> datetime:
@@ -35,6 +38,16 @@ def timestamp(text: str) -> datetime:
             f"{text!r} is not an ISO 8601 date or time, like 2026-11-28 or 2026-11-28T09:30:00Z"
         ) from None
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _payload_search(parse: Callable[[str], T]) -> Callable[[str], T]:
+    def read(text: str) -> T:
+        try:
+            return parse(text)
+        except InvalidPayloadFilter as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return read
 
 
 def job_id(text: str) -> UUID:
@@ -139,6 +152,18 @@ def _add_jobs(commands: Any) -> None:
     listing.add_argument("--created-after", type=timestamp, metavar="ISO")
     listing.add_argument("--created-before", type=timestamp, metavar="ISO")
     listing.add_argument("--error", metavar="TEXT", help="text in the last error (any case)")
+    listing.add_argument(
+        "--payload-equals",
+        type=_payload_search(payload_filters.payload_equals),
+        metavar="PATH=VALUE",
+        help="the payload holds VALUE at PATH (keys joined by dots), like customer.id=42",
+    )
+    listing.add_argument(
+        "--payload-contains",
+        type=_payload_search(payload_filters.payload_contains),
+        metavar="JSON",
+        help='the payload contains this JSON object, like \'{"tags": ["vip"]}\'',
+    )
     listing.add_argument(
         "--limit",
         type=positive_int,

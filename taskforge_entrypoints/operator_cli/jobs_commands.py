@@ -36,6 +36,8 @@ async def list_jobs(container: AsyncContainer, args: argparse.Namespace) -> Exit
         created_after=args.created_after,
         created_before=args.created_before,
         error_contains=args.error,
+        payload_equals=args.payload_equals,
+        payload_contains=args.payload_contains,
         before=args.cursor,
     )
     jobs = await (await container.get(ListJobs))(query)

@@ -23,6 +23,7 @@ from taskforge_domain.errors import IdempotencyKeyReused, InvalidTransition, Job
 from taskforge_domain.job_type_limit import InvalidLimit
 from taskforge_domain.schedule import InvalidSchedule, ScheduleNameTaken, ScheduleNotFound
 from taskforge_domain.webhook_delivery import NoFailedWebhook
+from taskforge_entrypoints.presentation.payload_filters import InvalidPayloadFilter
 from taskforge_entrypoints.rest.schemas import Problem
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,12 @@ def _unsearchable(request: AnyRequest, exc: UnsearchableText) -> Response[Proble
     return problem(request, 422, "unsearchable-filter", detail, title=title, errors=errors)
 
 
+def _invalid_payload_filter(request: AnyRequest, exc: InvalidPayloadFilter) -> Response[Problem]:
+    title = "A payload search is not in its form"
+    errors = [{"key": exc.parameter, "message": str(exc)}]
+    return problem(request, 400, "invalid-payload-filter", str(exc), title=title, errors=errors)
+
+
 def _store_unavailable(request: AnyRequest, exc: StoreUnavailable) -> Response[Problem]:
     log.warning("answering 503: %s", exc)
     detail = "the job store is not reachable; try again later"
@@ -288,6 +295,7 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     NoFailedWebhook: _no_failed_webhook,
     UnstorablePayload: _unstorable,
     UnsearchableText: _unsearchable,
+    InvalidPayloadFilter: _invalid_payload_filter,
     StoreUnavailable: _store_unavailable,
     Exception: _unexpected,
 }

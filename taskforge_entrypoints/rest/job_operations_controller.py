@@ -1,4 +1,6 @@
-from typing import Annotated, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka
@@ -6,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from taskforge_app.cancel_job import CancelJob
+from taskforge_app.estimate_matching_jobs import EstimateMatchingJobs
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.ports import JobQuery
 from taskforge_app.replay_dead_job import ReplayDeadJob
@@ -20,6 +23,7 @@ from taskforge_domain.job_limits import (
     STORABLE_TEXT_PATTERN,
 )
 from taskforge_entrypoints.config.settings import Settings
+from taskforge_entrypoints.presentation import payload_filters
 from taskforge_entrypoints.presentation.job_cursor import CURSOR_PATTERN
 from taskforge_entrypoints.presentation.job_json import AttemptOut, JobOut
 from taskforge_entrypoints.rest.access import caller_of, needs
@@ -32,10 +36,11 @@ from taskforge_entrypoints.rest.query_values import (
     refuse_repeated,
     whole_number,
 )
-from taskforge_entrypoints.rest.schemas import JobPage
+from taskforge_entrypoints.rest.schemas import JobEstimateOut, JobPage
 from taskforge_entrypoints.rest.timestamps import query_timestamp
 
 AnyRequest = Request[Any, Any, Any]
+T = TypeVar("T")
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -50,6 +55,19 @@ ERROR_FILTER = Parameter(
 )
 # decode_cursor applies the pattern, answering 400 invalid-cursor as before.
 CURSOR = Parameter(schema_extra={"pattern": CURSOR_PATTERN})
+# payload_filters reads both, answering 400 invalid-payload-filter; the document states
+# payload_contains as the JSON object it is (openapi_document).
+PAYLOAD_EQUALS = Parameter(
+    schema_extra={
+        "maxLength": payload_filters.PAYLOAD_EQUALS_MAX_LENGTH,
+        "pattern": payload_filters.PAYLOAD_EQUALS_PATTERN,
+    },
+    description="PATH=VALUE, like customer.id=42: the value at the path is the string VALUE "
+    "or the number, true, false or null it spells",
+)
+PAYLOAD_CONTAINS = Parameter(
+    description='A JSON object the payload contains, like {"customer":{"id":42}}'
+)
 TIMESTAMP = Parameter(
     schema_extra={"format": "date-time"}, description="RFC 3339, like 2026-12-01T09:00:00Z"
 )
@@ -62,6 +80,47 @@ _REPLAY_DESCRIPTION = (
     "Queues the dead job again with a fresh budget of `attempts` (default "
     "SERVICE_MAX_ATTEMPTS); its attempt history and numbering stay. Not dead: 409."
 )
+
+
+def _read(parse: Callable[[str], T], text: str | None) -> T | None:
+    return None if text is None else parse(text)
+
+
+def _job_query(
+    queues: tuple[str, ...],
+    *,
+    limit: int,
+    before: tuple[datetime, UUID] | None,
+    status: str | None,
+    job_type: str | None,
+    queue: str | None,
+    idempotency_key: str | None,
+    created_after: str | None,
+    created_before: str | None,
+    updated_after: str | None,
+    updated_before: str | None,
+    error: str | None,
+    payload_equals: str | None,
+    payload_contains: str | None,
+) -> JobQuery:
+    """The query of GET /v1/jobs's filters, read from their text."""
+    if queue is not None and queue not in queues:
+        raise InvalidQuery(detail=f"queue must be one of {', '.join(queues)}")
+    return JobQuery(
+        limit=limit,
+        status=query_status(status),
+        job_type=job_type,
+        queue=queue,
+        idempotency_key=idempotency_key,
+        created_after=query_timestamp("created_after", created_after),
+        created_before=query_timestamp("created_before", created_before),
+        updated_after=query_timestamp("updated_after", updated_after),
+        updated_before=query_timestamp("updated_before", updated_before),
+        error_contains=error,
+        payload_equals=_read(payload_filters.payload_equals, payload_equals),
+        payload_contains=_read(payload_filters.payload_contains, payload_contains),
+        before=before,
+    )
 
 
 class JobOperationsController(Controller):
@@ -78,9 +137,14 @@ class JobOperationsController(Controller):
         description=(
             "Filters combine; `error` matches text in last_error (best with status=dead); "
             "`updated_after`/`updated_before` bound the last change (for dead jobs: when "
-            "they died). Follow `next` for the following page."
+            "they died); `payload_equals` and `payload_contains` search the payload. "
+            "Follow `next` for the following page."
         ),
-        responses={400: problem_spec("Malformed cursor"), **_INVALID, **STORE_DOWN},
+        responses={
+            400: problem_spec("Malformed cursor, or a payload search not in its form"),
+            **_INVALID,
+            **STORE_DOWN,
+        },
     )
     async def list_jobs(
         self,
@@ -96,29 +160,84 @@ class JobOperationsController(Controller):
         updated_after: Annotated[str | None, TIMESTAMP] = None,
         updated_before: Annotated[str | None, TIMESTAMP] = None,
         error: Annotated[str | None, ERROR_FILTER] = None,
+        payload_equals: Annotated[str | None, PAYLOAD_EQUALS] = None,
+        payload_contains: Annotated[str | None, PAYLOAD_CONTAINS] = None,
         limit: Annotated[str | None, whole_number(1, MAX_PAGE, default=DEFAULT_PAGE)] = None,
         cursor: Annotated[str | None, CURSOR] = None,
     ) -> JobPage:
-        if queue is not None and queue not in settings.queues:
-            raise InvalidQuery(detail=f"queue must be one of {', '.join(settings.queues)}")
-        query = JobQuery(
+        query = _job_query(
+            settings.queues,
             limit=query_whole_number("limit", limit, 1, MAX_PAGE) or DEFAULT_PAGE,
-            status=query_status(status),
+            before=None if cursor is None else decode_cursor(cursor),
+            status=status,
             job_type=job_type,
             queue=queue,
             idempotency_key=idempotency_key,
-            created_after=query_timestamp("created_after", created_after),
-            created_before=query_timestamp("created_before", created_before),
-            updated_after=query_timestamp("updated_after", updated_after),
-            updated_before=query_timestamp("updated_before", updated_before),
-            error_contains=error,
-            before=None if cursor is None else decode_cursor(cursor),
+            created_after=created_after,
+            created_before=created_before,
+            updated_after=updated_after,
+            updated_before=updated_before,
+            error=error,
+            payload_equals=payload_equals,
+            payload_contains=payload_contains,
         )
         jobs = await list_jobs(query, caller_of(request))
         return JobPage(
             jobs=[JobOut.of(job, settings.http_base_url) for job in jobs],
             next=next_link(settings.http_base_url, query, jobs),
         )
+
+    @get(
+        "/estimate",
+        before_request=refuse_repeated,
+        opt=needs(Scope.READ),
+        summary="About how many jobs the filters of GET /v1/jobs match",
+        description=(
+            "The filters of `GET /v1/jobs`, answered with PostgreSQL's estimate of how many "
+            "jobs match, without counting them (a count of a common filter would read "
+            'every matching job): for showing "about N jobs", never for deciding.'
+        ),
+        responses={
+            400: problem_spec("A payload search not in its form"),
+            **_INVALID,
+            **STORE_DOWN,
+        },
+    )
+    async def estimate_jobs(
+        self,
+        request: AnyRequest,
+        estimate: FromDishka[EstimateMatchingJobs],
+        settings: FromDishka[Settings],
+        status: Annotated[str | None, STATUS] = None,
+        job_type: Annotated[str | None, JOB_TYPE_FILTER] = None,
+        queue: Annotated[str | None, Parameter(pattern=QUEUE_NAME_PATTERN)] = None,
+        idempotency_key: Annotated[str | None, KEY_FILTER] = None,
+        created_after: Annotated[str | None, TIMESTAMP] = None,
+        created_before: Annotated[str | None, TIMESTAMP] = None,
+        updated_after: Annotated[str | None, TIMESTAMP] = None,
+        updated_before: Annotated[str | None, TIMESTAMP] = None,
+        error: Annotated[str | None, ERROR_FILTER] = None,
+        payload_equals: Annotated[str | None, PAYLOAD_EQUALS] = None,
+        payload_contains: Annotated[str | None, PAYLOAD_CONTAINS] = None,
+    ) -> JobEstimateOut:
+        query = _job_query(
+            settings.queues,
+            limit=1,
+            before=None,
+            status=status,
+            job_type=job_type,
+            queue=queue,
+            idempotency_key=idempotency_key,
+            created_after=created_after,
+            created_before=created_before,
+            updated_after=updated_after,
+            updated_before=updated_before,
+            error=error,
+            payload_equals=payload_equals,
+            payload_contains=payload_contains,
+        )
+        found = await estimate(query, caller_of(request))
+        return JobEstimateOut(estimated_count=found.count)
 
     @post(
         "/{job_id:uuid}/cancel",

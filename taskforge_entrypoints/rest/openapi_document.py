@@ -56,6 +56,14 @@ STORABLE_JSON = {
     ]
 }
 
+# What payload_filters.payload_contains takes: a JSON object with at least one key.
+PAYLOAD_FRAGMENT = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": {"pattern": STORABLE_TEXT_PATTERN},
+    "additionalProperties": {"$ref": _REF.format(name="StorableJson")},
+}
+
 # run_at and delay_seconds both say when a job first runs: a body gives one at most.
 ONE_START_TIME = {
     "not": {
@@ -177,6 +185,10 @@ def _describe_parameters(operation: dict[str, Any], queues: tuple[str, ...]) -> 
             schema["oneOf"] = arms
         if parameter["in"] == "query" and parameter["name"] == "queue":
             schema["enum"] = list(queues)
+        if parameter["in"] == "query" and parameter["name"] == "payload_contains":
+            # A query value that is JSON text: OpenAPI's `content` form says so.
+            del parameter["schema"]
+            parameter["content"] = {"application/json": {"schema": PAYLOAD_FRAGMENT}}
 
 
 def _describe_responses(method: str, path: str, operation: dict[str, Any]) -> None:

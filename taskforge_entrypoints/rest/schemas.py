@@ -149,6 +149,11 @@ class JobPage(msgspec.Struct, kw_only=True):
     next: str | None
 
 
+class JobEstimateOut(msgspec.Struct, frozen=True, kw_only=True):
+    estimated_count: Annotated[int, msgspec.Meta(ge=0)]
+    """PostgreSQL's estimate, not a count: label it so wherever it is shown."""
+
+
 class HealthOut(msgspec.Struct, frozen=True):
     status: str
 

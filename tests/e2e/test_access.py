@@ -111,6 +111,7 @@ class Endpoint:
 def endpoints(job_id: str) -> list[Endpoint]:
     return [
         Endpoint("GET", "/v1/jobs", "read"),
+        Endpoint("GET", "/v1/jobs/estimate", "read"),
         Endpoint("GET", f"/v1/jobs/{job_id}", "read"),
         Endpoint("GET", f"/v1/jobs/{job_id}/attempts", "read"),
         Endpoint("GET", f"/v1/jobs/{job_id}?wait=0.1", "read"),

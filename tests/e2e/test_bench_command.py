@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.million import PAGES
 from tests.conftest import PROJECT_ROOT, Services
 
 
@@ -111,3 +112,73 @@ def test_a_tiny_limits_bench_run_prints_every_kind_of_drain(test_services: Servi
     )
     for kind in kinds:
         assert f"| {kind} |" in result.stdout
+
+
+def test_a_tiny_million_bench_run_writes_every_page(
+    test_services: Services, tmp_path: Path
+) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("# Benchmarks\n\nNotes kept across runs.\n")
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "million",
+            "--rows",
+            "3000",
+            "--requests",
+            "3",
+            "--postgres",
+            test_services.admin_url,
+            "--redis",
+            test_services.redis_url.removeprefix("redis://").split("/")[0],
+            "--output",
+            str(report),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    written = report.read_text()
+    assert "Notes kept across runs." in written
+    assert "3,000 jobs seeded" in written
+    assert "`make bench BENCH_ARGS='million --rows 3000" in written
+    for name, path in PAGES:
+        assert f"| {name} | `{path}` |" in written
+    assert "load average" in written
+
+
+def test_a_tiny_payload_index_bench_run_compares_both_kinds(test_services: Services) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "payload-index",
+            "--backlog",
+            "1000",
+            "--rounds",
+            "1",
+            "--seed",
+            "3",
+            "--postgres",
+            test_services.admin_url,
+            "--redis",
+            test_services.redis_url.removeprefix("redis://").split("/")[0],
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "| with the index |" in result.stdout
+    assert "| without it |" in result.stdout

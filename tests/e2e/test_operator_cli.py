@@ -134,6 +134,26 @@ async def test_jobs_list_filters_by_queue(
     assert [line.split()[2] for line in table.stdout.splitlines()[1:]] == ["low"] * 3
 
 
+async def test_jobs_list_searches_the_payload_as_get_v1_jobs_does(
+    client: httpx.AsyncClient, stack_env: dict[str, str]
+) -> None:
+    tenant = unknown_type()
+    vip = await submit(client, {"job_type": "ping", "payload": {"t": tenant, "tags": ["vip"]}})
+    other = await submit(client, {"job_type": "ping", "payload": {"t": tenant, "n": 7}})
+
+    def listed(*options: str) -> list[str]:
+        found = json_of(taskforge("jobs", "list", *options, "--json", env=stack_env))
+        return [job["id"] for job in found["jobs"]]
+
+    bad = taskforge("jobs", "list", "--payload-equals", "t", env=stack_env)
+
+    assert listed("--payload-equals", f"t={tenant}") == [other, vip]
+    assert listed("--payload-equals", f"t={tenant}", "--payload-contains", '{"n": 7}') == [other]
+    assert listed("--payload-contains", f'{{"t": "{tenant}", "tags": ["vip"]}}') == [vip]
+    assert bad.returncode == 2
+    assert "--payload-equals: payload_equals must be PATH=VALUE" in bad.stderr
+
+
 async def test_jobs_show_prints_the_job_and_its_attempt_history(
     client: httpx.AsyncClient, stack_env: dict[str, str]
 ) -> None:

@@ -100,6 +100,9 @@ SCHEMA_AT_VERSION[17] = SCHEMA_AT_VERSION[16] | {
     "jobs_held_back_type_idx",
     "jobs_held_back_queue_idx",
 }
+SCHEMA_AT_VERSION[18] = (SCHEMA_AT_VERSION[17] | {"jobs_payload_idx", "jobs_error_trgm_idx"}) - {
+    "jobs_dead_error_trgm_idx"
+}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]

@@ -31,6 +31,7 @@ from taskforge_domain.job_status import (
     WAITING_STATUSES,
     JobStatus,
 )
+from tests.unit.payload_matching import contains, equals_at_path
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -315,11 +316,23 @@ class InMemoryJobRepository:
                     error is None
                     or (job.last_error is not None and error in job.last_error.lower())
                 )
+                and (
+                    query.payload_contains is None or contains(job.payload, query.payload_contains)
+                )
+                and (
+                    query.payload_equals is None
+                    or equals_at_path(job.payload, query.payload_equals)
+                )
                 and (query.before is None or (job.created_at, job.id) < query.before)
             )
 
         newest_first = self._select(matches, lambda job: (job.created_at, job.id))[::-1]
         return newest_first[: query.limit]
+
+    async def estimate_matching(self, query: JobQuery) -> int:
+        """Exact here: a fake's table is small enough to count."""
+        unpaged = replace(query, limit=len(self._jobs) + 1, before=None)
+        return len(await self.list_jobs(unpaged))
 
     async def delete_finished(
         self, status: JobStatus, finished_before: datetime, limit: int
