@@ -59,6 +59,16 @@ def warn_if_open(settings: Settings) -> None:
         )
 
 
+def warn_if_sessions_local(settings: Settings) -> None:
+    if not settings.ui_session_secret_set:
+        log.warning(
+            "UI_SESSION_SECRET is unset: this API process made up its own, so dashboard "
+            "sessions and form tokens last only as long as this process and do not work "
+            "across API processes behind one address; set the same UI_SESSION_SECRET on "
+            "each (README, Dashboard)"
+        )
+
+
 def create_app(settings: Settings, *overrides: Provider) -> Litestar:
     """The API serves from the first moment, PostgreSQL or not: /health answers, /ready
     names what is missing, and the job routes answer 503 until this process has
@@ -97,6 +107,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
 
     authorize = access_guard(container, settings.api_auth_required)
     warn_if_open(settings)
+    warn_if_sessions_local(settings)
     app = Litestar(
         route_handlers=[
             DishkaRouter(
