@@ -4,9 +4,10 @@ from typing import Any
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from taskforge_app.await_job_change import AwaitJobChange
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
@@ -33,6 +34,9 @@ CANCELLABLE = frozenset(
         JobStatus.RUNNING,
     }
 )
+
+# How long a job page's request for the job's next change is held open; then it asks again.
+FOLLOW_SECONDS = 25.0
 
 # What a bulk replay selects by (beside its status): other filters would not carry over.
 BULK_REPLAY_FILTERS = frozenset({"status", "job_type", "error"})
@@ -100,6 +104,19 @@ class JobsController(Controller):
             replayable=job.status is JobStatus.DEAD,
             notice=request.query_params.get("notice"),
         )
+
+    @get("/{job_id:uuid}/changes", opt=needs(Scope.READ))
+    async def changes(
+        self,
+        request: AnyRequest,
+        job_id: UUID,
+        after: int,
+        await_change: FromDishka[AwaitJobChange],
+    ) -> Response[str]:
+        """Whether the job moved past the revision its page shows: the page reloads when it
+        did, and asks again when not, so it costs one read per wait, not a page per tick."""
+        changed = await await_change(job_id, after, FOLLOW_SECONDS, ui_caller(request))
+        return Response("changed" if changed else "unchanged", media_type=MediaType.TEXT)
 
     @post("/{job_id:uuid}/cancel", opt=needs(Scope.OPERATE))
     async def cancel(
