@@ -35,6 +35,7 @@ from taskforge_entrypoints.rest.schedules_controller import SchedulesController
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 from taskforge_entrypoints.ui.dashboard import dashboard_router, dashboard_templates
+from taskforge_entrypoints.ui.error_pages import dashboard_error_pages
 
 log = logging.getLogger("taskforge")
 
@@ -143,7 +144,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         middleware=[RequestIds, HttpMetrics(metrics)],
         # The process's logging (taskforge_entrypoints.process.logging_setup) stays in charge.
         logging_config=None,
-        exception_handlers=exception_handlers,
+        exception_handlers=dashboard_error_pages(exception_handlers),
         lifespan=[lifespan],
         request_max_body_size=settings.http_max_body_bytes,
         openapi_config=OpenAPIConfig(
