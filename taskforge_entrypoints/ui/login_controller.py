@@ -15,20 +15,13 @@ from taskforge_app.key_secrets import parse_token
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.rest.access import needs, request_id_of
+from taskforge_entrypoints.ui.next_page import safe_next
 from taskforge_entrypoints.ui.pages import page
 from taskforge_entrypoints.ui.session_cookie import SESSION_COOKIE, Session, SessionSigner
 from taskforge_entrypoints.ui.ui_access import visit_of
 
 log = logging.getLogger(__name__)
 AnyRequest = Request[Any, Any, Any]
-HOME = "/ui"
-
-
-def safe_next(target: str | None) -> str:
-    """Only a dashboard path: a login link must not send the browser to another site."""
-    if target and target.startswith("/ui") and not target.startswith("//"):
-        return target
-    return HOME
 
 
 def session_cookie(value: str, max_age: int, secure: bool) -> Cookie:

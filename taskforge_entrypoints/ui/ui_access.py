@@ -14,6 +14,7 @@ from litestar.handlers import BaseRouteHandler
 from taskforge_app.authenticate import AuthenticateSession, Unauthenticated
 from taskforge_app.callers import ANONYMOUS, Caller
 from taskforge_entrypoints.rest.access import request_id_of, required_scope
+from taskforge_entrypoints.ui.next_page import back_after_login
 from taskforge_entrypoints.ui.session_cookie import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -89,9 +90,9 @@ async def _session_caller(
     signer: SessionSigner,
     request_id: str,
 ) -> Caller:
-    back_to = connection.url.path
-    if connection.scope.get("method") == "GET" and connection.url.query:
-        back_to += f"?{connection.url.query}"
+    back_to = back_after_login(
+        str(connection.scope.get("method")), str(connection.url), connection.headers.get("referer")
+    )
     session = signer.session_of(connection.cookies.get(SESSION_COOKIE), datetime.now(UTC))
     if session is None:
         raise LoginNeeded("log in with an API key", back_to)
