@@ -16,8 +16,13 @@ from taskforge_domain.access import Scope
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.rest.access import needs, request_id_of
 from taskforge_entrypoints.ui.next_page import safe_next
-from taskforge_entrypoints.ui.pages import page
-from taskforge_entrypoints.ui.session_cookie import SESSION_COOKIE, Session, SessionSigner
+from taskforge_entrypoints.ui.pages import csrf_cookie, page
+from taskforge_entrypoints.ui.session_cookie import (
+    SESSION_COOKIE,
+    Session,
+    SessionSigner,
+    new_csrf_cookie,
+)
 from taskforge_entrypoints.ui.ui_access import visit_of
 
 log = logging.getLogger(__name__)
@@ -70,8 +75,10 @@ class LoginController(Controller):
         value = SessionSigner(settings.ui_session_secret).session_value(session)
         secure = visit_of(request).secure_cookies
         cookie = session_cookie(value, int(lifetime.total_seconds()), secure)
+        # A new CSRF cookie with each login: a token seen before it is good for nothing after.
+        fresh_csrf = csrf_cookie(new_csrf_cookie(), visit_of(request))
         log.info("%s logged in to the dashboard (request %s)", caller.name, caller.request_id)
-        return Redirect(target, status_code=303, cookies=[cookie])
+        return Redirect(target, status_code=303, cookies=[cookie, fresh_csrf])
 
 
 class LogoutController(Controller):

@@ -1,6 +1,6 @@
 """Who is looking at the dashboard: the session cookie's key, checked on every request
 against the store, then the route's scope, as the REST guard checks a bearer key; and on
-every POST, the form's CSRF token."""
+every POST, the form's CSRF token, which is good for this session only."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from taskforge_entrypoints.ui.next_page import back_after_login
 from taskforge_entrypoints.ui.session_cookie import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    Session,
     SessionSigner,
     new_csrf_cookie,
 )
@@ -65,20 +66,21 @@ def ui_guard(
     ) -> None:
         request_id = request_id_of(connection.scope)
         caller: Caller | None = None
+        session: Session | None = None
         if not required:
             caller = Caller(ANONYMOUS.name, ANONYMOUS.grant, request_id)
         elif not open_page:
-            caller = await _session_caller(connection, container, signer, request_id)
+            session, caller = await _session_caller(connection, container, signer, request_id)
         if caller is not None and not open_page:
             caller.grant.require(required_scope(handler))
         if connection.scope.get("method") == "POST":
-            await _check_csrf(connection, signer)
+            await _check_csrf(connection, signer, session)
         known = connection.cookies.get(CSRF_COOKIE)
         fresh = None if known else new_csrf_cookie()
         # HTTPS at this process, or at the proxy HTTP_BASE_URL names: the cookies say Secure.
         secure = secure_cookies or connection.url.scheme == "https"
         connection.scope["state"][_VISIT] = Visit(
-            caller, signer.csrf_token(known or fresh or ""), fresh, secure, required
+            caller, signer.csrf_token(known or fresh or "", session), fresh, secure, required
         )
 
     return authorize
@@ -89,7 +91,7 @@ async def _session_caller(
     container: AsyncContainer,
     signer: SessionSigner,
     request_id: str,
-) -> Caller:
+) -> tuple[Session, Caller]:
     back_to = back_after_login(
         str(connection.scope.get("method")), str(connection.url), connection.headers.get("referer")
     )
@@ -98,19 +100,21 @@ async def _session_caller(
         raise LoginNeeded("log in with an API key", back_to)
     authenticate = await container.get(AuthenticateSession)
     try:
-        return await authenticate(session.key_id, request_id)
+        return session, await authenticate(session.key_id, request_id)
     except Unauthenticated as exc:
         raise LoginNeeded(str(exc), back_to) from None
 
 
 async def _check_csrf(
-    connection: ASGIConnection[Any, Any, Any, Any], signer: SessionSigner
+    connection: ASGIConnection[Any, Any, Any, Any],
+    signer: SessionSigner,
+    session: Session | None,
 ) -> None:
     if not isinstance(connection, Request):
         raise CsrfRefused("not a form")
     form = await connection.form()
     token = form.get(CSRF_FIELD)
-    if not signer.csrf_matches(connection.cookies.get(CSRF_COOKIE), token):
+    if not signer.csrf_matches(connection.cookies.get(CSRF_COOKIE), token, session):
         raise CsrfRefused("the form's CSRF token does not match this browser's")
 
 

@@ -7,11 +7,13 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Dialog, Page, async_playwright, expect
 
 from taskforge_app.authenticate import SESSION_LOOKUP_TTL
+from taskforge_entrypoints.ui.session_cookie import SessionSigner
 from tests.conftest import PROJECT_ROOT, Services
 from tests.e2e.conftest import FAST_RETRIES
 from tests.e2e.processes import Stack, running_stack, stack_environment, taskforge
@@ -56,7 +59,12 @@ async def ui_env(test_services: Services) -> dict[str, str]:
     return await stack_environment(
         test_services,
         "ui-worker",
-        FAST_RETRIES | {"API_AUTH": "required", "UI_MASK_PAYLOAD_KEYS": "password"},
+        FAST_RETRIES
+        | {
+            "API_AUTH": "required",
+            "UI_MASK_PAYLOAD_KEYS": "password",
+            "UI_SESSION_SECRET": secrets.token_urlsafe(32),
+        },
     )
 
 
@@ -497,7 +505,14 @@ async def ui_session(stack: Stack, token: str) -> AsyncIterator[tuple[httpx.Asyn
         )
         assert login.status_code == 303, login.text
         assert "taskforge_session" in http.cookies
-        yield http, csrf
+        # The login gave a new CSRF cookie, and the token is bound to the session: made
+        # here as the API makes it, since a key without the read scope sees no page.
+        signer = SessionSigner(stack.env["UI_SESSION_SECRET"])
+        session = signer.session_of(http.cookies["taskforge_session"], datetime.now(UTC))
+        fresh = signer.csrf_token(http.cookies["taskforge_csrf"], session)
+        assert session is not None
+        assert fresh != csrf
+        yield http, fresh
 
 
 async def test_each_scope_opens_its_dashboard_routes_and_no_other(

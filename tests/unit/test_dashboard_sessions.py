@@ -49,14 +49,26 @@ def test_a_session_signed_with_another_secret_is_refused() -> None:
 
 def test_the_csrf_token_matches_only_its_own_cookie() -> None:
     cookie, other = new_csrf_cookie(), new_csrf_cookie()
-    token = SIGNER.csrf_token(cookie)
+    token = SIGNER.csrf_token(cookie, None)
 
-    assert SIGNER.csrf_matches(cookie, token)
-    assert not SIGNER.csrf_matches(other, token)
-    assert not SIGNER.csrf_matches(cookie, "made-up")
-    assert not SIGNER.csrf_matches(None, token)
-    assert not SIGNER.csrf_matches(cookie, None)
+    assert SIGNER.csrf_matches(cookie, token, None)
+    assert not SIGNER.csrf_matches(other, token, None)
+    assert not SIGNER.csrf_matches(cookie, "made-up", None)
+    assert not SIGNER.csrf_matches(None, token, None)
+    assert not SIGNER.csrf_matches(cookie, None, None)
     assert cookie not in token
+
+
+def test_the_csrf_token_is_good_for_its_own_session_only() -> None:
+    cookie = new_csrf_cookie()
+    alice = Session("0123456789abcdef", NOW + timedelta(hours=8))
+    token = SIGNER.csrf_token(cookie, alice)
+
+    assert SIGNER.csrf_matches(cookie, token, alice)
+    assert not SIGNER.csrf_matches(cookie, token, None), "a token of a session before it"
+    assert not SIGNER.csrf_matches(cookie, token, Session("fedcba9876543210", alice.expires_at))
+    relogin = Session(alice.key_id, alice.expires_at + timedelta(seconds=1))
+    assert not SIGNER.csrf_matches(cookie, token, relogin), "a token of the previous login"
 
 
 async def test_a_session_names_its_key_until_the_key_is_revoked(clock: FixedClock) -> None:
