@@ -13,6 +13,14 @@ class Unauthenticated(Exception):
     """No usable key came with the call; the message says why without echoing it."""
 
 
+class SessionKeyRefused(Unauthenticated):
+    """A session's key is no longer good; `state` says why: unknown, revoked or expired."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"the session's API key is {'not known' if state == 'unknown' else state}")
+        self.state = state
+
+
 class Authenticate:
     """Turn an Authorization header into the caller it names. Looked up on every call,
     so a revoked key stops working at once in every API process."""
@@ -76,11 +84,11 @@ class AuthenticateSession:
         now = self._clock.now()
         stored = await self._stored(key_id, now)
         if stored is None:
-            raise Unauthenticated("the session's API key is not known")
+            raise SessionKeyRefused("unknown")
         if not stored.valid_at(now):
             state = "revoked" if stored.revoked_at is not None else "expired"
             log.warning(
                 "ended a session of the %s API key %r (request %s)", state, stored.name, request_id
             )
-            raise Unauthenticated(f"the session's API key is {state}")
+            raise SessionKeyRefused(state)
         return Caller(stored.name, stored.grant, request_id)

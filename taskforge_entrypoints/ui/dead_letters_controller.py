@@ -107,7 +107,6 @@ class DeadLettersController(Controller):
             by_error=Counter(
                 (job.job_type, first_line(job.last_error)) for job in dead
             ).most_common(20),
-            notice=request.query_params.get("notice"),
         )
 
     @post("/replay", opt=needs(Scope.OPERATE))

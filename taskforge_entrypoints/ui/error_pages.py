@@ -37,7 +37,7 @@ def _page(status: int, title: str, detail: str, advice: str) -> Template:
 
 
 def login_needed(_: AnyRequest, exc: LoginNeeded) -> Response[Any]:
-    query = urlencode({"next_page": exc.back_to, "reason": str(exc)})
+    query = urlencode({"next_page": exc.back_to, "reason": exc.reason.value})
     return Redirect(f"/ui/login?{query}", status_code=303, headers=HEADERS)
 
 

@@ -20,6 +20,7 @@ from taskforge_entrypoints.presentation.job_cursor import encode_cursor
 from taskforge_entrypoints.rest.access import needs
 from taskforge_entrypoints.ui.formatting import masked
 from taskforge_entrypoints.ui.job_filters import PAGE_SIZES, job_filters
+from taskforge_entrypoints.ui.notices import Notice
 from taskforge_entrypoints.ui.pages import back_to, page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
@@ -102,7 +103,6 @@ class JobsController(Controller):
             api_link=f"{settings.http_base_url}/v1/jobs/{job.id}",
             cancellable=job.status in CANCELLABLE and job.cancel_requested_at is None,
             replayable=job.status is JobStatus.DEAD,
-            notice=request.query_params.get("notice"),
         )
 
     @get("/{job_id:uuid}/changes", opt=needs(Scope.READ))
@@ -123,12 +123,13 @@ class JobsController(Controller):
         self, request: AnyRequest, job_id: UUID, cancel_job: FromDishka[CancelJob]
     ) -> Redirect:
         job = await cancel_job(job_id, ui_caller(request))
-        what = "cancelled" if job.status is JobStatus.CANCELLED else "asked to cancel"
-        return back_to(f"/ui/jobs/{job_id}", f"Job {what}.")
+        cancelled = job.status is JobStatus.CANCELLED
+        notice = Notice.JOB_CANCELLED if cancelled else Notice.JOB_CANCEL_ASKED
+        return back_to(f"/ui/jobs/{job_id}", notice)
 
     @post("/{job_id:uuid}/replay", opt=needs(Scope.OPERATE))
     async def replay(
         self, request: AnyRequest, job_id: UUID, replay_dead_job: FromDishka[ReplayDeadJob]
     ) -> Redirect:
         await replay_dead_job(job_id, None, ui_caller(request))
-        return back_to(f"/ui/jobs/{job_id}", "Job replayed: it is queued again.")
+        return back_to(f"/ui/jobs/{job_id}", Notice.JOB_REPLAYED)

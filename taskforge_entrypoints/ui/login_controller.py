@@ -16,6 +16,7 @@ from taskforge_domain.access import Scope
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.rest.access import needs, request_id_of
 from taskforge_entrypoints.ui.next_page import safe_next
+from taskforge_entrypoints.ui.notices import login_reason_text
 from taskforge_entrypoints.ui.pages import csrf_cookie, page
 from taskforge_entrypoints.ui.session_cookie import (
     SESSION_COOKIE,
@@ -52,7 +53,8 @@ class LoginController(Controller):
         if not visit_of(request).auth_required:
             # API_AUTH=off: there is no key to ask for.
             return Redirect(safe_next(next_page), status_code=303)
-        return page(request, "login.html.j2", next_page=safe_next(next_page))
+        reason = login_reason_text(request.query_params.get("reason"))
+        return page(request, "login.html.j2", next_page=safe_next(next_page), reason=reason)
 
     @post("/login")
     async def log_in(

@@ -11,10 +11,11 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
-from taskforge_app.authenticate import AuthenticateSession, Unauthenticated
+from taskforge_app.authenticate import AuthenticateSession, SessionKeyRefused
 from taskforge_app.callers import ANONYMOUS, Caller
 from taskforge_entrypoints.rest.access import request_id_of, required_scope
 from taskforge_entrypoints.ui.next_page import back_after_login
+from taskforge_entrypoints.ui.notices import LoginReason
 from taskforge_entrypoints.ui.session_cookie import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -42,8 +43,9 @@ class Visit:
 class LoginNeeded(Exception):
     """No valid session: the browser is sent to the login page, then back."""
 
-    def __init__(self, reason: str, back_to: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: LoginReason, back_to: str) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
         self.back_to = back_to
 
 
@@ -97,12 +99,12 @@ async def _session_caller(
     )
     session = signer.session_of(connection.cookies.get(SESSION_COOKIE), datetime.now(UTC))
     if session is None:
-        raise LoginNeeded("log in with an API key", back_to)
+        raise LoginNeeded(LoginReason.NO_SESSION, back_to)
     authenticate = await container.get(AuthenticateSession)
     try:
         return session, await authenticate(session.key_id, request_id)
-    except Unauthenticated as exc:
-        raise LoginNeeded(str(exc), back_to) from None
+    except SessionKeyRefused as exc:
+        raise LoginNeeded(LoginReason(f"key-{exc.state}"), back_to) from None
 
 
 async def _check_csrf(

@@ -234,14 +234,14 @@ async def test_an_operator_pauses_and_resumes_a_queue(
     row = page.locator("#queue-low")
 
     await row.get_by_role("button", name="Pause low").click()
-    await expect(page.get_by_role("status")).to_have_text("Queue low paused.")
+    await expect(page.get_by_role("status")).to_have_text("Queue paused.")
     await expect(row.locator(".badge")).to_have_text("paused")
     queues = await api(ui_stack, tokens["admin"], "GET", "/v1/queues")
     low = next(q for q in queues["queues"] if q["queue"] == "low")
     assert (low["paused"], low["paused_by"]) == (True, "ui-operator")
 
     await row.get_by_role("button", name="Resume low").click()
-    await expect(page.get_by_role("status")).to_have_text("Queue low resumed.")
+    await expect(page.get_by_role("status")).to_have_text("Queue resumed.")
     await expect(row.locator(".badge")).to_have_text("running")
     audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-operator")
     actions = [e["action"] for e in audit["entries"]]
@@ -603,13 +603,13 @@ async def test_an_admin_sets_and_removes_a_limit(
     await form.get_by_label("Per").select_option("minute")
     await form.get_by_role("button", name="Set the limit").click()
 
-    await expect(page.get_by_role("status")).to_have_text("Limit of ui-limited set.")
+    await expect(page.get_by_role("status")).to_have_text("Limit set.")
     limits = await api(ui_stack, tokens["admin"], "GET", "/v1/limits")
     mine = next(item for item in limits["limits"] if item["job_type"] == "ui-limited")
     assert (mine["concurrency"], mine["rate"]) == (2, {"starts": 10, "per": "minute"}), mine
 
     await page.get_by_role("button", name="Remove ui-limited").click()
-    await expect(page.get_by_role("status")).to_have_text("Limit of ui-limited removed.")
+    await expect(page.get_by_role("status")).to_have_text("Limit removed.")
     limits = await api(ui_stack, tokens["admin"], "GET", "/v1/limits")
     assert all(item["job_type"] != "ui-limited" for item in limits["limits"])
     audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-admin")
@@ -633,10 +633,10 @@ async def test_an_operator_pauses_fires_and_resumes_a_schedule(
     await expect(row).to_contain_text("every 1h")
 
     await row.get_by_role("button", name="Pause").click()
-    await expect(page.get_by_role("status")).to_have_text("Schedule ui-hourly paused.")
+    await expect(page.get_by_role("status")).to_have_text("Schedule paused.")
     await expect(row.locator(".badge")).to_have_text("paused")
     await row.get_by_role("button", name="Fire now").click()
-    await expect(page.get_by_role("status")).to_contain_text("Schedule ui-hourly fired job")
+    await expect(page.get_by_role("status")).to_contain_text("Schedule fired")
     await row.get_by_role("button", name="Resume").click()
     await expect(row.locator(".badge")).to_have_text("active")
     await expect(row.get_by_role("link")).to_be_visible()

@@ -9,6 +9,14 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from taskforge_domain.job_type_limit import RatePeriod
 from taskforge_entrypoints.ui import dashboard
+from taskforge_entrypoints.ui.notices import (
+    LOGIN_REASONS,
+    NOTICES,
+    LoginReason,
+    Notice,
+    login_reason_text,
+    notice_text,
+)
 
 TEMPLATES = dashboard.HERE / "templates"
 # Fragments (a live readout, table rows) have no title of their own.
@@ -53,3 +61,20 @@ def test_the_limits_page_of_an_admin_keeps_its_form_out_of_the_title() -> None:
     assert title is not None
     assert title[1] == "Limits · Taskforge"
     assert html.count(TOKEN) == 1, "the set-a-limit form is shown once, in the page"
+
+
+def test_no_template_shows_a_query_parameter_as_it_came() -> None:
+    shown = [p.name for p in TEMPLATES.glob("*.j2") if "query_params" in p.read_text()]
+    assert shown == []
+
+
+def test_a_notice_or_login_reason_is_a_fixed_text_picked_by_its_code() -> None:
+    assert notice_text(Notice.QUEUE_PAUSED.value) == "Queue paused."
+    assert login_reason_text(LoginReason.KEY_REVOKED.value) == (
+        "The session's API key is revoked: log in with another key."
+    )
+    for made_up in ["Your account is locked: call +1 555 0100", "<b>x</b>", "", None]:
+        assert notice_text(made_up) is None
+        assert login_reason_text(made_up) is None
+    assert set(NOTICES) == set(Notice)
+    assert set(LOGIN_REASONS) == set(LoginReason)
