@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 
 from taskforge_app.await_job_change import AwaitJobChange
 from taskforge_app.cancel_job import CancelJob
+from taskforge_app.estimate_matching_jobs import EstimateMatchingJobs
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.list_jobs import GetAttempts, ListJobs
@@ -49,7 +50,11 @@ class JobsController(Controller):
 
     @get("/", opt=needs(Scope.READ))
     async def jobs(
-        self, request: AnyRequest, list_jobs: FromDishka[ListJobs], settings: FromDishka[Settings]
+        self,
+        request: AnyRequest,
+        list_jobs: FromDishka[ListJobs],
+        estimate: FromDishka[EstimateMatchingJobs],
+        settings: FromDishka[Settings],
     ) -> Template | Redirect:
         params = dict(request.query_params)
         if wanted := params.get("job_id", "").strip():
@@ -61,12 +66,15 @@ class JobsController(Controller):
         if wanted:
             filters.problems.append(f"{wanted!r} is not a job id (a UUID)")
         jobs = await list_jobs(filters.query, ui_caller(request))
+        # PostgreSQL's estimate, not a count: a count of a broad filter scans the table.
+        about = await estimate(filters.query, ui_caller(request))
         last = jobs[-1] if len(jobs) == filters.query.limit else None
         return page(
             request,
             "jobs.html.j2",
             filters=filters,
             jobs=jobs,
+            estimated=about.count,
             statuses=list(JobStatus),
             queues=settings.queues,
             page_sizes=PAGE_SIZES,

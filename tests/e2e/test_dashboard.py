@@ -148,6 +148,8 @@ async def test_an_operator_finds_a_dead_job_replays_it_and_watches_it_complete(
     await page.get_by_label("Status").select_option("dead")
     await page.get_by_label("Job type").fill("flaky")
     await page.get_by_label("Error contains").fill("first attempts")
+    await page.get_by_label("Payload path = value").fill("order=7")
+    await expect(page.locator("#jobs-estimate")).to_contain_text("an estimate")
     await page.get_by_role("button", name="Search").click()
     await page.locator(f"a[href='/ui/jobs/{job_id}']").click()
 
