@@ -63,6 +63,7 @@ from taskforge_adapters.system_clock import SystemClock
 from taskforge_app.admit_submissions import AdmitSubmissions, SubmitRate
 from taskforge_app.audit_log import ListAudit, PurgeAudit
 from taskforge_app.authenticate import Authenticate, AuthenticateSession
+from taskforge_app.await_job_change import AwaitJobChange
 from taskforge_app.builtin_handlers import register_builtin_handlers
 from taskforge_app.cancel_job import CancelJob
 from taskforge_app.check_readiness import CheckReadiness
@@ -397,6 +398,7 @@ class JobWatchingProvider(Provider):
     watchers = provide(JobWatchers)
     outcome_tally = provide(OutcomeTally)
     wait_for_job = provide(WaitForJob)
+    await_job_change = provide(AwaitJobChange)
     follow_job = provide(FollowJob)
 
     @provide

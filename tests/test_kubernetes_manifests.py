@@ -161,11 +161,23 @@ def test_the_overlay_goes_through_pgbouncer_and_listens_on_the_primary() -> None
     assert settings.postgres_statement_cache_size == 0
 
 
+def test_every_api_replica_signs_dashboard_sessions_with_one_secret() -> None:
+    api = find(rendered(BASE), "Deployment", "taskforge-api")
+    settings = load_settings(environment(rendered(BASE)))
+
+    assert api["spec"]["replicas"] > 1
+    assert settings.ui_session_secret_set
+    assert settings.ui_session_secret.startswith("example-change-me")
+
+
 def test_the_secret_holds_only_example_values() -> None:
     secret = find(rendered(BASE), "Secret", "taskforge-secrets")
 
-    assert set(secret["stringData"]) == {"POSTGRES_PASSWORD", "REDIS_PASSWORD"}
-    assert all(value in ("", "example-change-me") for value in secret["stringData"].values())
+    assert set(secret["stringData"]) == {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "UI_SESSION_SECRET"}
+    assert all(
+        value == "" or value.startswith("example-change-me")
+        for value in secret["stringData"].values()
+    )
     config = find(rendered(BASE), "ConfigMap", "taskforge-config")["data"]
     assert not {key for key in config if "PASSWORD" in key or "SECRET" in key}
 

@@ -99,6 +99,8 @@ class Settings:
     # The dashboard at /ui (README "Dashboard"): the key that signs its session cookies
     # (made up at start when unset), how long a login lasts, and the payload keys it masks.
     ui_session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # False when the secret was made up here: no other API process accepts its sessions.
+    ui_session_secret_set: bool = False
     ui_session_lifetime: timedelta = timedelta(hours=8)
     ui_mask_payload_keys: frozenset[str] = frozenset()
     # Redis Cluster (README "Redis Cluster"): redis_addr then lists seed nodes, comma-separated.
@@ -370,6 +372,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         audit_retention=env.get("AUDIT_RETENTION", "2160h", _duration_or_off),
         schedule_misfire_grace=env.get("SCHEDULE_MISFIRE_GRACE", "10s", _positive_duration),
         ui_session_secret=_session_secret(env.text("UI_SESSION_SECRET", "", allow_empty=True)),
+        ui_session_secret_set=bool(environ.get("UI_SESSION_SECRET")),
         ui_session_lifetime=env.get("UI_SESSION_LIFETIME", "8h", _positive_duration),
         ui_mask_payload_keys=env.get("UI_MASK_PAYLOAD_KEYS", "", _key_names),
         redis_cluster=env.get("REDIS_CLUSTER", "false", _boolean),

@@ -35,6 +35,7 @@ from taskforge_entrypoints.rest.schedules_controller import SchedulesController
 from taskforge_entrypoints.rest.webhook_controller import JobWebhookController
 from taskforge_entrypoints.rest.workers_controller import WorkersController
 from taskforge_entrypoints.ui.dashboard import dashboard_router, dashboard_templates
+from taskforge_entrypoints.ui.error_pages import dashboard_error_pages
 
 log = logging.getLogger("taskforge")
 
@@ -56,6 +57,16 @@ def warn_if_open(settings: Settings) -> None:
             "read, cancel and replay every job; set API_AUTH=required (README, Security)",
             settings.http_host or "every interface",
             settings.http_port,
+        )
+
+
+def warn_if_sessions_local(settings: Settings) -> None:
+    if not settings.ui_session_secret_set:
+        log.warning(
+            "UI_SESSION_SECRET is unset: this API process made up its own, so dashboard "
+            "sessions and form tokens last only as long as this process and do not work "
+            "across API processes behind one address; set the same UI_SESSION_SECRET on "
+            "each (README, Dashboard)"
         )
 
 
@@ -97,6 +108,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
 
     authorize = access_guard(container, settings.api_auth_required)
     warn_if_open(settings)
+    warn_if_sessions_local(settings)
     app = Litestar(
         route_handlers=[
             DishkaRouter(
@@ -132,7 +144,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         middleware=[RequestIds, HttpMetrics(metrics)],
         # The process's logging (taskforge_entrypoints.process.logging_setup) stays in charge.
         logging_config=None,
-        exception_handlers=exception_handlers,
+        exception_handlers=dashboard_error_pages(exception_handlers),
         lifespan=[lifespan],
         request_max_body_size=settings.http_max_body_bytes,
         openapi_config=OpenAPIConfig(

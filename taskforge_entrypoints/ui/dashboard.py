@@ -25,7 +25,7 @@ from taskforge_entrypoints.ui.overview_controller import OverviewController
 from taskforge_entrypoints.ui.queues_controller import QueuesController
 from taskforge_entrypoints.ui.readouts_controller import ReadoutsController
 from taskforge_entrypoints.ui.schedules_controller import SchedulesController
-from taskforge_entrypoints.ui.security_headers import RESPONSE_HEADERS
+from taskforge_entrypoints.ui.security_headers import DashboardHeaders
 from taskforge_entrypoints.ui.session_cookie import SessionSigner
 from taskforge_entrypoints.ui.ui_access import ui_guard
 
@@ -64,7 +64,8 @@ def dashboard_router(container: AsyncContainer, settings: Settings, store_guard:
             DishkaRouter("", route_handlers=[LoginController], guards=[store_guard, login]),
             DishkaRouter("", route_handlers=PAGES, guards=[store_guard, pages]),
         ],
-        response_headers=RESPONSE_HEADERS,
+        # Not response_headers: those miss the static files' answers.
+        middleware=[DashboardHeaders],
         exception_handlers=ui_exception_handlers,
         include_in_schema=False,
     )

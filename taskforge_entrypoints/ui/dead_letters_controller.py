@@ -3,6 +3,7 @@ replay, counted by a dry run and confirmed before anything changes."""
 
 import math
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from dishka.integrations.litestar import FromDishka
@@ -32,10 +33,15 @@ def first_line(error: str | None) -> str:
 
 
 class ReplayForm:
-    def __init__(self, form: Any) -> None:
+    """The filter of a bulk replay. The dry run fixes `dead_before` at its own time and
+    the confirmation carries it, so the replay touches the jobs that were counted, not
+    jobs that died in between."""
+
+    def __init__(self, form: Any, now: datetime) -> None:
         self.job_type = str(form.get("job_type", "")).strip() or None
         self.error = str(form.get("error", "")).strip() or None
         self.problems: list[str] = []
+        self.dead_before = self._moment(str(form.get("dead_before", "")).strip(), now)
         if self.job_type is not None and not is_job_type(self.job_type):
             self.problems.append(f"job type {self.job_type!r} is not a job type's name")
         if self.error is not None and len(self.error) > ERROR_FILTER_MAX_LENGTH:
@@ -52,14 +58,36 @@ class ReplayForm:
             return None
         return int(text)
 
+    def _moment(self, text: str, now: datetime) -> datetime:
+        if not text:
+            return now
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            self.problems.append(f"dead before: {text[:40]!r} is not a time with its offset")
+            return now
+        return moment.astimezone(UTC)
+
     @property
     def paced_limit(self) -> int:
         if self.rate is None:
             return self.limit
         return min(self.limit, max(1, math.floor(self.rate * MAX_REQUEST_SECONDS)))
 
+    @property
+    def dry_run_limit(self) -> int:
+        """One more than a replay takes, to tell "exactly N" from "at least N"."""
+        return self.paced_limit + 1
+
     def query(self) -> JobQuery:
-        return JobQuery(limit=self.paced_limit, job_type=self.job_type, error_contains=self.error)
+        return JobQuery(
+            limit=self.paced_limit,
+            job_type=self.job_type,
+            error_contains=self.error,
+            updated_before=self.dead_before,
+        )
 
 
 class DeadLettersController(Controller):
@@ -79,7 +107,6 @@ class DeadLettersController(Controller):
             by_error=Counter(
                 (job.job_type, first_line(job.last_error)) for job in dead
             ).most_common(20),
-            notice=request.query_params.get("notice"),
         )
 
     @post("/replay", opt=needs(Scope.OPERATE))
@@ -87,7 +114,7 @@ class DeadLettersController(Controller):
         self, request: AnyRequest, replay_dead_jobs: FromDishka[ReplayDeadJobs]
     ) -> Template:
         form = await request.form()
-        replay = ReplayForm(form)
+        replay = ReplayForm(form, datetime.now(UTC))
         confirmed = form.get("confirm") == "yes"
         if replay.problems:
             return page(request, "replay.html.j2", status_code=422, replay=replay, result=None)
@@ -99,8 +126,16 @@ class DeadLettersController(Controller):
         result = await replay_dead_jobs(
             query,
             dry_run=not confirmed,
-            limit=replay.paced_limit,
+            limit=replay.paced_limit if confirmed else replay.dry_run_limit,
             rate=replay.rate,
             caller=ui_caller(request),
         )
-        return page(request, "replay.html.j2", replay=replay, result=result, done=confirmed)
+        return page(
+            request,
+            "replay.html.j2",
+            replay=replay,
+            result=result,
+            done=confirmed,
+            counted=min(result.matched, replay.paced_limit),
+            capped=result.matched > replay.paced_limit,
+        )

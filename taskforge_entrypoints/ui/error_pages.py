@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
@@ -19,7 +19,8 @@ from taskforge_domain.access import Forbidden
 from taskforge_domain.errors import DomainError, InvalidTransition, JobNotFound
 from taskforge_domain.job_type_limit import InvalidLimit
 from taskforge_domain.schedule import ScheduleNotFound
-from taskforge_entrypoints.ui.security_headers import HEADERS
+from taskforge_entrypoints.rest.access import request_id_of
+from taskforge_entrypoints.ui.security_headers import HEADERS, is_dashboard_path
 from taskforge_entrypoints.ui.ui_access import CsrfRefused, LoginNeeded
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _page(status: int, title: str, detail: str, advice: str) -> Template:
 
 
 def login_needed(_: AnyRequest, exc: LoginNeeded) -> Response[Any]:
-    query = urlencode({"next_page": exc.back_to, "reason": str(exc)})
+    query = urlencode({"next_page": exc.back_to, "reason": exc.reason.value})
     return Redirect(f"/ui/login?{query}", status_code=303, headers=HEADERS)
 
 
@@ -88,3 +89,41 @@ ui_exception_handlers: ExceptionHandlersMap = {
     LimitNotFound: _handler(404, "No such limit", "Pick one on the Limits page."),
     StoreUnavailable: store_down,
 }
+
+
+_HTTP_PAGES = {
+    404: ("No such page", "Use the menu to find what you need."),
+    405: ("This address does not take this", "Use the page's own links and buttons."),
+}
+
+
+def dashboard_error_pages(api_handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:
+    """The API's handlers, except that under /ui what no dashboard route handles (an
+    address that does not take the method, an unexpected fault) answers a page too."""
+    api_http_error = api_handlers[HTTPException]
+    api_unexpected = api_handlers[Exception]
+
+    def http_error(request: AnyRequest, exc: HTTPException) -> Response[Any]:
+        if not is_dashboard_path(request.url.path):
+            return api_http_error(request, exc)
+        title, advice = _HTTP_PAGES.get(exc.status_code, ("This cannot be done", "Go back."))
+        page = _page(exc.status_code, title, exc.detail, advice)
+        page.headers.update(exc.headers or {})  # a 405's Allow
+        return page
+
+    def unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
+        if not is_dashboard_path(request.url.path):
+            return api_unexpected(request, exc)
+        request_id = request_id_of(request.scope)
+        log.exception(
+            "unexpected error on dashboard page %s (request %s)", request.url.path, request_id
+        )
+        return _page(
+            500,
+            "Something went wrong",
+            f"The dashboard met an error it did not expect (request {request_id}).",
+            "Reload the page; if it happens again, the API's log names the error by this "
+            "request id.",
+        )
+
+    return {**api_handlers, HTTPException: http_error, Exception: unexpected}

@@ -2,9 +2,10 @@
 that cannot be used is named on the page instead of failing it."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -15,7 +16,9 @@ from taskforge_domain.job_limits import (
     JOB_TYPE_PATTERN,
 )
 from taskforge_domain.job_status import JobStatus
+from taskforge_entrypoints.presentation import payload_filters
 from taskforge_entrypoints.presentation.job_cursor import decode_cursor
+from taskforge_entrypoints.presentation.payload_filters import InvalidPayloadFilter
 
 PAGE_SIZES = (25, 50, 100, 200)
 ERROR_FILTER_MAX_LENGTH = 200
@@ -30,8 +33,15 @@ FILTERS = (
     "created_before",
     "updated_after",
     "updated_before",
+    "payload_equals",
+    "payload_contains",
 )
 _TIMES = ("created_after", "created_before", "updated_after", "updated_before")
+# Read as GET /v1/jobs reads them (README "Searching the payload").
+_PAYLOAD: dict[str, Callable[[str], Any]] = {
+    "payload_equals": payload_filters.payload_equals,
+    "payload_contains": payload_filters.payload_contains,
+}
 _JOB_TYPE = re.compile(JOB_TYPE_PATTERN)
 _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
@@ -87,6 +97,14 @@ def job_filters(params: Mapping[str, str], queues: tuple[str, ...]) -> JobFilter
                 times[name] = read_time(values[name])
             except ValueError:
                 problems.append(f"{name.replace('_', ' ')}: {values.pop(name)!r} is not a time")
+    payload: dict[str, Any] = {}
+    for name, parse in _PAYLOAD.items():
+        if name in values:
+            try:
+                payload[name] = parse(values[name])
+            except InvalidPayloadFilter as exc:
+                problems.append(str(exc))
+                values.pop(name)
     before = None
     if cursor := params.get("cursor"):
         try:
@@ -94,11 +112,12 @@ def job_filters(params: Mapping[str, str], queues: tuple[str, ...]) -> JobFilter
         except ValueError:
             problems.append("the page link is broken; start again from the first page")
     try:
-        query = _query(values, size, times, before)
+        query = _query(values, size, times, payload, before)
     except UnsearchableText as exc:
         problems.append(str(exc))
         values.pop("error" if exc.field == "error_contains" else exc.field, None)
-        query = _query(values, size, times, before)
+        payload.pop(exc.field, None)
+        query = _query(values, size, times, payload, before)
     return JobFilters(values, query, problems)
 
 
@@ -106,6 +125,7 @@ def _query(
     values: dict[str, str],
     size: int,
     times: dict[str, datetime],
+    payload: dict[str, Any],
     before: tuple[datetime, UUID] | None,
 ) -> JobQuery:
     return JobQuery(
@@ -119,5 +139,7 @@ def _query(
         created_before=times.get("created_before"),
         updated_after=times.get("updated_after"),
         updated_before=times.get("updated_before"),
+        payload_equals=payload.get("payload_equals"),
+        payload_contains=payload.get("payload_contains"),
         before=before,
     )

@@ -2,6 +2,7 @@
 them the action applies to, and only a confirmation acts, one job at a time through the
 same use cases (and audit entries) as the job page's buttons."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +44,29 @@ def selected_ids(values: list[str]) -> list[UUID]:
     return list(dict.fromkeys(ids))
 
 
+async def act_where_it_still_applies(
+    action: str,
+    ids: list[UUID],
+    current: Callable[[UUID], Awaitable[Job | None]],
+    act: Callable[[UUID], Awaitable[object]],
+) -> tuple[int, int]:
+    """Acts on each job the action still applies to, as the count showed, and counts the
+    others as skipped: between the count and the confirmation a job may have finished or
+    been asked to cancel already, and cancelling it again would report it as done."""
+    done, skipped = 0, 0
+    for job_id in ids:
+        job = await current(job_id)
+        if job is None or not applies(action, job):
+            skipped += 1
+            continue
+        try:
+            await act(job_id)
+            done += 1
+        except (InvalidTransition, JobNotFound, JobBusy):
+            skipped += 1
+    return done, skipped
+
+
 class JobSelectionController(Controller):
     path = "/ui/jobs"
     include_in_schema = False
@@ -67,16 +91,16 @@ class JobSelectionController(Controller):
             found = [job for job in jobs if job is not None]
             legal = [job for job in found if applies(action, job)]
             return page(request, "selected.html.j2", action=action, selected=len(ids), legal=legal)
-        done, skipped = 0, 0
-        for job_id in ids:
-            try:
-                if action == "cancel":
-                    await cancel_job(job_id, caller)
-                else:
-                    await replay_dead_job(job_id, None, caller)
-                done += 1
-            except (InvalidTransition, JobNotFound, JobBusy):
-                skipped += 1
+
+        async def act(job_id: UUID) -> object:
+            if action == "cancel":
+                return await cancel_job(job_id, caller)
+            return await replay_dead_job(job_id, None, caller)
+
+        async def current(job_id: UUID) -> Job | None:
+            return await _visible(get_job, job_id, caller)
+
+        done, skipped = await act_where_it_still_applies(action, ids, current, act)
         return page(
             request,
             "selected.html.j2",

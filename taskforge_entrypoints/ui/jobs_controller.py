@@ -4,10 +4,12 @@ from typing import Any
 from uuid import UUID
 
 from dishka.integrations.litestar import FromDishka
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from taskforge_app.await_job_change import AwaitJobChange
 from taskforge_app.cancel_job import CancelJob
+from taskforge_app.estimate_matching_jobs import EstimateMatchingJobs
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
 from taskforge_app.list_jobs import GetAttempts, ListJobs
@@ -19,6 +21,7 @@ from taskforge_entrypoints.presentation.job_cursor import encode_cursor
 from taskforge_entrypoints.rest.access import needs
 from taskforge_entrypoints.ui.formatting import masked
 from taskforge_entrypoints.ui.job_filters import PAGE_SIZES, job_filters
+from taskforge_entrypoints.ui.notices import Notice
 from taskforge_entrypoints.ui.pages import back_to, page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
@@ -34,6 +37,9 @@ CANCELLABLE = frozenset(
     }
 )
 
+# How long a job page's request for the job's next change is held open; then it asks again.
+FOLLOW_SECONDS = 25.0
+
 # What a bulk replay selects by (beside its status): other filters would not carry over.
 BULK_REPLAY_FILTERS = frozenset({"status", "job_type", "error"})
 
@@ -44,7 +50,11 @@ class JobsController(Controller):
 
     @get("/", opt=needs(Scope.READ))
     async def jobs(
-        self, request: AnyRequest, list_jobs: FromDishka[ListJobs], settings: FromDishka[Settings]
+        self,
+        request: AnyRequest,
+        list_jobs: FromDishka[ListJobs],
+        estimate: FromDishka[EstimateMatchingJobs],
+        settings: FromDishka[Settings],
     ) -> Template | Redirect:
         params = dict(request.query_params)
         if wanted := params.get("job_id", "").strip():
@@ -56,12 +66,15 @@ class JobsController(Controller):
         if wanted:
             filters.problems.append(f"{wanted!r} is not a job id (a UUID)")
         jobs = await list_jobs(filters.query, ui_caller(request))
+        # PostgreSQL's estimate, not a count: a count of a broad filter scans the table.
+        about = await estimate(filters.query, ui_caller(request))
         last = jobs[-1] if len(jobs) == filters.query.limit else None
         return page(
             request,
             "jobs.html.j2",
             filters=filters,
             jobs=jobs,
+            estimated=about.count,
             statuses=list(JobStatus),
             queues=settings.queues,
             page_sizes=PAGE_SIZES,
@@ -98,20 +111,33 @@ class JobsController(Controller):
             api_link=f"{settings.http_base_url}/v1/jobs/{job.id}",
             cancellable=job.status in CANCELLABLE and job.cancel_requested_at is None,
             replayable=job.status is JobStatus.DEAD,
-            notice=request.query_params.get("notice"),
         )
+
+    @get("/{job_id:uuid}/changes", opt=needs(Scope.READ))
+    async def changes(
+        self,
+        request: AnyRequest,
+        job_id: UUID,
+        after: int,
+        await_change: FromDishka[AwaitJobChange],
+    ) -> Response[str]:
+        """Whether the job moved past the revision its page shows: the page reloads when it
+        did, and asks again when not, so it costs one read per wait, not a page per tick."""
+        changed = await await_change(job_id, after, FOLLOW_SECONDS, ui_caller(request))
+        return Response("changed" if changed else "unchanged", media_type=MediaType.TEXT)
 
     @post("/{job_id:uuid}/cancel", opt=needs(Scope.OPERATE))
     async def cancel(
         self, request: AnyRequest, job_id: UUID, cancel_job: FromDishka[CancelJob]
     ) -> Redirect:
         job = await cancel_job(job_id, ui_caller(request))
-        what = "cancelled" if job.status is JobStatus.CANCELLED else "asked to cancel"
-        return back_to(f"/ui/jobs/{job_id}", f"Job {what}.")
+        cancelled = job.status is JobStatus.CANCELLED
+        notice = Notice.JOB_CANCELLED if cancelled else Notice.JOB_CANCEL_ASKED
+        return back_to(f"/ui/jobs/{job_id}", notice)
 
     @post("/{job_id:uuid}/replay", opt=needs(Scope.OPERATE))
     async def replay(
         self, request: AnyRequest, job_id: UUID, replay_dead_job: FromDishka[ReplayDeadJob]
     ) -> Redirect:
         await replay_dead_job(job_id, None, ui_caller(request))
-        return back_to(f"/ui/jobs/{job_id}", "Job replayed: it is queued again.")
+        return back_to(f"/ui/jobs/{job_id}", Notice.JOB_REPLAYED)

@@ -10,6 +10,7 @@ from taskforge_app.manage_limits import ListLimits, RemoveLimit, SetLimit
 from taskforge_domain.access import Scope
 from taskforge_domain.job_type_limit import InvalidLimit, JobTypeLimit, Rate, RatePeriod
 from taskforge_entrypoints.rest.access import needs
+from taskforge_entrypoints.ui.notices import Notice
 from taskforge_entrypoints.ui.pages import back_to, page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
@@ -48,18 +49,17 @@ class LimitsController(Controller):
             "limits.html.j2",
             limits=await list_limits(),
             periods=list(RatePeriod),
-            notice=request.query_params.get("notice"),
         )
 
     @post("/", opt=needs(Scope.ADMIN))
     async def set_limit(self, request: AnyRequest, set_limit: FromDishka[SetLimit]) -> Redirect:
         limit = limit_of(await request.form())
         await set_limit(ui_caller(request), limit)
-        return back_to("/ui/limits", f"Limit of {limit.job_type} set.")
+        return back_to("/ui/limits", Notice.LIMIT_SET)
 
     @post("/{job_type:str}/remove", opt=needs(Scope.ADMIN))
     async def remove_limit(
         self, request: AnyRequest, job_type: str, remove_limit: FromDishka[RemoveLimit]
     ) -> Redirect:
         await remove_limit(ui_caller(request), job_type)
-        return back_to("/ui/limits", f"Limit of {job_type} removed.")
+        return back_to("/ui/limits", Notice.LIMIT_REMOVED)

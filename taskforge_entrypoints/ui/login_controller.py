@@ -15,20 +15,19 @@ from taskforge_app.key_secrets import parse_token
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.rest.access import needs, request_id_of
-from taskforge_entrypoints.ui.pages import page
-from taskforge_entrypoints.ui.session_cookie import SESSION_COOKIE, Session, SessionSigner
+from taskforge_entrypoints.ui.next_page import safe_next
+from taskforge_entrypoints.ui.notices import login_reason_text
+from taskforge_entrypoints.ui.pages import csrf_cookie, page
+from taskforge_entrypoints.ui.session_cookie import (
+    SESSION_COOKIE,
+    Session,
+    SessionSigner,
+    new_csrf_cookie,
+)
 from taskforge_entrypoints.ui.ui_access import visit_of
 
 log = logging.getLogger(__name__)
 AnyRequest = Request[Any, Any, Any]
-HOME = "/ui"
-
-
-def safe_next(target: str | None) -> str:
-    """Only a dashboard path: a login link must not send the browser to another site."""
-    if target and target.startswith("/ui") and not target.startswith("//"):
-        return target
-    return HOME
 
 
 def session_cookie(value: str, max_age: int, secure: bool) -> Cookie:
@@ -54,7 +53,8 @@ class LoginController(Controller):
         if not visit_of(request).auth_required:
             # API_AUTH=off: there is no key to ask for.
             return Redirect(safe_next(next_page), status_code=303)
-        return page(request, "login.html.j2", next_page=safe_next(next_page))
+        reason = login_reason_text(request.query_params.get("reason"))
+        return page(request, "login.html.j2", next_page=safe_next(next_page), reason=reason)
 
     @post("/login")
     async def log_in(
@@ -77,8 +77,10 @@ class LoginController(Controller):
         value = SessionSigner(settings.ui_session_secret).session_value(session)
         secure = visit_of(request).secure_cookies
         cookie = session_cookie(value, int(lifetime.total_seconds()), secure)
+        # A new CSRF cookie with each login: a token seen before it is good for nothing after.
+        fresh_csrf = csrf_cookie(new_csrf_cookie(), visit_of(request))
         log.info("%s logged in to the dashboard (request %s)", caller.name, caller.request_id)
-        return Redirect(target, status_code=303, cookies=[cookie])
+        return Redirect(target, status_code=303, cookies=[cookie, fresh_csrf])
 
 
 class LogoutController(Controller):

@@ -8,6 +8,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from taskforge_domain.access import Scope
+from taskforge_entrypoints.ui.notices import Notice, notice_text
 from taskforge_entrypoints.ui.session_cookie import CSRF_COOKIE
 from taskforge_entrypoints.ui.ui_access import Visit, visit_of
 
@@ -38,6 +39,7 @@ def page(request: AnyRequest, template: str, status_code: int = 200, **context: 
             "can_admin": caller is not None and caller.grant.permits(Scope.ADMIN),
             "form_token": visit.csrf_token,
             "path": request.url.path,
+            "notice": notice_text(request.query_params.get("notice")),
             **context,
         },
         status_code=status_code,
@@ -45,6 +47,6 @@ def page(request: AnyRequest, template: str, status_code: int = 200, **context: 
     )
 
 
-def back_to(path: str, notice: str) -> Redirect:
+def back_to(path: str, notice: Notice) -> Redirect:
     """After an action, the page it was made from, saying what happened (post/redirect/get)."""
-    return Redirect(path, query_params={"notice": notice}, status_code=303)
+    return Redirect(path, query_params={"notice": notice.value}, status_code=303)

@@ -10,6 +10,7 @@ from taskforge_app.list_queues import ListQueues
 from taskforge_app.pause_queue import PauseQueue, ResumeQueue
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.rest.access import needs
+from taskforge_entrypoints.ui.notices import Notice
 from taskforge_entrypoints.ui.pages import back_to, page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
@@ -26,7 +27,6 @@ class QueuesController(Controller):
             request,
             "queues.html.j2",
             queues=await list_queues(ui_caller(request)),
-            notice=request.query_params.get("notice"),
         )
 
     @post("/{name:str}/pause", opt=needs(Scope.OPERATE))
@@ -34,13 +34,15 @@ class QueuesController(Controller):
         self, request: AnyRequest, name: str, pause_queue: FromDishka[PauseQueue]
     ) -> Redirect:
         change = await pause_queue(name, ui_caller(request))
-        said = "paused" if change.changed else "was paused already"
-        return back_to("/ui/queues", f"Queue {name} {said}.")
+        return back_to(
+            "/ui/queues", Notice.QUEUE_PAUSED if change.changed else Notice.QUEUE_WAS_PAUSED
+        )
 
     @post("/{name:str}/resume", opt=needs(Scope.OPERATE))
     async def resume(
         self, request: AnyRequest, name: str, resume_queue: FromDishka[ResumeQueue]
     ) -> Redirect:
         change = await resume_queue(name, ui_caller(request))
-        said = "resumed" if change.changed else "was not paused"
-        return back_to("/ui/queues", f"Queue {name} {said}.")
+        return back_to(
+            "/ui/queues", Notice.QUEUE_RESUMED if change.changed else Notice.QUEUE_WAS_NOT_PAUSED
+        )

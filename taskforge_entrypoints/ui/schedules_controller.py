@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 from taskforge_app.manage_schedules import PauseSchedule, ReadSchedules, TriggerSchedule
 from taskforge_domain.access import Scope
 from taskforge_entrypoints.rest.access import needs
+from taskforge_entrypoints.ui.notices import Notice
 from taskforge_entrypoints.ui.pages import back_to, page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
@@ -27,7 +28,6 @@ class SchedulesController(Controller):
             request,
             "schedules.html.j2",
             schedules=await read_schedules.all(ui_caller(request)),
-            notice=request.query_params.get("notice"),
         )
 
     @post("/{name:str}/pause", opt=needs(Scope.OPERATE))
@@ -35,18 +35,18 @@ class SchedulesController(Controller):
         self, request: AnyRequest, name: str, pause_schedule: FromDishka[PauseSchedule]
     ) -> Redirect:
         await pause_schedule(ui_caller(request), name, True)
-        return back_to("/ui/schedules", f"Schedule {name} paused.")
+        return back_to("/ui/schedules", Notice.SCHEDULE_PAUSED)
 
     @post("/{name:str}/resume", opt=needs(Scope.OPERATE))
     async def resume(
         self, request: AnyRequest, name: str, pause_schedule: FromDishka[PauseSchedule]
     ) -> Redirect:
         await pause_schedule(ui_caller(request), name, False)
-        return back_to("/ui/schedules", f"Schedule {name} resumed.")
+        return back_to("/ui/schedules", Notice.SCHEDULE_RESUMED)
 
     @post("/{name:str}/trigger", opt=needs(Scope.OPERATE))
     async def trigger(
         self, request: AnyRequest, name: str, trigger_schedule: FromDishka[TriggerSchedule]
     ) -> Redirect:
-        submitted = await trigger_schedule(ui_caller(request), name)
-        return back_to("/ui/schedules", f"Schedule {name} fired job {submitted.job.id}.")
+        await trigger_schedule(ui_caller(request), name)
+        return back_to("/ui/schedules", Notice.SCHEDULE_FIRED)

@@ -1,6 +1,7 @@
 """The dashboard's signed cookies: a session names an API key by its id (never its secret)
-and when it ends; a form's CSRF token is derived from a random cookie of the browser's,
-so a page of another site can neither read nor forge it."""
+and when it ends; a form's CSRF token is derived from a random cookie of the browser's
+and the session it is for, so a page of another site can neither read nor forge it, and
+a token is good for one login only."""
 
 import base64
 import hashlib
@@ -47,13 +48,18 @@ class SessionSigner:
         expires_at = datetime.fromtimestamp(int(expires), UTC)
         return Session(key_id, expires_at) if now < expires_at else None
 
-    def csrf_token(self, csrf_cookie: str) -> str:
-        return self._mac("csrf", csrf_cookie)
+    def csrf_token(self, csrf_cookie: str, session: Session | None) -> str:
+        """The token of the forms shown with this cookie in this session (None: before a
+        login, or with API_AUTH=off)."""
+        bound = "" if session is None else f"{session.key_id}.{int(session.expires_at.timestamp())}"
+        return self._mac("csrf", f"{csrf_cookie}|{bound}")
 
-    def csrf_matches(self, csrf_cookie: str | None, token: str | None) -> bool:
+    def csrf_matches(
+        self, csrf_cookie: str | None, token: str | None, session: Session | None
+    ) -> bool:
         if not csrf_cookie or not token:
             return False
-        return hmac.compare_digest(self.csrf_token(csrf_cookie), token)
+        return hmac.compare_digest(self.csrf_token(csrf_cookie, session), token)
 
 
 def new_csrf_cookie() -> str:

@@ -84,3 +84,22 @@ def test_times_are_written_in_utc_with_their_age() -> None:
     assert age(NOW - timedelta(seconds=125), NOW) == "2 min 5 s ago"
     assert age(NOW + timedelta(seconds=40), NOW) == "in 40 s"
     assert age(NOW, NOW) == "just now"
+
+
+def test_the_payload_searches_of_the_jobs_api_reach_the_query() -> None:
+    filters = job_filters(
+        {"payload_equals": "order=7", "payload_contains": '{"customer": {"id": 42}}'}, QUEUES
+    )
+
+    assert filters.problems == []
+    assert filters.query.payload_equals is not None
+    assert filters.query.payload_equals.path == ("order",)
+    assert filters.query.payload_contains == {"customer": {"id": 42}}
+    assert "payload_equals=order%3D7" in filters.link()
+
+
+def test_a_payload_search_that_cannot_be_used_is_named_and_left_out() -> None:
+    filters = job_filters({"payload_equals": "no-equals-sign", "payload_contains": "[1"}, QUEUES)
+
+    assert len(filters.problems) == 2
+    assert (filters.query.payload_equals, filters.query.payload_contains) == (None, None)

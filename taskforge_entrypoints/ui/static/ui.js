@@ -19,14 +19,34 @@ function refreshLive(box) {
   setTimeout(refresh, seconds * 1000);
 }
 
-function reloadWhileRunning(hint) {
-  const seconds = Number(hint.dataset.reloadSeconds) || 2;
-  setTimeout(() => window.location.reload(), seconds * 1000);
+// The server holds each request until the job changes or a while passes: the page reloads
+// only for a change, and costs the database one read per wait, not a page per tick.
+function followJob(hint) {
+  const url = hint.dataset.changesUrl;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const follow = async () => {
+    for (;;) {
+      try {
+        const answer = await fetch(url, { credentials: "same-origin" });
+        if (answer.ok && answer.url.endsWith(url)) {
+          if ((await answer.text()) === "changed") {
+            window.location.reload();
+            return;
+          }
+          continue;
+        }
+      } catch (_) {
+        // A restart of the API must not stop the page: it asks again shortly.
+      }
+      await pause(5000);
+    }
+  };
+  follow();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-refresh-url]").forEach(refreshLive);
-  document.querySelectorAll("[data-reload-seconds]").forEach(reloadWhileRunning);
+  document.querySelectorAll("[data-changes-url]").forEach(followJob);
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) {
