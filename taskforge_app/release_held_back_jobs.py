@@ -2,6 +2,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from taskforge_app.ports import Clock, WorkPublisher
@@ -82,9 +83,14 @@ class ReleaseHeldBackJobs:
         what = f"jobs waiting for the rate of {wait.scope.value} {wait.key}"
         count = min(wait.count, _MOST_AT_ONCE)
         try:
-            await self._publish(
+            released = await self._publish(
                 what, self._held.release_starts(wait.scope, wait.key, count, self._clock.now())
             )
+            if released >= count:
+                # The rate may have refilled before the released jobs were claimed, and
+                # then all of them start: none is held back again to set the next
+                # timer, while more may still wait.
+                self.when_starts_due([replace(wait, at=self._clock.now() + wait.every)])
         except Exception:
             log.exception("releasing %s failed", what)
 

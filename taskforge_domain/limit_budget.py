@@ -4,7 +4,7 @@ whichever they lack."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -57,6 +57,13 @@ class Budget:
         if self.rate is not None and left is not None and left.tokens < 1.0:
             waits.append(left.next_token_in(self.rate))
         return now + max(waits)
+
+    @property
+    def one_start_every(self) -> timedelta:
+        """How long the rate takes to allow one more start; nothing without a rate."""
+        if self.rate is None:
+            return timedelta(0)
+        return self.rate.per.length / self.rate.starts
 
     def starts_due_at(self, at: datetime) -> int:
         """The starts the rate allows at `at`, and one more: held back again, that one
@@ -120,6 +127,8 @@ class RateWait:
     key: str
     at: datetime
     count: int
+    every: timedelta
+    """How long the rate takes to allow one more start."""
 
 
 @dataclass(slots=True)
@@ -163,5 +172,7 @@ def decide(
                 waiting_rates[(scope, key)] = budget
     for (scope, key), budget in waiting_rates.items():
         at = budget.retry_at(now)
-        decision.rate_waits.append(RateWait(scope, key, at, budget.starts_due_at(at)))
+        decision.rate_waits.append(
+            RateWait(scope, key, at, budget.starts_due_at(at), budget.one_start_every)
+        )
     return decision

@@ -1,6 +1,7 @@
 """A user's own job types, registered without touching Taskforge (TASKFORGE_HANDLERS)."""
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +48,10 @@ async def progress(job: JobContext) -> dict[str, Any]:
 
 @job_handler("limited_wait")
 async def limited_wait(job: JobContext) -> dict[str, Any]:
-    """Holds for payload.seconds; only the limits tests run it, so they may limit its type."""
+    """Holds for payload.seconds; only the limits tests run it, so they may limit its type.
+    It reports when its handler began and ended: the job's own timestamps are the claim's
+    and the outcome's, taken before the store's turn, so they overlap by milliseconds
+    where the runs never did."""
+    began = time.time()
     await asyncio.sleep(float(job.payload.get("seconds", 0.2)))
-    return {"waited": job.payload.get("seconds", 0.2)}
+    return {"waited": job.payload.get("seconds", 0.2), "began": began, "ended": time.time()}

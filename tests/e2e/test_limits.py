@@ -24,10 +24,10 @@ async def submit(client: httpx.AsyncClient, job_type: str, payload: dict[str, An
 
 
 def most_at_once(jobs: list[dict[str, Any]]) -> int:
-    """The most attempts that ran at the same time, from each job's start and finish."""
+    """The most handlers that ran at the same time, from the window each reported."""
     edges = sorted(
-        [(datetime.fromisoformat(job["started_at"]), 1) for job in jobs]
-        + [(datetime.fromisoformat(job["updated_at"]), -1) for job in jobs]
+        [(job["result"]["began"], 1) for job in jobs]
+        + [(job["result"]["ended"], -1) for job in jobs]
     )
     running = peak = 0
     for _, step in edges:

@@ -72,6 +72,8 @@ def test_a_spent_queue_rate_says_when_its_next_starts_are_due() -> None:
     )
     # The one start due then, and one more to keep the releases going.
     assert wait.count == 2
+    # Ten starts a second: the releases look again a tenth of a second apart.
+    assert wait.every == timedelta(seconds=0.1)
     assert by_queue["low"].spent_bucket() == TokenBucket(0.0, NOW)
 
 

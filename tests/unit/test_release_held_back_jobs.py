@@ -12,6 +12,8 @@ from taskforge_domain.job import Job
 from taskforge_domain.limit_budget import LimitScope, RateWait
 from tests.unit.fakes import FakeChannel, FixedClock
 
+EVERY = timedelta(milliseconds=1)
+
 
 def job(job_type: str = "render", queue: str = "low") -> Job:
     return Job.submit(
@@ -30,6 +32,7 @@ class FakeHeldBackJobs:
         self.starts: list[tuple[LimitScope, str, int]] = []
         self.released = asyncio.Event()
         self.down = False
+        self.waiting_for_rate = 3
 
     async def release_slots(
         self, by_type: Mapping[str, int], by_queue: Mapping[str, int], now: datetime
@@ -49,7 +52,9 @@ class FakeHeldBackJobs:
     ) -> list[Job]:
         self.starts.append((scope, key, count))
         self.released.set()
-        return [job() for _ in range(count)]
+        taken = min(count, self.waiting_for_rate)
+        self.waiting_for_rate -= taken
+        return [job() for _ in range(taken)]
 
 
 async def test_ended_attempts_release_one_job_per_slot_of_their_type_and_queue() -> None:
@@ -80,11 +85,30 @@ async def test_one_timer_per_rate_releases_its_starts_when_due() -> None:
     release = ReleaseHeldBackJobs(held, channel, clock)
     due = clock.now() + timedelta(milliseconds=5)
 
-    release.when_starts_due([RateWait(LimitScope.QUEUE, "low", due, 3)])
+    release.when_starts_due([RateWait(LimitScope.QUEUE, "low", due, 3, EVERY)])
     # A later wait for the same limit is covered by the timer already set.
-    release.when_starts_due([RateWait(LimitScope.QUEUE, "low", due + timedelta(seconds=1), 9)])
+    release.when_starts_due(
+        [RateWait(LimitScope.QUEUE, "low", due + timedelta(seconds=1), 9, EVERY)]
+    )
     async with asyncio.timeout(5):
         await held.released.wait()
 
     assert held.starts == [(LimitScope.QUEUE, "low", 3)]
     assert len(channel.published) == 3
+
+
+async def test_a_rate_release_whose_jobs_all_start_releases_the_next_ones_one_start_later() -> None:
+    held, channel, clock = FakeHeldBackJobs(), FakeChannel(), FixedClock()
+    held.waiting_for_rate = 5
+    release = ReleaseHeldBackJobs(held, channel, clock)
+
+    # None of the released jobs is held back again (none calls when_starts_due): the
+    # release itself looks again while a whole page came out.
+    release.when_starts_due([RateWait(LimitScope.JOB_TYPE, "render", clock.now(), 2, EVERY)])
+    async with asyncio.timeout(5):
+        while held.waiting_for_rate or len(held.starts) < 3:
+            held.released.clear()
+            await held.released.wait()
+
+    assert [count for _, _, count in held.starts] == [2, 2, 2]
+    assert len(channel.published) == 5
