@@ -194,10 +194,15 @@ class RedisStreamChannel(
         if not self._layout.partitioned:
             return await self._read(consumer, queues, 0, count, block_ms)
         self._harvest_waits()
-        found = self._surplus[:count]
-        del self._surplus[:count]
+        found = self._take_surplus(queues, count)
         if len(found) < count:
-            found += await self._sweep(consumer, queues, count - len(found))
+            try:
+                found += await self._sweep(consumer, queues, count - len(found))
+            except BaseException:
+                # Delivered already: handed out by the next call instead of stranded in
+                # the pending list until its lease runs out.
+                self._surplus[:0] = found
+                raise
         if found or block_ms is None:
             return found
         return await self._wait_on_every_partition(consumer, queues, count, block_ms)
@@ -229,13 +234,29 @@ class RedisStreamChannel(
         """Every partition once without waiting, from a different one each time, so no
         partition is read only after the others are empty."""
         found: list[Delivery] = []
+        failure: ChannelUnavailable | None = None
         first = next(self._first_read)
         for step in self._partitions:
             partition = (first + step) % len(self._partitions)
-            found += await self._read(consumer, queues, partition, count - len(found), None)
+            try:
+                found += await self._read(consumer, queues, partition, count - len(found), None)
+            except ChannelUnavailable as exc:
+                # One shard down is no reason to withhold what the others delivered.
+                failure = exc
+                continue
             if len(found) >= count:
                 break
+        if failure is not None and not found:
+            raise failure
         return found
+
+    def _take_surplus(self, queues: Sequence[str], count: int) -> list[Delivery]:
+        """Up to count of the deliveries kept from earlier reads that belong to `queues`."""
+        wanted = set(queues)
+        taken = [delivery for delivery in self._surplus if delivery.queue in wanted][:count]
+        kept = {id(delivery) for delivery in taken}
+        self._surplus = [delivery for delivery in self._surplus if id(delivery) not in kept]
+        return taken
 
     async def _wait_on_every_partition(
         self, consumer: str, queues: Sequence[str], count: int, block_ms: int
@@ -251,8 +272,7 @@ class RedisStreamChannel(
                 )
         await asyncio.wait(self._waiting.values(), return_when=asyncio.FIRST_COMPLETED)
         failure = self._harvest_waits()
-        found = self._surplus[:count]
-        del self._surplus[:count]
+        found = self._take_surplus(queues, count)
         if failure is not None and not found:
             raise failure
         return found
@@ -277,20 +297,37 @@ class RedisStreamChannel(
         self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
     ) -> list[Delivery]:
         taken: list[Delivery] = []
+        failure: ChannelUnavailable | None = None
         served = [queue for queue in self._served if queue not in skip]
-        async with channel_errors(), self._recreating_lost_groups():
-            for queue, partition, stream in self._streams(served):
-                reply: Any = await self._redis.xautoclaim(
-                    stream, self._group, consumer, min_idle_ms, "0-0", count=count - len(taken)
+        for queue, partition, stream in self._streams(served):
+            try:
+                taken += await self._take_over(
+                    queue, partition, stream, consumer, min_idle_ms, count - len(taken)
                 )
-                # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
-                taken += [
-                    _delivery(self._layout.receipt(queue, partition, raw.decode()), fields, queue)
-                    for raw, fields in reply[1]
-                ]
-                if len(taken) >= count:
-                    break
+            except ChannelUnavailable as exc:
+                # What the live shards' streams gave this consumer is its own now: were
+                # it dropped, it would wait another lease before anyone took it again.
+                failure = exc
+                continue
+            if len(taken) >= count:
+                break
+        if failure is not None and not taken:
+            raise failure
         return taken
+
+    async def _take_over(
+        self, queue: str, partition: int, stream: str, consumer: str, min_idle_ms: int, count: int
+    ) -> list[Delivery]:
+        async with channel_errors(), self._recreating_lost_groups():
+            reply: Any = await self._redis.xautoclaim(
+                stream, self._group, consumer, min_idle_ms, "0-0", count=count
+            )
+            # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
+            return [
+                _delivery(self._layout.receipt(queue, partition, raw.decode()), fields, queue)
+                for raw, fields in reply[1]
+            ]
+        return []
 
     async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:
         left: list[Delivery] = []

@@ -197,6 +197,11 @@ async def test_a_shard_lost_with_its_replica_is_an_outage_until_it_is_back(
         during = [new_job() for _ in range(PARTITIONS)]
         with pytest.raises(ChannelUnavailable):
             await asyncio.wait_for(channel.publish(during), 30)
+        # The partitions on the live shards took their messages of the failed publish: its
+        # jobs stay pending in PostgreSQL, and the messages the repair adds are duplicates
+        # the claim skips. They are handed out; once none is left, the outage shows.
+        live = await asyncio.wait_for(channel.receive("worker-1", list(QUEUES), 10, None), 30)
+        assert {d.job_id for d in live} <= {j.id for j in during}
         with pytest.raises(ChannelUnavailable):
             await asyncio.wait_for(channel.receive("worker-1", list(QUEUES), 10, None), 30)
 
@@ -207,11 +212,35 @@ async def test_a_shard_lost_with_its_replica_is_an_outage_until_it_is_back(
         job = new_job()
         await channel.publish([job])
         received = {d.job_id for d in await channel.receive("worker-1", list(QUEUES), 10, None)}
-        assert job.id in received
-        # The partitions on the live shards took their messages of the failed publish: its
-        # jobs stay pending in PostgreSQL, and the messages the repair adds are duplicates
-        # the claim skips.
-        assert received - {job.id} <= {j.id for j in during}
+        assert received == {job.id}
+    finally:
+        await channel.aclose()
+        await client.aclose()
+
+
+async def test_a_lost_shard_withholds_none_of_what_the_live_shards_delivered(
+    own_cluster: LocalCluster,
+) -> None:
+    client = create_cluster_client(own_cluster.seeds, "", read_timeout=10)
+    channel = await cluster_channel(client)
+    try:
+        jobs = [new_job() for _ in range(PARTITIONS)]
+        await channel.publish(jobs)  # round robin: one on each partition
+        lost = own_cluster.master_of(own_cluster.slot_of(channel.layout.stream("normal", 0)))
+        masters = [
+            own_cluster.master_of(own_cluster.slot_of(stream))
+            for stream in channel.layout.streams_of("normal")
+        ]
+        on_live_shards = {j.id for j, master in zip(jobs, masters, strict=True) if master != lost}
+        assert on_live_shards, "the partitions lie on more than one shard"
+        for port in [lost, *own_cluster.replicas_of(lost)]:
+            own_cluster.kill(port)
+
+        received = await asyncio.wait_for(channel.receive("worker-1", list(QUEUES), 10, None), 30)
+        taken = await asyncio.wait_for(channel.reclaim_idle("worker-2", 0, 10), 30)
+
+        assert {d.job_id for d in received} == on_live_shards
+        assert {d.job_id for d in taken} == on_live_shards
     finally:
         await channel.aclose()
         await client.aclose()
