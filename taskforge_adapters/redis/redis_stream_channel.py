@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from redis.exceptions import (
+    AskError,
     ClusterError,
     RedisClusterException,
     ResponseError,
@@ -18,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from taskforge_adapters.redis.redis_client import RedisClient
 from taskforge_adapters.redis.stream_layout import NORMAL, StreamLayout, queue_stream
+from taskforge_adapters.redis.unblockable_read import UnblockableRead
 from taskforge_app.ports import (
     ChannelUnavailable,
     ConsumerTakeover,
@@ -131,8 +133,8 @@ class RedisStreamChannel(
         self._partitions = range(partitions)
         self._spread = itertools.cycle(self._partitions)
         self._first_read = itertools.cycle(self._partitions)
-        # Partitioned: a blocking read per partition, kept across calls until it answers,
-        # and what answered beyond the count a caller asked for.
+        # Partitioned: the blocking reads of the call under way, and what they answered
+        # beyond the count a caller asked for.
         self._waiting: dict[int, asyncio.Task[list[Delivery]]] = {}
         self._surplus: list[Delivery] = []
 
@@ -193,7 +195,6 @@ class RedisStreamChannel(
     ) -> list[Delivery]:
         if not self._layout.partitioned:
             return await self._read(consumer, queues, 0, count, block_ms)
-        self._harvest_waits()
         found = self._take_surplus(queues, count)
         if len(found) < count:
             try:
@@ -261,21 +262,60 @@ class RedisStreamChannel(
     async def _wait_on_every_partition(
         self, consumer: str, queues: Sequence[str], count: int, block_ms: int
     ) -> list[Delivery]:
-        """One blocking read per partition at once, answered as soon as one of them is.
-        The others stay under way for the next call rather than being cut short: a read
-        cut short may already have delivered messages to this consumer."""
-        share = max(-(-count // len(self._partitions)), 1)
-        for partition in self._partitions:
-            if partition not in self._waiting:
-                self._waiting[partition] = asyncio.create_task(
-                    self._read(consumer, queues, partition, share, block_ms)
-                )
-        await asyncio.wait(self._waiting.values(), return_when=asyncio.FIRST_COMPLETED)
+        """One blocking read per partition at once, each naming every requested queue,
+        answered as soon as one of them is. The others are then woken (CLIENT UNBLOCK)
+        and read to the end rather than cut short, since a read cut short may already
+        have delivered messages to this consumer; what they brought in the meantime is
+        kept for the next call. No read outlives the call: none holds messages the
+        worker did not ask for, or reads a queue paused since."""
+        reads = {
+            partition: UnblockableRead(self._redis, self._layout.stream(queues[0], partition))
+            for partition in self._partitions
+        }
+        waits = {
+            partition: asyncio.create_task(
+                self._blocking_read(read, consumer, queues, partition, count, block_ms)
+            )
+            for partition, read in reads.items()
+        }
+        self._waiting.update(waits)
+        await asyncio.wait(waits.values(), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.gather(*(reads[p].wake(task) for p, task in waits.items()))
         failure = self._harvest_waits()
         found = self._take_surplus(queues, count)
         if failure is not None and not found:
             raise failure
         return found
+
+    async def _blocking_read(
+        self,
+        read: UnblockableRead,
+        consumer: str,
+        queues: Sequence[str],
+        partition: int,
+        count: int,
+        block_ms: int,
+    ) -> list[Delivery]:
+        streams = {self._layout.stream(queue, partition): queue for queue in queues}
+        per_stream = max(count // len(streams), 1)
+        async with channel_errors(), self._recreating_lost_groups():
+            try:
+                reply: Any = await read.xreadgroup(
+                    self._group, consumer, dict.fromkeys(streams, ">"), per_stream, block_ms
+                )
+            except AskError:
+                # The slot moved before this read reached it; the next sweep, through
+                # the cluster client, learns where it is now.
+                return []
+            return [
+                _delivery(
+                    self._layout.receipt(queue, partition, message_id.decode()), fields, queue
+                )
+                for stream, entries in reply or []
+                for queue in [streams[stream.decode()]]
+                for message_id, fields in entries
+            ]
+        return []
 
     def _harvest_waits(self) -> BaseException | None:
         """Move what the blocking reads that answered delivered to the surplus; the

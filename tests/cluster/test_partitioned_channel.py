@@ -121,6 +121,35 @@ async def test_what_one_wait_answers_beyond_its_count_comes_first_next_time(
             await reader.aclose()
 
 
+async def test_a_wait_for_one_message_covers_every_queue_named(
+    channel: RedisStreamChannel,
+) -> None:
+    job = new_job()
+    await channel.publish([job])
+
+    received = await asyncio.wait_for(channel.receive("worker-1", ["high", "normal"], 1, 1500), 5)
+
+    assert [d.job_id for d in received] == [job.id]
+
+
+async def test_no_blocking_read_outlives_the_receive_that_made_it(
+    channel: RedisStreamChannel, client: RedisClient
+) -> None:
+    waiting = asyncio.ensure_future(channel.receive("worker-1", ["normal"], 1, WAIT_MS))
+    await asyncio.sleep(0.2)  # the reads are waiting; published earlier, the sweep finds it
+    await channel.publish([new_job()])
+    [first] = await asyncio.wait_for(waiting, WAIT_MS / 1000)
+
+    later = [new_job() for _ in range(PARTITIONS - 1)]
+    await channel.publish(later)  # onto the partitions whose reads were woken
+    taken = await channel.receive("worker-2", ["normal"], 10, None)
+
+    assert {d.job_id for d in taken} == {job.id for job in later}
+    assert [d.message_id for d in await channel.unacknowledged("worker-1", 10)] == [
+        first.message_id
+    ]
+
+
 async def test_a_read_waiting_on_a_slot_that_moves_carries_on_at_the_new_master(
     own_cluster: LocalCluster,
 ) -> None:
