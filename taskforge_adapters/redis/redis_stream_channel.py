@@ -279,9 +279,13 @@ class RedisStreamChannel(
             for partition, read in reads.items()
         }
         self._waiting.update(waits)
-        await asyncio.wait(waits.values(), return_when=asyncio.FIRST_COMPLETED)
-        await asyncio.gather(*(reads[p].wake(task) for p, task in waits.items()))
-        failure = self._harvest_waits()
+        try:
+            await asyncio.wait(waits.values(), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Cancelled too (a worker stopping): its membership of the group is removed
+            # next, which must not race a read still blocked on its behalf.
+            await asyncio.gather(*(reads[p].wake(task) for p, task in waits.items()))
+            failure = self._harvest_waits()
         found = self._take_surplus(queues, count)
         if failure is not None and not found:
             raise failure

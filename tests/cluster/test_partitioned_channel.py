@@ -150,6 +150,21 @@ async def test_no_blocking_read_outlives_the_receive_that_made_it(
     ]
 
 
+async def test_a_cancelled_receive_leaves_no_read_blocked(channel: RedisStreamChannel) -> None:
+    waiting = asyncio.ensure_future(channel.receive("worker-1", ["normal"], 10, WAIT_MS))
+    await asyncio.sleep(0.2)  # the reads are waiting
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    jobs = [new_job() for _ in range(PARTITIONS)]
+    await channel.publish(jobs)
+    taken = await channel.receive("worker-2", ["normal"], 10, None)
+
+    assert {d.job_id for d in taken} == {job.id for job in jobs}
+    assert await channel.remove_consumer("worker-1")
+
+
 async def test_a_read_waiting_on_a_slot_that_moves_carries_on_at_the_new_master(
     own_cluster: LocalCluster,
 ) -> None:
