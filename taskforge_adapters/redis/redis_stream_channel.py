@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import (
     AskError,
     ClusterError,
@@ -218,8 +219,8 @@ class RedisStreamChannel(
         streams = {self._layout.stream(queue, partition): queue for queue in sharing}
         per_stream = max(count // len(sharing), 1)
         async with channel_errors(), self._recreating_lost_groups():
-            reply: Any = await self._redis.xreadgroup(
-                self._group, consumer, dict.fromkeys(streams, ">"), count=per_stream, block=block_ms
+            reply: Any = await self._xreadgroup(
+                self._group, consumer, dict.fromkeys(streams, ">"), per_stream, block_ms
             )
             return [
                 _delivery(
@@ -230,6 +231,23 @@ class RedisStreamChannel(
                 for message_id, fields in entries
             ]
         return []
+
+    async def _xreadgroup(
+        self, group: str, consumer: str, streams: dict[Any, Any], count: int, block_ms: int | None
+    ) -> Any:
+        if not isinstance(self._redis, RedisCluster):
+            return await self._redis.xreadgroup(
+                group, consumer, streams, count=count, block=block_ms
+            )
+        # XREADGROUP's keys are not at a fixed place, so the cluster client asks its default
+        # node for them (COMMAND GETKEYS), and fails every read while that node is down.
+        # Every read here names one slot: its node is known without asking.
+        node = self._redis.get_node_from_key(next(iter(streams)))
+        command: list[str | int] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
+        if block_ms is not None:
+            command += ["BLOCK", block_ms]
+        command += ["STREAMS", *streams, *streams.values()]
+        return await self._redis.execute_command(*command, target_nodes=node)
 
     async def _sweep(self, consumer: str, queues: Sequence[str], count: int) -> list[Delivery]:
         """Every partition once without waiting, from a different one each time, so no
@@ -381,8 +399,8 @@ class RedisStreamChannel(
                     # Reading from id 0 answers from the consumer's own pending list: no
                     # new message is delivered, and one deleted meanwhile comes back
                     # without fields, so it is acknowledged as malformed.
-                    reply: Any = await self._redis.xreadgroup(
-                        self._group, consumer, {stream: "0"}, count=count - len(left)
+                    reply: Any = await self._xreadgroup(
+                        self._group, consumer, {stream: "0"}, count - len(left), None
                     )
                 except ResponseError as exc:
                     if not _no_such_group(exc):
@@ -442,8 +460,8 @@ class RedisStreamChannel(
         self, consumer: str, count: int, block_ms: int
     ) -> list[tuple[str, DeadLetter]]:
         async with channel_errors(), self._recreating_lost_groups():
-            reply: Any = await self._redis.xreadgroup(
-                self._dlq_group, consumer, {self._dlq_stream: ">"}, count=count, block=block_ms
+            reply: Any = await self._xreadgroup(
+                self._dlq_group, consumer, {self._dlq_stream: ">"}, count, block_ms
             )
             if not reply:
                 return []
