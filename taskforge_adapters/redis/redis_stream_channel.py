@@ -13,6 +13,7 @@ from redis.exceptions import (
     ClusterError,
     RedisClusterException,
     ResponseError,
+    SlotNotCoveredError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -42,9 +43,15 @@ _UNREACHABLE = (
     RedisTimeoutError,
     OSError,
     ClusterError,
-    RedisClusterException,
+    SlotNotCoveredError,
     TryAgainError,
 )
+# The other RedisClusterExceptions are the client's own findings (keys in several slots,
+# "Cluster mode is not enabled on this node"): retried, they would fail for ever. These
+# two are what it says while it cannot reach any node, or while the nodes disagree on
+# the slots during a failover.
+_CLUSTER_OUT_OF_REACH = ("Redis Cluster cannot be connected", "startup_nodes could not agree")
+_NOT_A_CLUSTER = "Cluster mode is not enabled"
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,11 @@ async def channel_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNREACHABLE as exc:
+        raise ChannelUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
+    except RedisClusterException as exc:
+        # "cannot be connected" also ends with why: a node that is no cluster is no outage.
+        if not str(exc).startswith(_CLUSTER_OUT_OF_REACH) or _NOT_A_CLUSTER in str(exc):
+            raise
         raise ChannelUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
 
 

@@ -1,0 +1,43 @@
+"""What a process finds wrong with Redis is told apart from an outage: a cluster client
+pointed at a single Redis fails at start, naming the settings, and what the cluster
+client finds wrong itself is an error, not a Redis to wait for."""
+
+import pytest
+from redis.exceptions import RedisClusterException
+
+from taskforge_adapters.redis.redis_client import create_cluster_client
+from taskforge_adapters.redis.redis_setup import RedisSetupError, check_redis_setup
+from taskforge_adapters.redis.redis_stream_channel import channel_errors
+from taskforge_adapters.redis.stream_layout import StreamLayout
+from tests.conftest import Services
+
+
+def standalone_address(services: Services) -> str:
+    return services.redis_url.removeprefix("redis://").split("/")[0]
+
+
+async def test_cluster_mode_against_a_single_redis_is_a_startup_error_naming_the_settings(
+    test_services: Services,
+) -> None:
+    address = standalone_address(test_services)
+    client = create_cluster_client(address, "", read_timeout=5)
+    try:
+        with pytest.raises(RedisSetupError) as raised:
+            await check_redis_setup(client, StreamLayout("tftest:queue:normal", 4, True), address)
+    finally:
+        await client.aclose()
+
+    assert "REDIS_CLUSTER=true" in str(raised.value)
+    assert f"REDIS_ADDR={address}" in str(raised.value)
+
+
+async def test_what_the_cluster_client_finds_wrong_itself_is_no_outage(
+    test_services: Services,
+) -> None:
+    client = create_cluster_client(standalone_address(test_services), "", read_timeout=5)
+    try:
+        with pytest.raises(RedisClusterException, match="Cluster mode is not enabled"):
+            async with channel_errors():
+                await client.ping()
+    finally:
+        await client.aclose()
