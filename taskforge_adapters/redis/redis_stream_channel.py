@@ -120,7 +120,7 @@ class RedisStreamChannel(
     (`taskforge:queue:high`). `served` are the queues this process's workers read.
 
     Every command touches one slot: one stream, or partition p of several queues, which
-    share the hash tag `{p}`; a pipeline spanning slots is split by the cluster client
+    share partition p's hash tag; a pipeline spanning slots is split by the cluster client
     into one per node."""
 
     def __init__(
