@@ -3,6 +3,7 @@ pointed at a single Redis fails at start, naming the settings, and what the clus
 client finds wrong itself is an error, not a Redis to wait for; and processes that
 disagree on the queues' layout do not both run."""
 
+import asyncio
 from uuid import uuid4
 
 import pytest
@@ -17,6 +18,7 @@ from taskforge_adapters.redis.redis_setup import RedisSetupError, check_redis_se
 from taskforge_adapters.redis.redis_stream_channel import channel_errors
 from taskforge_adapters.redis.stream_layout import StreamLayout
 from tests.conftest import Services
+from tests.e2e.processes import taskforge
 
 
 def standalone_address(services: Services) -> str:
@@ -79,3 +81,16 @@ async def test_a_process_that_disagrees_on_the_layout_refuses_to_start(
     assert f"QUEUE_PARTITIONS=4 REDIS_CLUSTER={cluster}" in message
     assert f"delete the key {layout_key(first)}" in message
     assert "drain" in message
+
+
+async def test_a_worker_in_cluster_mode_against_a_single_redis_stops_with_one_line(
+    test_services: Services,
+) -> None:
+    env = test_services.environment(await test_services.create_database(), REDIS_CLUSTER="true")
+
+    result = await asyncio.to_thread(taskforge, "worker", env=env)
+
+    assert result.returncode == 1, result.stderr
+    line = result.stderr.strip().splitlines()[-1]  # the log lines before it are JSON
+    assert line.startswith("taskforge worker: REDIS_CLUSTER=true")
+    assert "REDIS_ADDR=" in line
