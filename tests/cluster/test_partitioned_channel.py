@@ -10,6 +10,7 @@ from uuid import uuid4
 
 import pytest
 import pytest_asyncio
+from redis import asyncio as aioredis
 
 from taskforge_adapters.redis.redis_client import RedisClient, create_cluster_client
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
@@ -18,6 +19,7 @@ from taskforge_adapters.redis.redis_submit_quota import RedisSubmitQuota
 from taskforge_adapters.redis.stream_layout import StreamLayout
 from taskforge_app.ports import ChannelUnavailable, Delivery
 from tests.cluster.conftest import PARTITIONS
+from tests.conftest import Services
 from tests.contracts.builders import new_job
 from tests.redis_cluster import LocalCluster
 
@@ -310,3 +312,36 @@ async def test_a_lost_shard_withholds_none_of_what_the_live_shards_delivered(
     finally:
         await channel.aclose()
         await client.aclose()
+
+
+async def test_what_a_wait_brought_beyond_its_count_goes_only_to_a_read_of_its_queue(
+    redis_client: aioredis.Redis, test_services: Services
+) -> None:
+    # One Redis runs the whole pipeline before it answers: every partition's read takes a job.
+    base = f"{test_services.key_prefix}:surplus-{uuid4().hex[:8]}"
+    channel = RedisStreamChannel(
+        redis_client,
+        stream=f"{base}:queue:normal",
+        group="workers",
+        dlq_stream=f"{base}:dlq",
+        dlq_group="dlq",
+        queues=QUEUES,
+        served=QUEUES,
+        partitions=PARTITIONS,
+    )
+    await channel.prepare()
+    try:
+        waiting = asyncio.ensure_future(channel.receive("worker-1", ["normal"], 1, WAIT_MS))
+        await asyncio.sleep(0.2)  # the reads are waiting
+        jobs = [new_job() for _ in range(PARTITIONS)]
+        await channel.publish(jobs)
+        first = await asyncio.wait_for(waiting, WAIT_MS / 1000)
+
+        other_queue = await channel.receive("worker-1", ["high"], 10, None)
+        rest = await channel.receive("worker-1", ["normal"], 10, None)
+
+        assert len(first) == 1
+        assert other_queue == []
+        assert {d.job_id for d in [*first, *rest]} == {job.id for job in jobs}
+    finally:
+        await channel.aclose()
