@@ -61,7 +61,7 @@ test-fast: install services ## the unit tests and the port contract suites
 test-e2e: install test-tools services ## real taskforge processes driven over HTTP and the command line
 	$(BIN)/pytest -m e2e
 
-test-faults: install services ## crashes and outages on a private PostgreSQL and Redis
+test-faults: install test-tools services ## crashes and outages on a private PostgreSQL and Redis
 	$(BIN)/pytest -m faults
 
 screenshots: install test-tools services ## drive the dashboard in Chromium and rewrite docs/screenshots

@@ -7,13 +7,20 @@ from collections.abc import Sequence
 
 from taskforge_app.ports import ChannelUnavailable, StoreUnavailable
 from taskforge_entrypoints.config.settings import ConfigError, Settings, load_settings
-from taskforge_entrypoints.ioc import MigrationError
+from taskforge_entrypoints.ioc import MigrationError, RedisSetupError
 from taskforge_entrypoints.process.lifecycle import run_event_loop
 from taskforge_entrypoints.process.logging_setup import configure_logging
 from taskforge_entrypoints.worker.handler_modules import HandlerModuleError
 
 # Failures an operator fixes outside Taskforge: one line, no traceback.
-STARTUP_ERRORS = (HandlerModuleError, MigrationError, StoreUnavailable, ChannelUnavailable, OSError)
+STARTUP_ERRORS = (
+    HandlerModuleError,
+    MigrationError,
+    RedisSetupError,
+    StoreUnavailable,
+    ChannelUnavailable,
+    OSError,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

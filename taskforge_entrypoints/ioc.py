@@ -1,6 +1,7 @@
 """The composition root: the one place where adapters are plugged into the ports."""
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,6 +56,7 @@ from taskforge_adapters.postgres.pg_worker_presence import PgWorkerPresence
 from taskforge_adapters.prometheus.job_metrics import PrometheusJobEvents
 from taskforge_adapters.prometheus.webhook_metrics import PrometheusWebhookEvents
 from taskforge_adapters.redis.redis_client import RedisClient, create_redis_client
+from taskforge_adapters.redis.redis_setup import RedisSetupError, check_redis_setup
 from taskforge_adapters.redis.redis_stream_backlog import RedisStreamBacklog
 from taskforge_adapters.redis.redis_stream_channel import RedisStreamChannel
 from taskforge_adapters.redis.redis_submit_quota import RedisSubmitQuota
@@ -99,6 +101,7 @@ from taskforge_app.outcome_tally import OutcomeTally
 from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
     AttemptLedger,
+    ChannelUnavailable,
     Clock,
     ConsumerTakeover,
     DeadLetterFollower,
@@ -160,11 +163,14 @@ from taskforge_entrypoints.ui.overview_snapshot import OverviewSnapshot
 
 _PROMOTE_BATCH = 500
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "STORE_NOT_MIGRATED",
     "STORE_REFUSED",
     "MigrationError",
     "Migrator",
+    "RedisSetupError",
     "apply_migrations",
     "check_migration_source",
     "follow_job_changes",
@@ -263,6 +269,11 @@ class InfrastructureProvider(Provider):
             partitions=settings.queue_partitions,
             cluster=settings.redis_cluster,
         )
+        try:
+            await check_redis_setup(client, channel.layout, settings.redis_addr)
+        except ChannelUnavailable as exc:
+            # Started during an outage: the process waits it out as it does any other.
+            log.warning("Redis setup not checked at start: %s", exc)
         yield channel
         await channel.aclose()
 

@@ -7,6 +7,7 @@ as. Its few server connections are lent out one transaction at a time, as in pro
 
 import asyncio
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -43,9 +44,22 @@ log_disconnections = 0
 """
 
 
+def _unprivileged_account() -> pwd.struct_passwd:
+    """Whom PgBouncer runs as when the tests run as root, which it refuses to run as:
+    `postgres` where PostgreSQL is installed, else `nobody`."""
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise AssertionError(
+        "running as root, with neither a postgres nor a nobody user to run PgBouncer as"
+    )
+
+
 class PgBouncer:
-    """Started on construction; `stop` ends it. The process runs as `postgres` when the
-    tests run as root, because PgBouncer refuses to run as root."""
+    """Started on construction; `stop` ends it. Run as root, the tests start it as an
+    unprivileged user (_unprivileged_account); otherwise as the current user."""
 
     def __init__(self, server_url: str, users: list[str], pool_size: int = SERVER_CONNECTIONS):
         binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -75,15 +89,15 @@ class PgBouncer:
 
     def _start(self) -> None:
         # Switched to in the child itself: runuser would stand between, and delay a stop.
-        as_postgres = "postgres" if os.geteuid() == 0 else None
+        account = _unprivileged_account() if os.geteuid() == 0 else None
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
                 [self._binary, str(self._config)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                user=as_postgres,
-                group=as_postgres,
-                extra_groups=[] if as_postgres else None,
+                user=account.pw_uid if account else None,
+                group=account.pw_gid if account else None,
+                extra_groups=[] if account else None,
             )
         self._wait_until_listening()
 
@@ -103,16 +117,14 @@ class PgBouncer:
 
     def transactions(self, database: str) -> int:
         """Transactions PgBouncer has carried for `database` (its admin console's SHOW STATS)."""
-        for line in self._console("SHOW STATS").splitlines():
-            fields = line.split("|")
-            if fields[0] == database:
-                return int(fields[1])
+        for row in self._console("SHOW STATS"):
+            if row["database"] == database:
+                return int(row["total_xact_count"])
         return 0
 
     def server_connections(self, database: str) -> int:
         """Server connections PgBouncer holds to `database` now (SHOW SERVERS is live)."""
-        rows = [line.split("|") for line in self._console("SHOW SERVERS").splitlines()]
-        return sum(1 for row in rows if len(row) > 2 and row[2] == database)
+        return sum(1 for row in self._console("SHOW SERVERS") if row["database"] == database)
 
     async def wait_for_transactions(self, database: str, at_least: int, within: float = 10) -> None:
         """Until SHOW STATS counts `at_least` transactions; it is refreshed every second."""
@@ -122,17 +134,21 @@ class PgBouncer:
                 raise AssertionError(f"PgBouncer carried {seen} transactions, not {at_least}")
             await asyncio.sleep(0.2)
 
-    def _console(self, command: str) -> str:
+    def _console(self, command: str) -> list[dict[str, str]]:
+        """The rows the admin console answers, by column name: the columns' order and
+        number change between PgBouncer versions."""
         address = ["-h", "127.0.0.1", "-p", str(self.port), "-U", self._admin()]
         result = subprocess.run(
-            ["psql", *address, "-At", "-d", "pgbouncer", "-c", command],
+            ["psql", *address, "-A", "-P", "footer=off", "-d", "pgbouncer", "-c", command],
             capture_output=True,
             text=True,
             timeout=10,
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        return result.stdout
+        header, *lines = result.stdout.splitlines()
+        columns = header.split("|")
+        return [dict(zip(columns, line.split("|"), strict=True)) for line in lines]
 
     def _admin(self) -> str:
         return (self._dir / "userlist.txt").read_text().split('"')[1]

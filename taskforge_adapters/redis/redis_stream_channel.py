@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import (
+    AskError,
     ClusterError,
     RedisClusterException,
     ResponseError,
+    SlotNotCoveredError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from taskforge_adapters.redis.redis_client import RedisClient
 from taskforge_adapters.redis.stream_layout import NORMAL, StreamLayout, queue_stream
+from taskforge_adapters.redis.unblockable_read import UnblockableRead
 from taskforge_app.ports import (
     ChannelUnavailable,
     ConsumerTakeover,
@@ -39,9 +43,15 @@ _UNREACHABLE = (
     RedisTimeoutError,
     OSError,
     ClusterError,
-    RedisClusterException,
+    SlotNotCoveredError,
     TryAgainError,
 )
+# The other RedisClusterExceptions are the client's own findings (keys in several slots,
+# "Cluster mode is not enabled on this node"): retried, they would fail for ever. These
+# two are what it says while it cannot reach any node, or while the nodes disagree on
+# the slots during a failover.
+_CLUSTER_OUT_OF_REACH = ("Redis Cluster cannot be connected", "startup_nodes could not agree")
+_NOT_A_CLUSTER = "Cluster mode is not enabled"
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,11 @@ async def channel_errors() -> AsyncIterator[None]:
     try:
         yield
     except _UNREACHABLE as exc:
+        raise ChannelUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
+    except RedisClusterException as exc:
+        # "cannot be connected" also ends with why: a node that is no cluster is no outage.
+        if not str(exc).startswith(_CLUSTER_OUT_OF_REACH) or _NOT_A_CLUSTER in str(exc):
+            raise
         raise ChannelUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from exc
 
 
@@ -105,7 +120,7 @@ class RedisStreamChannel(
     (`taskforge:queue:high`). `served` are the queues this process's workers read.
 
     Every command touches one slot: one stream, or partition p of several queues, which
-    share the hash tag `{p}`; a pipeline spanning slots is split by the cluster client
+    share partition p's hash tag; a pipeline spanning slots is split by the cluster client
     into one per node."""
 
     def __init__(
@@ -131,8 +146,8 @@ class RedisStreamChannel(
         self._partitions = range(partitions)
         self._spread = itertools.cycle(self._partitions)
         self._first_read = itertools.cycle(self._partitions)
-        # Partitioned: a blocking read per partition, kept across calls until it answers,
-        # and what answered beyond the count a caller asked for.
+        # Partitioned: the blocking reads of the call under way, and what they answered
+        # beyond the count a caller asked for.
         self._waiting: dict[int, asyncio.Task[list[Delivery]]] = {}
         self._surplus: list[Delivery] = []
 
@@ -193,11 +208,15 @@ class RedisStreamChannel(
     ) -> list[Delivery]:
         if not self._layout.partitioned:
             return await self._read(consumer, queues, 0, count, block_ms)
-        self._harvest_waits()
-        found = self._surplus[:count]
-        del self._surplus[:count]
+        found = self._take_surplus(queues, count)
         if len(found) < count:
-            found += await self._sweep(consumer, queues, count - len(found))
+            try:
+                found += await self._sweep(consumer, queues, count - len(found))
+            except BaseException:
+                # Delivered already: handed out by the next call instead of stranded in
+                # the pending list until its lease runs out.
+                self._surplus[:0] = found
+                raise
         if found or block_ms is None:
             return found
         return await self._wait_on_every_partition(consumer, queues, count, block_ms)
@@ -212,8 +231,8 @@ class RedisStreamChannel(
         streams = {self._layout.stream(queue, partition): queue for queue in sharing}
         per_stream = max(count // len(sharing), 1)
         async with channel_errors(), self._recreating_lost_groups():
-            reply: Any = await self._redis.xreadgroup(
-                self._group, consumer, dict.fromkeys(streams, ">"), count=per_stream, block=block_ms
+            reply: Any = await self._xreadgroup(
+                self._group, consumer, dict.fromkeys(streams, ">"), per_stream, block_ms
             )
             return [
                 _delivery(
@@ -225,37 +244,112 @@ class RedisStreamChannel(
             ]
         return []
 
+    async def _xreadgroup(
+        self, group: str, consumer: str, streams: dict[Any, Any], count: int, block_ms: int | None
+    ) -> Any:
+        if not isinstance(self._redis, RedisCluster):
+            return await self._redis.xreadgroup(
+                group, consumer, streams, count=count, block=block_ms
+            )
+        # XREADGROUP's keys are not at a fixed place, so the cluster client asks its default
+        # node for them (COMMAND GETKEYS), and fails every read while that node is down.
+        # Every read here names one slot: its node is known without asking.
+        node = self._redis.get_node_from_key(next(iter(streams)))
+        command: list[str | int] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
+        if block_ms is not None:
+            command += ["BLOCK", block_ms]
+        command += ["STREAMS", *streams, *streams.values()]
+        return await self._redis.execute_command(*command, target_nodes=node)
+
     async def _sweep(self, consumer: str, queues: Sequence[str], count: int) -> list[Delivery]:
         """Every partition once without waiting, from a different one each time, so no
         partition is read only after the others are empty."""
         found: list[Delivery] = []
+        failure: ChannelUnavailable | None = None
         first = next(self._first_read)
         for step in self._partitions:
             partition = (first + step) % len(self._partitions)
-            found += await self._read(consumer, queues, partition, count - len(found), None)
+            try:
+                found += await self._read(consumer, queues, partition, count - len(found), None)
+            except ChannelUnavailable as exc:
+                # One shard down is no reason to withhold what the others delivered.
+                failure = exc
+                continue
             if len(found) >= count:
                 break
+        if failure is not None and not found:
+            raise failure
         return found
+
+    def _take_surplus(self, queues: Sequence[str], count: int) -> list[Delivery]:
+        """Up to count of the deliveries kept from earlier reads that belong to `queues`."""
+        wanted = set(queues)
+        taken = [delivery for delivery in self._surplus if delivery.queue in wanted][:count]
+        kept = {id(delivery) for delivery in taken}
+        self._surplus = [delivery for delivery in self._surplus if id(delivery) not in kept]
+        return taken
 
     async def _wait_on_every_partition(
         self, consumer: str, queues: Sequence[str], count: int, block_ms: int
     ) -> list[Delivery]:
-        """One blocking read per partition at once, answered as soon as one of them is.
-        The others stay under way for the next call rather than being cut short: a read
-        cut short may already have delivered messages to this consumer."""
-        share = max(-(-count // len(self._partitions)), 1)
-        for partition in self._partitions:
-            if partition not in self._waiting:
-                self._waiting[partition] = asyncio.create_task(
-                    self._read(consumer, queues, partition, share, block_ms)
-                )
-        await asyncio.wait(self._waiting.values(), return_when=asyncio.FIRST_COMPLETED)
-        failure = self._harvest_waits()
-        found = self._surplus[:count]
-        del self._surplus[:count]
+        """One blocking read per partition at once, each naming every requested queue,
+        answered as soon as one of them is. The others are then woken (CLIENT UNBLOCK)
+        and read to the end rather than cut short, since a read cut short may already
+        have delivered messages to this consumer; what they brought in the meantime is
+        kept for the next call. No read outlives the call: none holds messages the
+        worker did not ask for, or reads a queue paused since."""
+        reads = {
+            partition: UnblockableRead(self._redis, self._layout.stream(queues[0], partition))
+            for partition in self._partitions
+        }
+        waits = {
+            partition: asyncio.create_task(
+                self._blocking_read(read, consumer, queues, partition, count, block_ms)
+            )
+            for partition, read in reads.items()
+        }
+        self._waiting.update(waits)
+        try:
+            await asyncio.wait(waits.values(), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Cancelled too (a worker stopping): its membership of the group is removed
+            # next, which must not race a read still blocked on its behalf.
+            await asyncio.gather(*(reads[p].wake(task) for p, task in waits.items()))
+            failure = self._harvest_waits()
+        found = self._take_surplus(queues, count)
         if failure is not None and not found:
             raise failure
         return found
+
+    async def _blocking_read(
+        self,
+        read: UnblockableRead,
+        consumer: str,
+        queues: Sequence[str],
+        partition: int,
+        count: int,
+        block_ms: int,
+    ) -> list[Delivery]:
+        streams = {self._layout.stream(queue, partition): queue for queue in queues}
+        per_stream = max(count // len(streams), 1)
+        async with channel_errors(), self._recreating_lost_groups():
+            try:
+                reply: Any = await read.xreadgroup(
+                    self._group, consumer, dict.fromkeys(streams, ">"), per_stream, block_ms
+                )
+            except AskError:
+                # The slot moved before this read reached it; the next sweep, through
+                # the cluster client, learns where it is now.
+                return []
+            return [
+                _delivery(
+                    self._layout.receipt(queue, partition, message_id.decode()), fields, queue
+                )
+                for stream, entries in reply or []
+                for queue in [streams[stream.decode()]]
+                for message_id, fields in entries
+            ]
+        return []
 
     def _harvest_waits(self) -> BaseException | None:
         """Move what the blocking reads that answered delivered to the surplus; the
@@ -277,20 +371,37 @@ class RedisStreamChannel(
         self, consumer: str, min_idle_ms: int, count: int, skip: Collection[str] = ()
     ) -> list[Delivery]:
         taken: list[Delivery] = []
+        failure: ChannelUnavailable | None = None
         served = [queue for queue in self._served if queue not in skip]
-        async with channel_errors(), self._recreating_lost_groups():
-            for queue, partition, stream in self._streams(served):
-                reply: Any = await self._redis.xautoclaim(
-                    stream, self._group, consumer, min_idle_ms, "0-0", count=count - len(taken)
+        for queue, partition, stream in self._streams(served):
+            try:
+                taken += await self._take_over(
+                    queue, partition, stream, consumer, min_idle_ms, count - len(taken)
                 )
-                # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
-                taken += [
-                    _delivery(self._layout.receipt(queue, partition, raw.decode()), fields, queue)
-                    for raw, fields in reply[1]
-                ]
-                if len(taken) >= count:
-                    break
+            except ChannelUnavailable as exc:
+                # What the live shards' streams gave this consumer is its own now: were
+                # it dropped, it would wait another lease before anyone took it again.
+                failure = exc
+                continue
+            if len(taken) >= count:
+                break
+        if failure is not None and not taken:
+            raise failure
         return taken
+
+    async def _take_over(
+        self, queue: str, partition: int, stream: str, consumer: str, min_idle_ms: int, count: int
+    ) -> list[Delivery]:
+        async with channel_errors(), self._recreating_lost_groups():
+            reply: Any = await self._redis.xautoclaim(
+                stream, self._group, consumer, min_idle_ms, "0-0", count=count
+            )
+            # Redis 7 drops entries deleted while pending from the PEL itself (reply[2]).
+            return [
+                _delivery(self._layout.receipt(queue, partition, raw.decode()), fields, queue)
+                for raw, fields in reply[1]
+            ]
+        return []
 
     async def unacknowledged(self, consumer: str, count: int) -> list[Delivery]:
         left: list[Delivery] = []
@@ -300,8 +411,8 @@ class RedisStreamChannel(
                     # Reading from id 0 answers from the consumer's own pending list: no
                     # new message is delivered, and one deleted meanwhile comes back
                     # without fields, so it is acknowledged as malformed.
-                    reply: Any = await self._redis.xreadgroup(
-                        self._group, consumer, {stream: "0"}, count=count - len(left)
+                    reply: Any = await self._xreadgroup(
+                        self._group, consumer, {stream: "0"}, count - len(left), None
                     )
                 except ResponseError as exc:
                     if not _no_such_group(exc):
@@ -361,8 +472,8 @@ class RedisStreamChannel(
         self, consumer: str, count: int, block_ms: int
     ) -> list[tuple[str, DeadLetter]]:
         async with channel_errors(), self._recreating_lost_groups():
-            reply: Any = await self._redis.xreadgroup(
-                self._dlq_group, consumer, {self._dlq_stream: ">"}, count=count, block=block_ms
+            reply: Any = await self._xreadgroup(
+                self._dlq_group, consumer, {self._dlq_stream: ">"}, count, block_ms
             )
             if not reply:
                 return []

@@ -1,8 +1,34 @@
 """Where each queue's messages live: the stream names, and the receipts that name them back."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 NORMAL = "normal"
+
+
+@cache
+def partition_tags(partitions: int) -> tuple[str, ...]:
+    """The hash tag of each partition: partition p's lies in the middle half of the p-th
+    of `partitions` equal slot ranges. A cluster made by `redis-cli --cluster create`
+    splits the slots evenly between its masters, so partitions as many as the masters
+    (or a multiple) fall on each master equally; the plain `{p}` lands where crc16 puts
+    it (partitions 0..5 in slots 13907, 9842, 5649, 1584, 14039, 9974), leaving masters
+    idle. The middle half keeps a tag on its master when the split is a slot off ours.
+    The search is deterministic, so every process finds the same tags."""
+    if partitions == 1:
+        return ("0",)
+    width = REDIS_CLUSTER_HASH_SLOTS / partitions
+    tags = []
+    for partition in range(partitions):
+        low, high = (partition + 0.25) * width, (partition + 0.75) * width
+        tag, attempt = str(partition), 0
+        while not low <= key_slot(tag.encode()) < high:
+            attempt += 1
+            tag = f"{partition}-{attempt}"
+        tags.append(tag)
+    return tuple(tags)
 
 
 def queue_stream(normal_stream: str, queue: str) -> str:
@@ -16,14 +42,18 @@ def queue_stream(normal_stream: str, queue: str) -> str:
 @dataclass(frozen=True, slots=True)
 class StreamLayout:
     """One stream per queue, named as SPEC.md says, unless the queues are partitioned or
-    Redis is a cluster: then queue q's partition p is `<q's stream>:{p}`. The hash tag
-    `{p}` puts partition p of every queue in one slot, so one XREADGROUP reads a worker's
-    queues of that partition together, while different partitions hash to different
-    slots and so spread over the shards."""
+    Redis is a cluster: then queue q's partition p is `<q's stream>:{t}`, t partition p's
+    tag (partition_tags). The hash tag puts partition p of every queue in one slot, so
+    one XREADGROUP reads a worker's queues of that partition together, while different
+    partitions lie in different slot ranges and so spread over the shards evenly."""
 
     normal_stream: str
     partitions: int = 1
     cluster: bool = False
+    _tags: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tags", partition_tags(self.partitions))
 
     @property
     def partitioned(self) -> bool:
@@ -31,7 +61,7 @@ class StreamLayout:
 
     def stream(self, queue: str, partition: int = 0) -> str:
         name = queue_stream(self.normal_stream, queue)
-        return f"{name}:{{{partition}}}" if self.partitioned else name
+        return f"{name}:{{{self._tags[partition]}}}" if self.partitioned else name
 
     def streams_of(self, queue: str) -> list[str]:
         return [self.stream(queue, partition) for partition in range(self.partitions)]

@@ -6,9 +6,12 @@ import asyncio
 import random
 import time
 
+from taskforge_adapters.redis.stream_layout import NORMAL, StreamLayout
 from tests.cluster.conftest import PARTITIONS
 from tests.faults.harness import FaultStack
 from tests.redis_cluster import LocalCluster
+
+FIRST_STREAM = StreamLayout("taskforge:queue:normal", PARTITIONS, cluster=True).stream(NORMAL)
 
 JOBS = 240
 
@@ -18,7 +21,9 @@ async def test_a_master_killed_while_jobs_flow_is_replaced_by_its_replica_and_lo
 ) -> None:
     chance = random.Random(20261201)
     fault_stack.start_default(workers=2)
-    partition_slot = own_cluster.slot_of("taskforge:queue:normal:{0}")
+    partition_slot = own_cluster.slot_of(
+        StreamLayout("taskforge:queue:normal", PARTITIONS, cluster=True).stream(NORMAL)
+    )
     victim = own_cluster.master_of(partition_slot)
 
     submitting = asyncio.ensure_future(
@@ -45,7 +50,9 @@ async def test_a_partitions_slot_moved_to_another_master_during_a_run_loses_noth
 ) -> None:
     chance = random.Random(20261202)
     fault_stack.start_default(workers=2)
-    partition_slot = own_cluster.slot_of("taskforge:queue:normal:{0}")
+    partition_slot = own_cluster.slot_of(
+        StreamLayout("taskforge:queue:normal", PARTITIONS, cluster=True).stream(NORMAL)
+    )
     source = own_cluster.master_of(partition_slot)
     target = next(port for port in own_cluster.masters() if port != source)
 

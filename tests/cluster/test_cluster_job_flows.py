@@ -7,6 +7,7 @@ import asyncio
 import httpx
 from redis.asyncio import RedisCluster
 
+from taskforge_adapters.redis.stream_layout import NORMAL, StreamLayout
 from tests.cluster.conftest import PARTITIONS
 from tests.e2e.processes import Stack, wait_for_status
 from tests.e2e.test_job_flows import (
@@ -33,7 +34,7 @@ JOBS = 200
 async def test_a_burst_of_jobs_all_complete_spread_over_every_partition(
     client: httpx.AsyncClient, stack: Stack, redis_client: RedisCluster
 ) -> None:
-    streams = [f"{stack.env['REDIS_STREAM']}:{{{p}}}" for p in range(PARTITIONS)]
+    streams = StreamLayout(stack.env["REDIS_STREAM"], PARTITIONS, cluster=True).streams_of(NORMAL)
     added_before = [await _entries_added(redis_client, stream) for stream in streams]
     limit = asyncio.Semaphore(16)
 

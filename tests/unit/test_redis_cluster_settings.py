@@ -3,10 +3,11 @@ and the cluster client they build (TLS included), without a server."""
 
 import pytest
 from redis.asyncio.connection import SSLConnection
+from redis.crc import key_slot
 
 from taskforge_adapters.redis.redis_client import create_cluster_client, create_redis_client
 from taskforge_adapters.redis.redis_tls import RedisTlsOptions
-from taskforge_adapters.redis.stream_layout import StreamLayout
+from taskforge_adapters.redis.stream_layout import StreamLayout, partition_tags
 from taskforge_entrypoints.config.settings import ConfigError, load_settings
 
 SEEDS = "10.0.0.1:7000,10.0.0.2:7001, 10.0.0.3:7002"
@@ -72,11 +73,25 @@ def test_partitioned_streams_carry_the_partition_as_hash_tag(
 ) -> None:
     layout = StreamLayout("taskforge:queue:normal", partitions, cluster)
 
-    assert layout.streams_of("high") == [f"taskforge:queue:high:{{{p}}}" for p in range(partitions)]
+    tags = partition_tags(partitions)
+    assert layout.streams_of("high") == [f"taskforge:queue:high:{{{tag}}}" for tag in tags]
     last = partitions - 1
     receipt = layout.receipt("high", last, "5-1")
     assert receipt == f"high/{last}/5-1"
-    assert layout.from_receipt(receipt) == (f"taskforge:queue:high:{{{last}}}", "5-1")
+    assert layout.from_receipt(receipt) == (f"taskforge:queue:high:{{{tags[last]}}}", "5-1")
+
+
+@pytest.mark.parametrize("partitions", [2, 3, 4, 6, 8, 16])
+def test_partition_p_lies_in_the_middle_of_the_p_th_of_equal_slot_ranges(
+    partitions: int,
+) -> None:
+    width = 16384 / partitions
+    layout = StreamLayout("taskforge:queue:normal", partitions, cluster=True)
+
+    slots = [key_slot(stream.encode()) for stream in layout.streams_of("normal")]
+
+    for partition, slot in enumerate(slots):
+        assert (partition + 0.25) * width <= slot < (partition + 0.75) * width
 
 
 def test_the_cluster_client_knows_every_seed_and_speaks_tls_when_asked() -> None:
