@@ -200,6 +200,25 @@ async def test_an_operator_bulk_replays_after_the_dry_run_count(
     assert len(entry["job_ids"]) == expected
 
 
+async def test_dead_letters_are_grouped_and_a_group_counts_its_replay_first(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    for _ in range(2):
+        await dead_job(ui_stack, tokens["admin"])
+    dead = await api(ui_stack, tokens["admin"], "GET", "/v1/jobs?status=dead&job_type=flaky")
+    expected = len(dead["jobs"])
+    page = await log_in(context, ui_stack, tokens["operator"])
+
+    await page.get_by_role("link", name="Dead letters").click()
+    by_type = page.locator("section[aria-labelledby=by-type] tbody tr", has_text="flaky")
+    await expect(by_type.locator("td").first).to_have_text(str(expected))
+    await by_type.get_by_role("button", name="Count to replay").click()
+
+    await expect(page.locator("#replay-count")).to_contain_text(f"{expected} dead jobs")
+    still = await api(ui_stack, tokens["admin"], "GET", "/v1/jobs?status=dead&job_type=flaky")
+    assert len(still["jobs"]) == expected, "the count replayed something"
+
+
 async def test_an_operator_cancels_ticked_jobs_after_seeing_how_many_it_applies_to(
     ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
 ) -> None:
