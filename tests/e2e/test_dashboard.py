@@ -248,6 +248,32 @@ async def test_an_operator_cancels_ticked_jobs_after_seeing_how_many_it_applies_
     assert [(e["actor"], e["action"]) for e in audit["entries"]] == [("ui-operator", "job.cancel")]
 
 
+async def test_an_operator_cancels_all_matching_jobs_after_their_count(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    admin = tokens["admin"]
+    batch = uuid.uuid4().hex
+    later = ADDS | {"delay_seconds": 3600, "payload": {"batch": batch}}
+    waiting = [(await api(ui_stack, admin, "POST", "/v1/jobs", json=later))["id"] for _ in "ab"]
+    page = await log_in(context, ui_stack, tokens["operator"])
+
+    await page.goto(f"{ui_stack.base_url}/ui/jobs?status=scheduled&payload_equals=batch%3D{batch}")
+    await page.get_by_role("button", name="Cancel all matching jobs…").click()
+    await expect(page.locator("#cancel-count")).to_contain_text("2 jobs would be cancelled")
+    for job_id in waiting:
+        job = await api(ui_stack, admin, "GET", f"/v1/jobs/{job_id}")
+        assert job["status"] == "scheduled", "the count cancelled something"
+
+    await page.get_by_role("button", name="Cancel 2 jobs").click()
+    await expect(page.locator("#cancel-outcome")).to_have_text("2 jobs cancelled.")
+    for job_id in waiting:
+        assert (await api(ui_stack, admin, "GET", f"/v1/jobs/{job_id}"))["status"] == "cancelled"
+    audit = await api(ui_stack, admin, "GET", "/v1/audit?action=job.cancel")
+    assert {e["job_ids"][0] for e in audit["entries"] if e["actor"] == "ui-operator"} >= set(
+        waiting
+    )
+
+
 async def test_an_operator_pauses_and_resumes_a_queue(
     ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
 ) -> None:
@@ -492,6 +518,7 @@ def ui_endpoints(job_id: str) -> list[UiEndpoint]:
         f"/ui/jobs/{unknown}/cancel",
         f"/ui/jobs/{unknown}/replay",
         "/ui/jobs/selected",
+        "/ui/jobs/cancel-matching",
         "/ui/dead-letters/replay",
         "/ui/queues/no-such-queue/pause",
         "/ui/queues/no-such-queue/resume",
