@@ -78,6 +78,29 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("GET /v1/audit", "/v1/audit"),
     ("GET /v1/jobs/{id}", "/v1/jobs/{some_job}"),
     ("GET /v1/jobs/{id}/attempts", "/v1/jobs/{some_job}/attempts"),
+    # The dashboard's pages: the bench's API runs with API_AUTH=off, so no login.
+    ("dashboard: Overview", "/ui"),
+    ("dashboard: Jobs", "/ui/jobs"),
+    ("dashboard: Jobs, status=dead", "/ui/jobs?status=dead"),
+    ("dashboard: Jobs, job_type", "/ui/jobs?job_type=email.send.v2"),
+    ("dashboard: Jobs, queue and status", "/ui/jobs?queue=high&status=dead"),
+    ("dashboard: Jobs, idempotency_key", "/ui/jobs?idempotency_key=order-500003"),
+    ("dashboard: Jobs, error text", "/ui/jobs?error=upstream%2042%20refused"),
+    ("dashboard: Jobs, updated in the last hour", "/ui/jobs?updated_after={hour_ago}"),
+    ("dashboard: Jobs, page half-way down", "/ui/jobs?cursor={deep_cursor}"),
+    ("dashboard: Jobs, payload_equals", "/ui/jobs?payload_equals=customer.id%3D4242"),
+    ("dashboard: Jobs, payload_equals, a tenant", "/ui/jobs?payload_equals=tenant%3Dtenant-7"),
+    (
+        "dashboard: Jobs, payload_contains",
+        "/ui/jobs?payload_contains=" + quote('{"order":{"lines":[{"sku":"sku-42"}]}}'),
+    ),
+    ("dashboard: a job", "/ui/jobs/{some_job}"),
+    ("dashboard: Dead letters", "/ui/dead-letters"),
+    ("dashboard: Queues", "/ui/queues"),
+    ("dashboard: Schedules", "/ui/schedules"),
+    ("dashboard: Limits", "/ui/limits"),
+    ("dashboard: Workers", "/ui/workers"),
+    ("dashboard: Audit", "/ui/audit"),
 )
 
 

@@ -38,6 +38,7 @@ from taskforge_adapters.postgres.migrations import (
 from taskforge_adapters.postgres.pg_api_keys import PgApiKeys
 from taskforge_adapters.postgres.pg_audit_trail import PgAuditTrail
 from taskforge_adapters.postgres.pg_backlog import PgStoreBacklog
+from taskforge_adapters.postgres.pg_dead_job_groups import PgDeadJobGroups
 from taskforge_adapters.postgres.pg_enqueue_listener import PgEnqueueListener
 from taskforge_adapters.postgres.pg_enqueue_relay import PgEnqueuedJobs
 from taskforge_adapters.postgres.pg_held_back_jobs import PgHeldBackJobs
@@ -79,6 +80,7 @@ from taskforge_app.follow_dead_letters import FollowDeadLetters
 from taskforge_app.follow_job import FollowJob
 from taskforge_app.get_job import GetJob
 from taskforge_app.get_webhook_deliveries import GetWebhookDeliveries
+from taskforge_app.group_dead_jobs import GroupDeadJobs
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.job_change_listeners import JobChangeListeners
 from taskforge_app.job_watchers import JobWatchers
@@ -124,6 +126,7 @@ from taskforge_app.ports.api_keys import ApiKeys
 from taskforge_app.ports.audit_trail import AuditTrail
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
 from taskforge_app.ports.cron_calendar import CronCalendar
+from taskforge_app.ports.dead_job_groups import DeadJobGroups
 from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_count_estimates import JobCountEstimates
 from taskforge_app.ports.job_events import JobEvents
@@ -239,6 +242,10 @@ class InfrastructureProvider(Provider):
         return PgJobRepository(pool)
 
     @provide
+    def dead_job_groups(self, pool: asyncpg.Pool) -> DeadJobGroups:
+        return PgDeadJobGroups(pool)
+
+    @provide
     def worker_presence(self, pool: asyncpg.Pool) -> WorkerPresence:
         return PgWorkerPresence(pool)
 
@@ -301,6 +308,7 @@ class UseCaseProvider(Provider):
     cancel_job = provide(CancelJob)
     replay_dead_job = provide(ReplayDeadJob)
     list_jobs = provide(ListJobs)
+    group_dead_jobs = provide(GroupDeadJobs)
     estimate_matching_jobs = provide(EstimateMatchingJobs)
     get_attempts = provide(GetAttempts)
     replay_dead_jobs = provide(ReplayDeadJobs)

@@ -15,6 +15,7 @@ from litestar.types import Guard
 from taskforge_domain.schedule import format_every
 from taskforge_entrypoints.config.settings import Settings
 from taskforge_entrypoints.ui import formatting
+from taskforge_entrypoints.ui.cancel_matching_controller import CancelMatchingController
 from taskforge_entrypoints.ui.dead_letters_controller import DeadLettersController
 from taskforge_entrypoints.ui.error_pages import ui_exception_handlers
 from taskforge_entrypoints.ui.job_selection_controller import JobSelectionController
@@ -34,6 +35,7 @@ PAGES = [
     OverviewController,
     JobsController,
     JobSelectionController,
+    CancelMatchingController,
     DeadLettersController,
     QueuesController,
     SchedulesController,

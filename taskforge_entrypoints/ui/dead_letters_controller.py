@@ -1,8 +1,7 @@
-"""Dead letters: the latest dead jobs grouped by job type and by error, and their bulk
-replay, counted by a dry run and confirmed before anything changes."""
+"""Dead letters: the most recently dead jobs grouped by job type and by error, and their
+bulk replay, counted by a dry run and confirmed before anything changes."""
 
 import math
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ from dishka.integrations.litestar import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.response import Template
 
+from taskforge_app.group_dead_jobs import TOP, WINDOW, GroupDeadJobs
 from taskforge_app.list_jobs import ListJobs
 from taskforge_app.ports import JobQuery, UnsearchableText
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
@@ -21,15 +21,11 @@ from taskforge_entrypoints.ui.pages import page
 from taskforge_entrypoints.ui.ui_access import ui_caller
 
 AnyRequest = Request[Any, Any, Any]
-GROUPED = 500
-"""The dead jobs the groups count: the latest, so the page reads one bounded page."""
+LATEST = 20
+"""The dead jobs listed under the groups."""
 MAX_REQUEST_SECONDS = 5
 """As over REST: a paced replay answers within seconds; the rest is the next request."""
 MAX_REPLAY = 10_000
-
-
-def first_line(error: str | None) -> str:
-    return (error or "(no error)").splitlines()[0][:120] if error else "(no error)"
 
 
 class ReplayForm:
@@ -95,18 +91,22 @@ class DeadLettersController(Controller):
     include_in_schema = False
 
     @get("/", opt=needs(Scope.READ))
-    async def dead_letters(self, request: AnyRequest, list_jobs: FromDishka[ListJobs]) -> Template:
-        dead = await list_jobs(JobQuery(limit=GROUPED, status=JobStatus.DEAD), ui_caller(request))
+    async def dead_letters(
+        self,
+        request: AnyRequest,
+        list_jobs: FromDishka[ListJobs],
+        group_dead_jobs: FromDishka[GroupDeadJobs],
+    ) -> Template:
+        caller = ui_caller(request)
+        dead = await list_jobs(JobQuery(limit=LATEST, status=JobStatus.DEAD), caller)
+        groups = await group_dead_jobs(caller)
         return page(
             request,
             "dead_letters.html.j2",
-            dead=dead[:20],
-            counted=len(dead),
-            grouped=GROUPED,
-            by_type=Counter(job.job_type for job in dead).most_common(),
-            by_error=Counter(
-                (job.job_type, first_line(job.last_error)) for job in dead
-            ).most_common(20),
+            dead=dead,
+            groups=groups,
+            window=WINDOW,
+            top=TOP,
         )
 
     @post("/replay", opt=needs(Scope.OPERATE))

@@ -34,9 +34,9 @@ def applies(action: str, job: Job) -> bool:
     return job.status is JobStatus.DEAD
 
 
-def selected_ids(values: list[str]) -> list[UUID]:
+def selected_ids(values: list[str], most: int = MAX_SELECTED) -> list[UUID]:
     ids: list[UUID] = []
-    for value in values[:MAX_SELECTED]:
+    for value in values[:most]:
         try:
             ids.append(UUID(value))
         except ValueError:
@@ -87,7 +87,7 @@ class JobSelectionController(Controller):
             problem = "tick at least one job" if ids or action in ACTIONS else "pick an action"
             return page(request, "selected.html.j2", status_code=422, problem=problem)
         if form.get("confirm") != "yes":
-            jobs = [await _visible(get_job, job_id, caller) for job_id in ids]
+            jobs = [await visible_job(get_job, job_id, caller) for job_id in ids]
             found = [job for job in jobs if job is not None]
             legal = [job for job in found if applies(action, job)]
             return page(request, "selected.html.j2", action=action, selected=len(ids), legal=legal)
@@ -98,7 +98,7 @@ class JobSelectionController(Controller):
             return await replay_dead_job(job_id, None, caller)
 
         async def current(job_id: UUID) -> Job | None:
-            return await _visible(get_job, job_id, caller)
+            return await visible_job(get_job, job_id, caller)
 
         done, skipped = await act_where_it_still_applies(action, ids, current, act)
         return page(
@@ -111,7 +111,7 @@ class JobSelectionController(Controller):
         )
 
 
-async def _visible(get_job: GetJob, job_id: UUID, caller: Any) -> Job | None:
+async def visible_job(get_job: GetJob, job_id: UUID, caller: Any) -> Job | None:
     try:
         return await get_job(job_id, caller)
     except JobNotFound:

@@ -84,6 +84,7 @@ class JobsController(Controller):
             first_link=filters.link() if "cursor" in params else None,
             bulk_replayable=filters.values.get("status") == "dead"
             and set(filters.values) <= BULK_REPLAY_FILTERS,
+            cancel_matchable=filters.query.status in CANCELLABLE and not filters.problems,
         )
 
     @get("/{job_id:uuid}", opt=needs(Scope.READ))

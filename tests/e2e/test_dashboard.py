@@ -200,6 +200,25 @@ async def test_an_operator_bulk_replays_after_the_dry_run_count(
     assert len(entry["job_ids"]) == expected
 
 
+async def test_dead_letters_are_grouped_and_a_group_counts_its_replay_first(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    for _ in range(2):
+        await dead_job(ui_stack, tokens["admin"])
+    dead = await api(ui_stack, tokens["admin"], "GET", "/v1/jobs?status=dead&job_type=flaky")
+    expected = len(dead["jobs"])
+    page = await log_in(context, ui_stack, tokens["operator"])
+
+    await page.get_by_role("link", name="Dead letters").click()
+    by_type = page.locator("section[aria-labelledby=by-type] tbody tr", has_text="flaky")
+    await expect(by_type.locator("td").first).to_have_text(str(expected))
+    await by_type.get_by_role("button", name="Count to replay").click()
+
+    await expect(page.locator("#replay-count")).to_contain_text(f"{expected} dead jobs")
+    still = await api(ui_stack, tokens["admin"], "GET", "/v1/jobs?status=dead&job_type=flaky")
+    assert len(still["jobs"]) == expected, "the count replayed something"
+
+
 async def test_an_operator_cancels_ticked_jobs_after_seeing_how_many_it_applies_to(
     ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
 ) -> None:
@@ -227,6 +246,32 @@ async def test_an_operator_cancels_ticked_jobs_after_seeing_how_many_it_applies_
     )
     audit = await api(ui_stack, admin, "GET", f"/v1/audit?job_id={waiting['id']}")
     assert [(e["actor"], e["action"]) for e in audit["entries"]] == [("ui-operator", "job.cancel")]
+
+
+async def test_an_operator_cancels_all_matching_jobs_after_their_count(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    admin = tokens["admin"]
+    batch = uuid.uuid4().hex
+    later = ADDS | {"delay_seconds": 3600, "payload": {"batch": batch}}
+    waiting = [(await api(ui_stack, admin, "POST", "/v1/jobs", json=later))["id"] for _ in "ab"]
+    page = await log_in(context, ui_stack, tokens["operator"])
+
+    await page.goto(f"{ui_stack.base_url}/ui/jobs?status=scheduled&payload_equals=batch%3D{batch}")
+    await page.get_by_role("button", name="Cancel all matching jobs…").click()
+    await expect(page.locator("#cancel-count")).to_contain_text("2 jobs would be cancelled")
+    for job_id in waiting:
+        job = await api(ui_stack, admin, "GET", f"/v1/jobs/{job_id}")
+        assert job["status"] == "scheduled", "the count cancelled something"
+
+    await page.get_by_role("button", name="Cancel 2 jobs").click()
+    await expect(page.locator("#cancel-outcome")).to_have_text("2 jobs cancelled.")
+    for job_id in waiting:
+        assert (await api(ui_stack, admin, "GET", f"/v1/jobs/{job_id}"))["status"] == "cancelled"
+    audit = await api(ui_stack, admin, "GET", "/v1/audit?action=job.cancel")
+    assert {e["job_ids"][0] for e in audit["entries"] if e["actor"] == "ui-operator"} >= set(
+        waiting
+    )
 
 
 async def test_an_operator_pauses_and_resumes_a_queue(
@@ -473,6 +518,7 @@ def ui_endpoints(job_id: str) -> list[UiEndpoint]:
         f"/ui/jobs/{unknown}/cancel",
         f"/ui/jobs/{unknown}/replay",
         "/ui/jobs/selected",
+        "/ui/jobs/cancel-matching",
         "/ui/dead-letters/replay",
         "/ui/queues/no-such-queue/pause",
         "/ui/queues/no-such-queue/resume",

@@ -23,6 +23,7 @@ from taskforge_app.ports import (
 from taskforge_app.ports.api_keys import KeyNameTaken, StoredKey
 from taskforge_app.ports.audit_trail import AuditEntry, AuditQuery
 from taskforge_app.ports.backlog import InFlight, WaitingJobs
+from taskforge_app.ports.dead_job_groups import ERROR_LINE_LENGTH, DeadJobGroup, DeadJobSummary
 from taskforge_domain.job import Job
 from taskforge_domain.job_limits import holds_nul
 from taskforge_domain.job_status import (
@@ -66,6 +67,40 @@ class FixedClock:
 def draw_highest(low: float, high: float) -> float:
     """A backoff random source that always picks the top of the range: delays are predictable."""
     return high
+
+
+class InMemoryDeadJobGroups:
+    """DeadJobGroups over an InMemoryJobRepository's jobs, grouped as PgDeadJobGroups does."""
+
+    def __init__(self, store: "InMemoryJobRepository") -> None:
+        self._store = store
+
+    async def group_dead_jobs(
+        self, window: int, top: int, queues: Collection[str] | None = None
+    ) -> DeadJobSummary:
+        self._store._answer()
+        dead = sorted(
+            (
+                job
+                for job in self._store.jobs.values()
+                if job.status is JobStatus.DEAD and (queues is None or job.queue in queues)
+            ),
+            key=lambda job: job.updated_at,
+            reverse=True,
+        )[:window]
+        by_type: dict[str, int] = {}
+        by_error: dict[tuple[str, str], int] = {}
+        for job in dead:
+            error = (job.last_error or "").split("\n", 1)[0][:ERROR_LINE_LENGTH]
+            by_type[job.job_type] = by_type.get(job.job_type, 0) + 1
+            by_error[job.job_type, error] = by_error.get((job.job_type, error), 0) + 1
+        types = sorted(by_type.items(), key=lambda item: (-item[1], item[0]))[:top]
+        errors = sorted(by_error.items(), key=lambda item: (-item[1], item[0]))[:top]
+        return DeadJobSummary(
+            examined=len(dead),
+            by_type=[DeadJobGroup(job_type, None, n) for job_type, n in types],
+            by_error=[DeadJobGroup(job_type, error, n) for (job_type, error), n in errors],
+        )
 
 
 class InMemoryJobRepository:

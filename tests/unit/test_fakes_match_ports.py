@@ -4,12 +4,14 @@ import pytest
 
 from taskforge_app import ports
 from taskforge_app.ports.backlog import ChannelBacklog, StoreBacklog
+from taskforge_app.ports.dead_job_groups import DeadJobGroups
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import ClaimedSchedules, DueSchedules, ScheduleStore
 from tests.unit.enqueue_relay_fakes import FakeRelayBatch, FakeWakeups, InMemoryEnqueuedJobs
 from tests.unit.fakes import (
     FakeChannel,
     FixedClock,
+    InMemoryDeadJobGroups,
     InMemoryJobRepository,
     InMemoryWorkerPresence,
 )
@@ -66,6 +68,7 @@ def port_methods(port: type) -> list[str]:
         (ScheduleStore, InMemorySchedules),
         (DueSchedules, InMemorySchedules),
         (ClaimedSchedules, Claimed),
+        (DeadJobGroups, InMemoryDeadJobGroups),
     ],
     ids=[
         *(f"store-{role.__name__}" for role in STORE_ROLES),
@@ -78,6 +81,7 @@ def port_methods(port: type) -> list[str]:
         "ScheduleStore",
         "DueSchedules",
         "ClaimedSchedules",
+        "DeadJobGroups",
     ],
 )
 def test_each_fake_offers_every_method_of_its_port_with_the_same_signature(
