@@ -15,6 +15,8 @@ class MeasuredCluster:
         # Each shard, with the names its master and its replica are reported under.
         self._shards: dict[str, tuple[str, str]] = {}
         self._names: dict[str, int] = {}
+        # CPU seconds per second each node spends with no work, by node name.
+        self.idle: dict[str, float] = {}
         try:
             self._name_nodes()
         except BaseException:

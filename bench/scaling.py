@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.machine import describe
 from bench.measured_cluster import MeasuredCluster
 from bench.measures import Environment
-from bench.process_cpu import own_seconds
+from bench.process_cpu import run_seconds
 from bench.report_file import write_section
 from bench.scaling_runs import KINDS, DurablePostgres, MeasuredRedis, Run, drain_run, submit_run
 
@@ -88,7 +88,8 @@ async def measure(
         env = Environment(postgres.admin_url, redis_addr, settings, args.seed)
         stores = (postgres, redis)
         submits, drains = [], []
-        idle = await _idle_node_cpu(redis) if isinstance(redis, MeasuredCluster) else ""
+        if isinstance(redis, MeasuredCluster):
+            redis.idle = await _idle_node_cpu(redis)
         for apis in args.apis:
             submits.append(await submit_run(env, stores, args.submits, apis, args.clients))
             _print(submits[-1])
@@ -97,22 +98,20 @@ async def measure(
             _print(drains[-1])
         machine = await describe(env.admin_url, env.redis_addr)
         machine["load"] = f"{load_before} before, {_load_average()} after"
-        machine["idle nodes"] = idle
     finally:
         redis.stop()
         postgres.destroy()
     return submits, drains, machine, redis if isinstance(redis, MeasuredCluster) else None
 
 
-async def _idle_node_cpu(cluster: MeasuredCluster) -> str:
-    """What the nodes spend doing nothing (cron, cluster bus, replication pings), which a
-    slow run counts per job: the least and the most of them, in ms of CPU per second."""
+async def _idle_node_cpu(cluster: MeasuredCluster) -> dict[str, float]:
+    """What each node spends doing nothing (cron, cluster bus, replication pings), in
+    CPU seconds per second: a run counts it per job, the slower the more."""
     pids = cluster.node_pids()
-    before, started = {name: own_seconds(pid) for name, pid in pids.items()}, time.monotonic()
+    before, started = {name: run_seconds(pid) for name, pid in pids.items()}, time.monotonic()
     await asyncio.sleep(IDLE_WINDOW)
     elapsed = time.monotonic() - started
-    spent = [(own_seconds(pid) - before[name]) / elapsed * 1000 for name, pid in pids.items()]
-    return f"{min(spent):.1f} to {max(spent):.1f} ms/s per node over {IDLE_WINDOW:g} s"
+    return {name: (run_seconds(pid) - before[name]) / elapsed for name, pid in pids.items()}
 
 
 def _load_average() -> str:
@@ -203,8 +202,8 @@ class ShardModel:
         master_us, replica_us = {}, {}
         for shard in cluster.shards():
             master, replica = cluster.node_names(shard)
-            master_us[shard] = _both(submit, drain, f"node: {master}")
-            replica_us[shard] = _both(submit, drain, f"node: {replica}")
+            master_us[shard] = _busy(cluster, submit, master) + _busy(cluster, drain, master)
+            replica_us[shard] = _busy(cluster, submit, replica) + _busy(cluster, drain, replica)
         return cls(master_us, replica_us, cluster.partitions)
 
     def lines(self, per_postgres_core: float) -> list[str]:
@@ -223,7 +222,8 @@ class ShardModel:
             for shard in self.master_us
         )
         return [
-            f"- The masters spend {total:.1f} µs per job together: {each}. One shard's "
+            f"- Net of their idle CPU, the masters spend {total:.1f} µs per job together: "
+            f"{each}. One shard's "
             f"core carries **{per_shard_core:,.0f} jobs/s** when the partitions spread "
             f"evenly; with QUEUE_PARTITIONS={self.partitions} on {len(self.master_us)} "
             f"masters the busiest ({busiest}) takes {share:.0%} of the work, so this "
@@ -234,8 +234,11 @@ class ShardModel:
         ]
 
 
-def _both(submit: Run, drain: Run, kind: str) -> float:
-    return submit.cpu_us_per_job(kind) + drain.cpu_us_per_job(kind)
+def _busy(cluster: MeasuredCluster, run: Run, node: str) -> float:
+    """A node's CPU µs per job net of what it spends idle, which does not grow with the
+    jobs and would otherwise weigh most on the slowest runs."""
+    idle_us = cluster.idle.get(node, 0.0) / run.rate * 1e6
+    return max(0.0, run.cpu_us_per_job(f"node: {node}") - idle_us)
 
 
 def _shard_table(cluster: MeasuredCluster, runs: list[Run]) -> list[str]:
@@ -250,7 +253,8 @@ def _shard_table(cluster: MeasuredCluster, runs: list[Run]) -> list[str]:
 
     masters = "; ".join(cluster.node_names(shard)[0] for shard in shards)
     return [
-        f"Redis CPU µs per job, master / replica of each shard ({masters}):",
+        f"Redis CPU µs per job as measured (idle included), master / replica of each shard "
+        f"({masters}):",
         "",
         "| run | " + " | ".join(shards) + " |",
         "|---|" + "---|" * len(shards),
@@ -277,7 +281,9 @@ def render(
             f"a local Redis Cluster {machine['redis']} of the run's own (three masters, "
             f"three replicas on loopback ports; REDIS_CLUSTER=true, "
             f"QUEUE_PARTITIONS={cluster.partitions}; the Redis columns add up all six nodes, "
-            f"which idle spent {machine['idle nodes']})"
+            f"which spent {min(cluster.idle.values()) * 1e3:.1f} to "
+            f"{max(cluster.idle.values()) * 1e3:.1f} ms of CPU per second each when idle, "
+            f"read over {IDLE_WINDOW:g} s before the runs)"
         )
         closing = [
             *_shard_table(cluster, submits + drains),

@@ -13,7 +13,7 @@ import asyncpg
 
 from bench.http_load import post_all
 from bench.measures import BATCH, Environment
-from bench.process_cpu import own_seconds, tree_seconds
+from bench.process_cpu import own_seconds, run_seconds, tree_seconds
 from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
 from tests.faults.private_services import PrivatePostgres, PrivateRedis
 
@@ -106,7 +106,7 @@ class Meter:
 
     def read(self) -> dict[str, float]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        nodes = {f"node: {name}": own_seconds(pid) for name, pid in self._nodes.items()}
+        nodes = {f"node: {name}": run_seconds(pid) for name, pid in self._nodes.items()}
         return {
             "workers": sum(own_seconds(p.popen.pid) for p in self.workers),
             "API": sum(own_seconds(p.popen.pid) for p in self.apis),
