@@ -31,7 +31,7 @@ MARKERS = {
 # What the model scales to: a large PostgreSQL primary and a Redis Cluster.
 PRIMARY_CORES = 32
 SHARDS = 6
-# Long enough for several 10 ms clock ticks of an idle redis-server.
+# Long enough to take in many rounds of an idle node's cron (ten a second) and bus pings.
 IDLE_WINDOW = 5.0
 
 
