@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.measured_cluster import delete_keys
 from taskforge_domain.job_status import TERMINAL_STATUSES
 from tests.conftest import Services
 from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
@@ -33,8 +34,14 @@ class BenchStack:
 
     async def __aenter__(self) -> "BenchStack":
         self.database_url = await self.services.create_database()
-        self._cleanup.push_async_callback(self.services.drop_run_data)
+        self._cleanup.push_async_callback(self._drop_run_data)
         return self
+
+    async def _drop_run_data(self) -> None:
+        if self.settings.get("REDIS_CLUSTER") == "true":
+            # Gone from every shard first, so the single-node cleanup finds nothing left.
+            await delete_keys(self.settings["REDIS_ADDR"], self.services.key_prefix)
+        await self.services.drop_run_data()
 
     async def __aexit__(self, *_: object) -> None:
         await self._cleanup.aclose()

@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         "costs jobs without a callback_url. "
         "`python -m bench limits --help`: what a limit per job type costs a drain, paired. "
         "`python -m bench scaling --help`: drains by 1, 2, 4 workers and submits through "
-        "1, 2 APIs, with the CPU each process kind spends, and the model they give. "
+        "1, 2 APIs, with the CPU each process kind spends, and the model they give "
+        "(`--redis cluster`: the same against a local Redis Cluster, per shard). "
         "`python -m bench million --help`: each read page's p50/p99 with 1,000,000 jobs. "
         "`python -m bench payload-index --help`: what the payload index costs the writes.",
     )

@@ -1,27 +1,38 @@
-"""`python -m bench scaling`: the scaling curve against a standalone Redis. Drains of one
-backlog of no-op jobs by 1, 2 and 4 worker processes, and submits through 1 and 2 API
-processes, each with the CPU seconds that workers, APIs, PostgreSQL (the postmaster
-and every backend) and Redis spent on it, and what PostgreSQL committed and wrote per
-job; then the model those figures give, into BENCHMARKS.md."""
+"""`python -m bench scaling`: the scaling curve against a standalone Redis, or with
+`--redis cluster` against a local Redis Cluster (three masters, three replicas). Drains
+of one backlog of no-op jobs by 1, 2 and 4 worker processes, and submits through 1 and 2
+API processes, each with the CPU seconds that workers, APIs, PostgreSQL (the postmaster
+and every backend) and Redis (every node, and each cluster shard on its own) spent on
+it, and what PostgreSQL committed and wrote per job; then the model those figures give,
+into BENCHMARKS.md."""
 
 import argparse
 import asyncio
 import datetime
 import random
 import shlex
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.machine import describe
+from bench.measured_cluster import MeasuredCluster
 from bench.measures import Environment
+from bench.process_cpu import run_seconds
 from bench.report_file import write_section
 from bench.scaling_runs import KINDS, DurablePostgres, MeasuredRedis, Run, drain_run, submit_run
 
-START, END = "<!-- scaling:start -->", "<!-- scaling:end -->"
+# Each Redis has its own block, so a run against one leaves the other's figures alone.
+MARKERS = {
+    "standalone": ("<!-- scaling:start -->", "<!-- scaling:end -->"),
+    "cluster": ("<!-- scaling-cluster:start -->", "<!-- scaling-cluster:end -->"),
+}
 # What the model scales to: a large PostgreSQL primary and a Redis Cluster.
 PRIMARY_CORES = 32
 SHARDS = 6
+# Long enough to take in many rounds of an idle node's cron (ten a second) and bus pings.
+IDLE_WINDOW = 5.0
 
 
 def _counts(text: str) -> list[int]:
@@ -37,27 +48,48 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=64, help="HTTP connections, all APIs")
     parser.add_argument("--concurrency", type=int, default=200, help="WORKER_CONCURRENCY")
     parser.add_argument("--batch-size", type=int, default=200, help="WORKER_BATCH_SIZE")
+    parser.add_argument(
+        "--redis",
+        choices=sorted(MARKERS),
+        default="standalone",
+        help="one redis-server, or a local cluster of three masters and three replicas",
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=4, help="QUEUE_PARTITIONS with --redis cluster"
+    )
     parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     parser.add_argument("--output", default="BENCHMARKS.md", help="'-' to write no file")
     return parser
 
 
-async def measure(args: argparse.Namespace) -> tuple[list[Run], list[Run], dict[str, str]]:
-    postgres, redis = DurablePostgres(), MeasuredRedis()
+async def measure(
+    args: argparse.Namespace,
+) -> tuple[list[Run], list[Run], dict[str, str], MeasuredCluster | None]:
+    postgres = DurablePostgres()
+    redis: MeasuredRedis | MeasuredCluster
+    try:
+        redis = MeasuredCluster(args.partitions) if args.redis == "cluster" else MeasuredRedis()
+    except BaseException:
+        postgres.destroy()
+        raise
     load_before = _load_average()
     try:
-        env = Environment(
-            postgres.admin_url,
-            f"127.0.0.1:{redis.port}",
-            {
-                "WORKER_CONCURRENCY": str(args.concurrency),
-                "WORKER_BATCH_SIZE": str(args.batch_size),
-                "SERVICE_MAX_ATTEMPTS": "3",
-            },
-            args.seed,
-        )
+        settings = {
+            "WORKER_CONCURRENCY": str(args.concurrency),
+            "WORKER_BATCH_SIZE": str(args.batch_size),
+            "SERVICE_MAX_ATTEMPTS": "3",
+        }
+        if isinstance(redis, MeasuredCluster):
+            print(f"  Redis Cluster nodes: {redis.settings()['REDIS_ADDR']}", flush=True)
+            redis_addr = redis.one_node
+            settings.update(redis.settings())
+        else:
+            redis_addr = f"127.0.0.1:{redis.port}"
+        env = Environment(postgres.admin_url, redis_addr, settings, args.seed)
         stores = (postgres, redis)
         submits, drains = [], []
+        if isinstance(redis, MeasuredCluster):
+            redis.idle = await _idle_node_cpu(redis)
         for apis in args.apis:
             submits.append(await submit_run(env, stores, args.submits, apis, args.clients))
             _print(submits[-1])
@@ -69,7 +101,17 @@ async def measure(args: argparse.Namespace) -> tuple[list[Run], list[Run], dict[
     finally:
         redis.stop()
         postgres.destroy()
-    return submits, drains, machine
+    return submits, drains, machine, redis if isinstance(redis, MeasuredCluster) else None
+
+
+async def _idle_node_cpu(cluster: MeasuredCluster) -> dict[str, float]:
+    """What each node spends doing nothing (cron, cluster bus, replication pings), in
+    CPU seconds per second: a run counts it per job, the slower the more."""
+    pids = cluster.node_pids()
+    before, started = {name: run_seconds(pid) for name, pid in pids.items()}, time.monotonic()
+    await asyncio.sleep(IDLE_WINDOW)
+    elapsed = time.monotonic() - started
+    return {name: (run_seconds(pid) - before[name]) / elapsed for name, pid in pids.items()}
 
 
 def _load_average() -> str:
@@ -146,17 +188,116 @@ class Model:
         ]
 
 
+@dataclass(frozen=True)
+class ShardModel:
+    """CPU µs per job of each shard's master and replica, for a job's submit (one API)
+    and its run (one worker), and what that makes of the cluster's capacity."""
+
+    master_us: dict[str, float]
+    replica_us: dict[str, float]
+    partitions: int
+
+    @classmethod
+    def of(cls, cluster: MeasuredCluster, submit: Run, drain: Run) -> "ShardModel":
+        master_us, replica_us = {}, {}
+        for shard in cluster.shards():
+            master, replica = cluster.node_names(shard)
+            master_us[shard] = _busy(cluster, submit, master) + _busy(cluster, drain, master)
+            replica_us[shard] = _busy(cluster, submit, replica) + _busy(cluster, drain, replica)
+        return cls(master_us, replica_us, cluster.partitions)
+
+    def lines(self, per_postgres_core: float) -> list[str]:
+        total = sum(self.master_us.values())
+        if not total:
+            return ["- The masters used less CPU than /proc counts (one clock tick): too few jobs."]
+        busiest = max(self.master_us, key=self.master_us.__getitem__)
+        share = self.master_us[busiest] / total
+        per_shard_core = 1e6 / total
+        as_laid_out = 1e6 / self.master_us[busiest]
+        spread = SHARDS * per_shard_core
+        postgres = PRIMARY_CORES * per_postgres_core
+        first = "PostgreSQL" if postgres <= spread else "Redis"
+        each = ", ".join(
+            f"{shard} {self.master_us[shard]:.1f} µs (replica {self.replica_us[shard]:.1f})"
+            for shard in self.master_us
+        )
+        return [
+            f"- Net of their idle CPU, the masters spend {total:.1f} µs per job together: "
+            f"{each}. One shard's "
+            f"core carries **{per_shard_core:,.0f} jobs/s** when the partitions spread "
+            f"evenly; with QUEUE_PARTITIONS={self.partitions} on {len(self.master_us)} "
+            f"masters the busiest ({busiest}) takes {share:.0%} of the work, so this "
+            f"cluster saturates at {as_laid_out:,.0f} jobs/s, one core per master.",
+            f"- Scaled linearly, a {PRIMARY_CORES}-core primary carries {postgres:,.0f} "
+            f"jobs/s and a {SHARDS}-shard cluster with at least {SHARDS} partitions spread "
+            f"one per shard {spread:,.0f}: {first} saturates first.",
+        ]
+
+
+def _busy(cluster: MeasuredCluster, run: Run, node: str) -> float:
+    """A node's CPU µs per job net of what it spends idle, which does not grow with the
+    jobs and would otherwise weigh most on the slowest runs."""
+    idle_us = cluster.idle.get(node, 0.0) / run.rate * 1e6
+    return max(0.0, run.cpu_us_per_job(f"node: {node}") - idle_us)
+
+
+def _shard_table(cluster: MeasuredCluster, runs: list[Run]) -> list[str]:
+    shards = cluster.shards()
+
+    def cell(run: Run, shard: str) -> str:
+        master, replica = cluster.node_names(shard)
+        return (
+            f"{run.cpu_us_per_job(f'node: {master}'):.1f} / "
+            f"{run.cpu_us_per_job(f'node: {replica}'):.1f}"
+        )
+
+    masters = "; ".join(cluster.node_names(shard)[0] for shard in shards)
+    return [
+        f"Redis CPU µs per job as measured (idle included), master / replica of each shard "
+        f"({masters}):",
+        "",
+        "| run | " + " | ".join(shards) + " |",
+        "|---|" + "---|" * len(shards),
+        *(f"| {run.label} | " + " | ".join(cell(run, s) for s in shards) + " |" for run in runs),
+    ]
+
+
 def render(
-    submits: list[Run], drains: list[Run], machine: dict[str, str], command: str, seed: int
+    submits: list[Run],
+    drains: list[Run],
+    machine: dict[str, str],
+    command: str,
+    seed: int,
+    cluster: MeasuredCluster | None = None,
 ) -> str:
     kinds = " / ".join(KINDS)
+    start, end = MARKERS["cluster" if cluster else "standalone"]
+    model = Model.of(submits[0], drains[0])
+    if cluster is None:
+        redis = f"a Redis {machine['redis']} of the run's own"
+        closing = model.lines()
+    else:
+        redis = (
+            f"a local Redis Cluster {machine['redis']} of the run's own (three masters, "
+            f"three replicas on loopback ports; REDIS_CLUSTER=true, "
+            f"QUEUE_PARTITIONS={cluster.partitions}; the Redis columns add up all six nodes, "
+            f"which spent {min(cluster.idle.values()) * 1e3:.1f} to "
+            f"{max(cluster.idle.values()) * 1e3:.1f} ms of CPU per second each when idle, "
+            f"read over {IDLE_WINDOW:g} s before the runs)"
+        )
+        closing = [
+            *_shard_table(cluster, submits + drains),
+            "",
+            *model.lines()[:2],
+            *ShardModel.of(cluster, submits[0], drains[0]).lines(model.per_postgres_core),
+        ]
     return "\n".join(
         [
-            START,
+            start,
             f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC with "
             f"`{command}` (seed {seed}), on a PostgreSQL {machine['postgresql']} "
-            f"(synchronous_commit = {machine['synchronous_commit']}, fsync on) and a "
-            f"Redis {machine['redis']} of the run's own.",
+            f"(synchronous_commit = {machine['synchronous_commit']}, fsync on) and "
+            f"{redis}.",
             "",
             f"Machine: **{machine['cores']} cores**, {machine['cpu']}; Python "
             f"{machine['python']}; 1-minute load average {machine['load']}. The load "
@@ -169,8 +310,8 @@ def render(
             "|---|---|---|---|---|---|---|---|",
             *(_row(run) for run in submits + drains),
             "",
-            *Model.of(submits[0], drains[0]).lines(),
-            END,
+            *closing,
+            end,
         ]
     )
 
@@ -179,12 +320,12 @@ def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2**31)
-    print(f"bench scaling: seed {args.seed}", flush=True)
-    submits, drains, machine = asyncio.run(measure(args))
+    print(f"bench scaling: seed {args.seed}, {args.redis} Redis", flush=True)
+    submits, drains, machine, cluster = asyncio.run(measure(args))
     command = "make bench BENCH_ARGS=" + shlex.quote(shlex.join(["scaling", *argv]))
-    section = render(submits, drains, machine, command, args.seed)
+    section = render(submits, drains, machine, command, args.seed, cluster)
     print("\n" + section)
     if args.output != "-":
-        write_section(Path(args.output), section, START, END)
+        write_section(Path(args.output), section, *MARKERS[args.redis])
         print(f"\nwritten to {args.output}")
     return 0

@@ -7,12 +7,13 @@ import random
 import resource
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import asyncpg
 
 from bench.http_load import post_all
 from bench.measures import BATCH, Environment
-from bench.process_cpu import own_seconds, tree_seconds
+from bench.process_cpu import own_seconds, run_seconds, tree_seconds
 from tests.e2e.processes import TaskforgeProcess, free_port, wait_until_ready
 from tests.faults.private_services import PrivatePostgres, PrivateRedis
 
@@ -51,11 +52,16 @@ class DurablePostgres(PrivatePostgres):
         return int((self._data / "postmaster.pid").read_text().split()[0])
 
 
+class MeasuredNodes(Protocol):
+    """The redis-server processes a run talks to, by the name its report gives each."""
+
+    def node_pids(self) -> dict[str, int]: ...
+
+
 class MeasuredRedis(PrivateRedis):
-    @property
-    def pid(self) -> int:
+    def node_pids(self) -> dict[str, int]:
         assert self._process is not None, "Redis is not running"
-        return self._process.pid
+        return {"Redis": self._process.pid}
 
 
 @dataclass(frozen=True)
@@ -89,22 +95,25 @@ class Run:
 
 
 class Meter:
-    """CPU seconds per process kind between two readings."""
+    """CPU seconds per process kind between two readings, and of every Redis node on its
+    own (under `node: <name>`), so a cluster's shards can be told apart."""
 
-    def __init__(self, postgres: DurablePostgres, redis: MeasuredRedis) -> None:
+    def __init__(self, postgres: DurablePostgres, redis: MeasuredNodes) -> None:
         self._postgres = postgres
-        self._redis = redis
+        self._nodes = redis.node_pids()
         self.workers: list[TaskforgeProcess] = []
         self.apis: list[TaskforgeProcess] = []
 
     def read(self) -> dict[str, float]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        nodes = {f"node: {name}": run_seconds(pid) for name, pid in self._nodes.items()}
         return {
             "workers": sum(own_seconds(p.popen.pid) for p in self.workers),
             "API": sum(own_seconds(p.popen.pid) for p in self.apis),
             "PostgreSQL": tree_seconds(self._postgres.postmaster_pid),
-            "Redis": own_seconds(self._redis.pid),
+            "Redis": sum(nodes.values()),
             "load generator": usage.ru_utime + usage.ru_stime,
+            **nodes,
         }
 
 
@@ -131,7 +140,7 @@ def _batch_bodies(count: int, chance: random.Random) -> list[bytes]:
 
 async def submit_run(
     env: Environment,
-    stores: tuple[DurablePostgres, MeasuredRedis],
+    stores: tuple[DurablePostgres, MeasuredNodes],
     jobs: int,
     apis: int,
     clients: int,
@@ -184,7 +193,7 @@ async def submit_run(
 
 
 async def drain_run(
-    env: Environment, stores: tuple[DurablePostgres, MeasuredRedis], backlog: int, workers: int
+    env: Environment, stores: tuple[DurablePostgres, MeasuredNodes], backlog: int, workers: int
 ) -> Run:
     """A standing backlog of no-op jobs drained by `workers` processes, timed (and its
     CPU read) from the first finished job to the last, so start-up is left out."""
