@@ -167,6 +167,15 @@ async def test_an_operator_finds_a_dead_job_replays_it_and_watches_it_complete(
     last_15_min = page.locator("#outcomes tbody tr").nth(2).locator("td")
     assert int(await last_15_min.nth(0).inner_text()) >= 1
     assert int(await last_15_min.nth(2).inner_text()) >= 1
+    # And per queue: the job's queue finished attempts, one of them failed.
+    normal = page.locator("#queue-outcomes tr", has=page.get_by_role("rowheader", name="normal"))
+    completed_per_minute, failed_per_minute, failure_rate = [
+        await normal.locator("td").nth(index).inner_text() for index in range(3)
+    ]
+    assert float(completed_per_minute) > 0
+    assert float(failed_per_minute) > 0
+    assert failure_rate.endswith("%")
+    assert await normal.locator("svg.spark rect.failed").count() > 0
 
     assert {urlsplit(url).hostname for url in requested} == {"127.0.0.1"}
     audit = await api(ui_stack, tokens["admin"], "GET", f"/v1/audit?job_id={job_id}")
@@ -618,8 +627,9 @@ async def test_a_key_limited_to_a_queue_sees_only_that_queue(
 
     await page.goto(f"{ui_stack.base_url}/ui")
     assert await page.locator("#queues-heading + .scroll tbody th").all_inner_texts() == ["high"]
-    # The finished attempts are counted over every queue: not for this key.
-    assert await page.locator("#outcomes").count() == 0
+    # The finished attempts are counted per queue: this key sees its queue's figures alone.
+    await expect(page.locator("#outcomes")).to_be_visible()
+    assert await page.locator("#queue-outcomes tbody th").all_inner_texts() == ["high"]
     refused = await page.goto(f"{ui_stack.base_url}/ui/jobs?queue=low")
     assert refused is not None
     assert refused.status == 403
