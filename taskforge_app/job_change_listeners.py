@@ -1,4 +1,4 @@
-"""One change feed, several listeners in a process: the waiters and the outcome tally."""
+"""One change feed, several listeners in a process."""
 
 from collections.abc import Sequence
 

@@ -433,8 +433,8 @@ async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> 
     """Wake this process's waiters and count finished attempts on every change the store
     announces, until `stop`."""
     feed = await container.get(JobChangeFeed)
-    listeners = [await container.get(JobWatchers), await container.get(OutcomeTally)]
-    await feed.follow(JobChangeListeners(listeners), stop)
+    listeners = JobChangeListeners([await container.get(JobWatchers)])
+    await feed.follow(listeners, stop, await container.get(OutcomeTally))
 
 
 # The lease holds a claimed delivery for twice the timeout: one attempt never outlives it.

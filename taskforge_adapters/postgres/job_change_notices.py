@@ -20,5 +20,24 @@ def notify_changed(rows: str) -> str:
     GROUP BY chunk)"""
 
 
+OUTCOMES_CHANNEL = "taskforge_outcomes"
+
+
+def notify_outcomes(rows: str) -> str:
+    """A CTE named `outcomes_notified` sending, once per statement, how many rows of the
+    CTE `rows` (with columns queue and status) ended in each (queue, status): one notice
+    per outcome write, not per job. Each entry is "queue:status:count" (queue names have
+    no colon or comma), at most 32 + 1 + 9 + 1 + 10 bytes, so chunks of CHUNK entries
+    stay below the payload limit. A statement must refer to it (OUTCOMES_NOTIFIED)."""
+    return f"""outcomes_notified AS (
+    SELECT pg_notify('{OUTCOMES_CHANNEL}', string_agg(entry, ','))
+    FROM (SELECT queue || ':' || status || ':' || count(*) AS entry,
+                 (row_number() OVER () - 1) / {CHUNK} AS chunk
+          FROM {rows} GROUP BY queue, status) AS counted
+    GROUP BY chunk)"""
+
+
+OUTCOMES_NOTIFIED = "(SELECT count(*) FROM outcomes_notified) >= 0"
+
 # An InitPlan, run once when the first row is read: no rows, no notification.
 NOTIFIED = "(SELECT count(*) FROM notified) >= 0"

@@ -8,10 +8,16 @@ from uuid import UUID
 
 import asyncpg
 
-from taskforge_adapters.postgres.job_change_notices import CHANNEL
+from taskforge_adapters.postgres.job_change_notices import CHANNEL, OUTCOMES_CHANNEL
 from taskforge_adapters.postgres.pg_errors import store_errors
 from taskforge_adapters.postgres.pg_tls import PgSsl
-from taskforge_app.ports.job_change_feed import JobChange, JobChangeFeed, JobChangeSink
+from taskforge_app.ports.job_change_feed import (
+    JobChange,
+    JobChangeFeed,
+    JobChangeSink,
+    OutcomeCount,
+    OutcomeSink,
+)
 from taskforge_app.ports.unavailable import StoreUnavailable
 
 log = logging.getLogger("taskforge.api")
@@ -29,6 +35,22 @@ def parse_notice(payload: str) -> list[JobChange]:
             except ValueError:
                 continue
     return changes
+
+
+def parse_outcomes(payload: str) -> list[OutcomeCount]:
+    """The counts one outcome notice names ("queue:status:count", comma-separated); an
+    entry that is not of that form is skipped."""
+    counts = []
+    for entry in payload.split(","):
+        parts = entry.split(":")
+        if len(parts) == 3 and parts[0] and parts[1]:
+            try:
+                count = int(parts[2])
+            except ValueError:
+                continue
+            if count > 0:
+                counts.append(OutcomeCount(parts[0], parts[1], count))
+    return counts
 
 
 class PgJobChangeListener(JobChangeFeed):
@@ -51,11 +73,13 @@ class PgJobChangeListener(JobChangeFeed):
         self._retry_max = retry_max
         self.connected = asyncio.Event()
 
-    async def follow(self, sink: JobChangeSink, stop: asyncio.Event) -> None:
+    async def follow(
+        self, sink: JobChangeSink, stop: asyncio.Event, outcomes: OutcomeSink | None = None
+    ) -> None:
         pause = self._retry_min
         while not stop.is_set():
             try:
-                await self._listen(sink, stop)
+                await self._listen(sink, stop, outcomes)
                 pause = self._retry_min
             except StoreUnavailable as exc:
                 log.warning("job change notices unavailable, retrying in %.1fs: %s", pause, exc)
@@ -72,9 +96,15 @@ class PgJobChangeListener(JobChangeFeed):
                 pass
             pause = min(pause * 2, self._retry_max)
 
-    async def _listen(self, sink: JobChangeSink, stop: asyncio.Event) -> None:
+    async def _listen(
+        self, sink: JobChangeSink, stop: asyncio.Event, outcomes: OutcomeSink | None
+    ) -> None:
         def hear(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
             sink.changed(parse_notice(payload))
+
+        def hear_outcomes(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            if outcomes is not None:
+                outcomes.finished(parse_outcomes(payload))
 
         async with store_errors():
             conn = await asyncpg.connect(self._dsn, timeout=5, ssl=self._ssl)
@@ -83,6 +113,8 @@ class PgJobChangeListener(JobChangeFeed):
         try:
             async with store_errors():
                 await conn.add_listener(CHANNEL, hear)
+                if outcomes is not None:
+                    await conn.add_listener(OUTCOMES_CHANNEL, hear_outcomes)
             self.connected.set()
             # Changes made before LISTEN took effect were not heard.
             sink.resync()

@@ -40,7 +40,12 @@ from uuid import UUID
 import asyncpg.exceptions as pg
 import msgspec
 
-from taskforge_adapters.postgres.job_change_notices import NOTIFIED, notify_changed
+from taskforge_adapters.postgres.job_change_notices import (
+    NOTIFIED,
+    OUTCOMES_NOTIFIED,
+    notify_changed,
+    notify_outcomes,
+)
 from taskforge_adapters.postgres.job_listing import (
     estimate_statement,
     is_search,
@@ -170,14 +175,14 @@ WITH {_LOCKED_IN_ID_ORDER}, finished AS (
       AND (j.cancel_requested_at IS NOT NULL) = o.cancel_requested
       AND ($10::timestamptz IS NULL OR j.lease_expires_at < $10)
     RETURNING j.id, j.attempt, j.worker, j.started_at, j.updated_at, j.status, j.last_error,
-              o.keep_history, j.revision
+              o.keep_history, j.revision, j.queue
 ), history AS (
     INSERT INTO job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error)
     SELECT id, attempt, worker, started_at, updated_at, status, last_error FROM finished
     WHERE keep_history
     ON CONFLICT (job_id, attempt) DO NOTHING
-), {notify_changed("finished")}
-SELECT id FROM finished WHERE {NOTIFIED}
+), {notify_changed("finished")}, {notify_outcomes("finished")}
+SELECT id FROM finished WHERE {NOTIFIED} AND {OUTCOMES_NOTIFIED}
 """
 
 _EXTEND_LEASES = f"""

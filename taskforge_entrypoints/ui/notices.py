@@ -17,6 +17,8 @@ class Notice(StrEnum):
     SCHEDULE_PAUSED = "schedule-paused"
     SCHEDULE_RESUMED = "schedule-resumed"
     SCHEDULE_FIRED = "schedule-fired"
+    SCHEDULE_CREATED = "schedule-created"
+    SCHEDULE_DELETED = "schedule-deleted"
 
 
 NOTICES = {
@@ -32,6 +34,8 @@ NOTICES = {
     Notice.SCHEDULE_PAUSED: "Schedule paused.",
     Notice.SCHEDULE_RESUMED: "Schedule resumed.",
     Notice.SCHEDULE_FIRED: "Schedule fired: its job is on the Jobs page.",
+    Notice.SCHEDULE_CREATED: "Schedule created.",
+    Notice.SCHEDULE_DELETED: "Schedule deleted.",
 }
 
 

@@ -31,6 +31,14 @@ class Window:
     def per_second(self) -> float:
         return (self.outcomes.completed + self.outcomes.failed) / self.seconds
 
+    @property
+    def completed_per_minute(self) -> float:
+        return self.outcomes.completed * 60 / self.seconds
+
+    @property
+    def failed_per_minute(self) -> float:
+        return self.outcomes.failed * 60 / self.seconds
+
 
 @dataclass(frozen=True, slots=True)
 class OutcomeChart:

@@ -1,5 +1,6 @@
 """The overview: per queue what waits, what runs, how old the oldest ready job is and
-whether it is paused, the live workers, and the depth over the last readings."""
+whether it is paused, the attempts it finished over the last minutes, the live workers,
+and the depth over the last readings."""
 
 from typing import Any
 
@@ -55,10 +56,13 @@ async def _overview(
     caller = ui_caller(request)
     reading = seen_by(await snapshot.current(), caller)
     queues = [state.queue for state in reading.queues]
-    # The announcements name no queue: only a key that sees every queue sees their sum.
-    every_queue = caller.grant.queues is None
+    granted = caller.grant.queues
+    # A queue that finished attempts but holds no job any more still shows its figures.
+    counted = sorted(q for q in tally.queues() if granted is None or q in granted)
+    outcome_queues = [*queues, *(q for q in counted if q not in queues)]
     return {
-        "outcomes": outcome_chart(tally.recent(SPAN)) if every_queue else None,
+        "outcomes": outcome_chart(tally.recent(SPAN, granted)),
+        "queue_outcomes": [(q, outcome_chart(tally.recent(SPAN, {q}))) for q in outcome_queues],
         "counting_since": tally.since,
         "reading": reading,
         "chart": depth_chart(snapshot.history(), queues),

@@ -167,6 +167,15 @@ async def test_an_operator_finds_a_dead_job_replays_it_and_watches_it_complete(
     last_15_min = page.locator("#outcomes tbody tr").nth(2).locator("td")
     assert int(await last_15_min.nth(0).inner_text()) >= 1
     assert int(await last_15_min.nth(2).inner_text()) >= 1
+    # And per queue: the job's queue finished attempts, one of them failed.
+    normal = page.locator("#queue-outcomes tr", has=page.get_by_role("rowheader", name="normal"))
+    completed_per_minute, failed_per_minute, failure_rate = [
+        await normal.locator("td").nth(index).inner_text() for index in range(3)
+    ]
+    assert float(completed_per_minute) > 0
+    assert float(failed_per_minute) > 0
+    assert failure_rate.endswith("%")
+    assert await normal.locator("svg.spark rect.failed").count() > 0
 
     assert {urlsplit(url).hostname for url in requested} == {"127.0.0.1"}
     audit = await api(ui_stack, tokens["admin"], "GET", f"/v1/audit?job_id={job_id}")
@@ -534,6 +543,9 @@ def ui_endpoints(job_id: str) -> list[UiEndpoint]:
         # No job type: refused as an invalid limit, after the scope.
         UiEndpoint("POST", "/ui/limits/", "admin"),
         UiEndpoint("POST", "/ui/limits/no-such-type/remove", "admin"),
+        # An empty form: refused on the form, after the scope.
+        UiEndpoint("POST", "/ui/schedules/", "admin"),
+        UiEndpoint("POST", "/ui/schedules/no-such-schedule/delete", "admin"),
     ]
 
 
@@ -618,8 +630,9 @@ async def test_a_key_limited_to_a_queue_sees_only_that_queue(
 
     await page.goto(f"{ui_stack.base_url}/ui")
     assert await page.locator("#queues-heading + .scroll tbody th").all_inner_texts() == ["high"]
-    # The finished attempts are counted over every queue: not for this key.
-    assert await page.locator("#outcomes").count() == 0
+    # The finished attempts are counted per queue: this key sees its queue's figures alone.
+    await expect(page.locator("#outcomes")).to_be_visible()
+    assert await page.locator("#queue-outcomes tbody th").all_inner_texts() == ["high"]
     refused = await page.goto(f"{ui_stack.base_url}/ui/jobs?queue=low")
     assert refused is not None
     assert refused.status == 403
@@ -692,3 +705,71 @@ async def test_an_operator_pauses_fires_and_resumes_a_schedule(
     audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-operator")
     actions = [e["action"] for e in audit["entries"]][:3]
     assert actions == ["schedule.resume", "schedule.trigger", "schedule.pause"], actions
+
+
+async def test_an_admin_creates_a_schedule_after_a_refused_form_then_deletes_it(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    page = await log_in(context, ui_stack, tokens["admin"])
+    await page.goto(f"{ui_stack.base_url}/ui/schedules")
+    form = page.locator("form", has=page.get_by_role("button", name="Create the schedule"))
+    await form.get_by_label("Name").fill("ui-made")
+    await form.get_by_label("Cron").fill("*/10 * * * *")
+    await form.get_by_label("Or every").fill("1h")
+    await form.get_by_label("Time zone").fill("Europe/Paris")
+    await form.get_by_label("Job type").fill("add")
+    await form.get_by_label("Queue").select_option("high")
+    await form.get_by_label("Max attempts").fill("4")
+    await form.get_by_label("Catch up").select_option("all")
+    await form.get_by_label("Overlap").select_option("skip")
+    await form.get_by_label("Payload (JSON)").fill('{"numbers": [1, 2]}')
+    await form.get_by_role("button", name="Create the schedule").click()
+
+    # Both cadences: refused on the form, which keeps what was typed.
+    await expect(page.locator("#schedule-form-error")).to_contain_text("exactly one")
+    await expect(form.get_by_label("Payload (JSON)")).to_have_value('{"numbers": [1, 2]}')
+    await expect(form.get_by_label("Queue")).to_have_value("high")
+    await form.get_by_label("Or every").fill("")
+    await form.get_by_role("button", name="Create the schedule").click()
+
+    await expect(page.get_by_role("status")).to_have_text("Schedule created.")
+    row = page.locator("tr", has=page.get_by_role("rowheader", name="ui-made"))
+    await expect(row).to_contain_text("*/10 * * * *")
+    created = await api(ui_stack, tokens["admin"], "GET", "/v1/schedules/ui-made")
+    assert {k: created[k] for k in ("cron", "timezone", "job_type", "queue", "payload")} == {
+        "cron": "*/10 * * * *",
+        "timezone": "Europe/Paris",
+        "job_type": "add",
+        "queue": "high",
+        "payload": {"numbers": [1, 2]},
+    }, created
+    assert (created["max_attempts"], created["catch_up"], created["overlap"]) == (4, "all", "skip")
+
+    # The same name again: refused on the form, nothing replaced.
+    await form.get_by_label("Name").fill("ui-made")
+    await form.get_by_label("Or every").fill("5m")
+    await form.get_by_label("Job type").fill("add")
+    await form.get_by_role("button", name="Create the schedule").click()
+    await expect(page.locator("#schedule-form-error")).to_contain_text("exists")
+
+    confirmations: list[str] = []
+    page.on("dialog", lambda dialog: confirmations.append(dialog.message))
+    await row.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("status")).to_have_text("Schedule deleted.")
+    assert [m.split("?")[0] for m in confirmations] == ["Delete schedule ui-made"], confirmations
+    await expect(page.get_by_role("rowheader", name="ui-made")).to_have_count(0)
+    audit = await api(ui_stack, tokens["admin"], "GET", "/v1/audit?actor=ui-admin")
+    assert [e["action"] for e in audit["entries"]][:2] == ["schedule.delete", "schedule.create"]
+
+
+async def test_an_operator_sees_no_schedule_form_nor_delete(
+    ui_stack: Stack, tokens: dict[str, str], context: BrowserContext
+) -> None:
+    schedule = {"name": "ui-kept", "every": "1h", "job_type": "add"}
+    await api(ui_stack, tokens["admin"], "POST", "/v1/schedules", json=schedule)
+    page = await log_in(context, ui_stack, tokens["operator"])
+    await page.goto(f"{ui_stack.base_url}/ui/schedules")
+    row = page.locator("tr", has=page.get_by_role("rowheader", name="ui-kept"))
+    await expect(row.get_by_role("button", name="Pause")).to_be_visible()
+    assert await row.get_by_role("button", name="Delete").count() == 0
+    assert await page.get_by_role("button", name="Create the schedule").count() == 0

@@ -1,23 +1,22 @@
-"""The dashboard's throughput: finished attempts counted from the change announcements."""
+"""The dashboard's throughput: finished attempts counted per queue from the outcome notices."""
 
 from datetime import timedelta
-from uuid import uuid4
 
-from taskforge_app.job_change_listeners import JobChangeListeners
+from taskforge_adapters.postgres.pg_job_change_listener import parse_outcomes
 from taskforge_app.outcome_tally import BUCKET, OutcomeTally, total
-from taskforge_app.ports.job_change_feed import JobChange
+from taskforge_app.ports.job_change_feed import OutcomeCount
 from tests.unit.fakes import FixedClock
 
 
-def announced(*statuses: str) -> list[JobChange]:
-    return [JobChange(uuid4(), 3, status) for status in statuses]
+def ended(queue: str, **counts: int) -> list[OutcomeCount]:
+    return [OutcomeCount(queue, status, count) for status, count in counts.items()]
 
 
 def test_completions_retries_and_deaths_are_counted_per_bucket(clock: FixedClock) -> None:
     tally = OutcomeTally(clock)
-    tally.changed(announced("completed", "completed", "retrying", "running", "queued"))
+    tally.finished(ended("default", completed=2, retrying=1, running=4, cancelled=1))
     clock.advance(BUCKET)
-    tally.changed(announced("dead", "completed", "cancelled"))
+    tally.finished(ended("default", dead=1, completed=1, cancelled=3))
 
     first, second = tally.recent(timedelta(minutes=1))
     assert (first.completed, first.failed, first.dead) == (2, 1, 0)
@@ -26,36 +25,50 @@ def test_completions_retries_and_deaths_are_counted_per_bucket(clock: FixedClock
     assert second.start - first.start == BUCKET
 
 
+def test_each_queue_is_counted_apart_and_summed_over_the_chosen_ones(clock: FixedClock) -> None:
+    tally = OutcomeTally(clock)
+    tally.finished(ended("high", completed=5, dead=1) + ended("low", retrying=3))
+    tally.finished(ended("high", completed=2) + ended("bulk", completed=7))
+
+    def over(queues: set[str] | None) -> tuple[int, int, int]:
+        summed = total(tally.recent(BUCKET, queues))
+        return summed.completed, summed.failed, summed.dead
+
+    assert over({"high"}) == (7, 1, 1)
+    assert over({"low"}) == (0, 3, 0)
+    assert over({"high", "low"}) == (7, 4, 1)
+    assert over(None) == (14, 4, 1)
+    assert over({"unknown"}) == (0, 0, 0)
+    assert tally.queues() == {"high", "low", "bulk"}
+
+
 def test_quiet_buckets_show_as_empty_and_old_ones_fall_out(clock: FixedClock) -> None:
     tally = OutcomeTally(clock)
-    tally.changed(announced("completed"))
+    tally.finished(ended("default", completed=1))
     clock.advance(BUCKET * 3)
-    tally.changed(announced("completed"))
+    tally.finished(ended("default", completed=1))
 
     buckets = tally.recent(timedelta(minutes=1))
     assert [b.completed for b in buckets] == [1, 0, 0, 1]
     assert buckets[1].failure_rate is None
 
-    clock.advance(timedelta(minutes=2))
+    clock.advance(timedelta(minutes=20))
     later = tally.recent(timedelta(minutes=1))
     assert len(later) == 6
     assert total(later).completed == 0
+    tally.finished(ended("other", completed=1))
+    assert tally.queues() == {"other"}
 
 
-def test_every_listener_hears_every_change_and_every_resync(clock: FixedClock) -> None:
-    heard: list[str] = []
+def test_an_outcome_notice_parses_into_counts_per_queue_and_status() -> None:
+    assert parse_outcomes("high:completed:12,low-2:dead:1,bulk_x:retrying:3") == [
+        OutcomeCount("high", "completed", 12),
+        OutcomeCount("low-2", "dead", 1),
+        OutcomeCount("bulk_x", "retrying", 3),
+    ]
 
-    class Recorder:
-        def changed(self, changes: list[JobChange]) -> None:
-            heard.extend(change.status for change in changes)
 
-        def resync(self) -> None:
-            heard.append("resync")
-
-    tally = OutcomeTally(clock)
-    listeners = JobChangeListeners([Recorder(), tally])
-    listeners.changed(announced("completed"))
-    listeners.resync()
-
-    assert heard == ["completed", "resync"]
-    assert total(tally.recent(BUCKET)).completed == 1
+def test_an_outcome_entry_that_is_not_taskforges_is_skipped() -> None:
+    notice = "hello,high:completed:x,:completed:1,high::1,high:dead:0,a:b:c:1,low:dead:-2,ok:dead:2"
+    assert parse_outcomes(notice) == [OutcomeCount("ok", "dead", 2)]
+    assert parse_outcomes("") == []
