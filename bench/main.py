@@ -14,6 +14,7 @@ from bench import (
     limit_drain,
     measures,
     million,
+    outcome_notice,
     payload_index_cost,
     scaling,
     soak,
@@ -41,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
         "1, 2 APIs, with the CPU each process kind spends, and the model they give "
         "(`--redis cluster`: the same against a local Redis Cluster, per shard). "
         "`python -m bench million --help`: each read page's p50/p99 with 1,000,000 jobs. "
-        "`python -m bench payload-index --help`: what the payload index costs the writes.",
+        "`python -m bench payload-index --help`: what the payload index costs the writes. "
+        "`python -m bench outcome-notice --help`: what the per-queue outcome notice costs "
+        "the outcome write, paired.",
     )
     parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
     parser.add_argument("--single", type=int, default=10_000, help="jobs for (a)")
@@ -249,6 +252,8 @@ def main(argv: Sequence[str]) -> int:
         return million.main(argv[1:])
     if argv[:1] == ["payload-index"]:
         return payload_index_cost.main(argv[1:])
+    if argv[:1] == ["outcome-notice"]:
+        return outcome_notice.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2**31)

@@ -159,9 +159,15 @@ _CLAIM = CLAIM_TEMPLATE.format(types=UNLIMITED_ONLY)
 
 _RUNNING_BY_IDS = f"SELECT {COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND status = {_RUNNING}"
 
-# Writes each outcome as the domain decided it, guarded on the job still being as the
-# decision saw it: running that attempt, with or without a cancel request.
-_RECORD_OUTCOMES = f"""
+
+def record_outcomes_statement(*, counted_per_queue: bool = True) -> str:
+    """Writes each outcome as the domain decided it, guarded on the job still being as the
+    decision saw it: running that attempt, with or without a cancel request. The
+    per-queue outcome notice can be left out only to measure what it costs
+    (`python -m bench outcome-notice`)."""
+    counts = f", {notify_outcomes('finished')}" if counted_per_queue else ""
+    counted = f" AND {OUTCOMES_NOTIFIED}" if counted_per_queue else ""
+    return f"""
 WITH {_LOCKED_IN_ID_ORDER}, finished AS (
     UPDATE jobs AS j
     SET status = o.status, result = o.result::jsonb, last_error = o.last_error,
@@ -181,9 +187,34 @@ WITH {_LOCKED_IN_ID_ORDER}, finished AS (
     SELECT id, attempt, worker, started_at, updated_at, status, last_error FROM finished
     WHERE keep_history
     ON CONFLICT (job_id, attempt) DO NOTHING
-), {notify_changed("finished")}, {notify_outcomes("finished")}
-SELECT id FROM finished WHERE {NOTIFIED} AND {OUTCOMES_NOTIFIED}
+), {notify_changed("finished")}{counts}
+SELECT id FROM finished WHERE {NOTIFIED}{counted}
 """
+
+
+_RECORD_OUTCOMES = record_outcomes_statement()
+
+
+def outcome_columns(outcomes: Sequence[Job]) -> tuple[list[Any], ...]:
+    """The outcomes as the statement's column arrays, $1 to $9."""
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
+    for job in outcomes:
+        result = None if job.result is None else _encode_json(job.result).decode()
+        values = (
+            job.id,
+            job.attempt,
+            job.status.value,
+            result,
+            job.last_error,
+            job.run_at,
+            job.updated_at,
+            job.cancel_requested_at is not None,
+            not job.attempt_recorded_in_row,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
 
 _EXTEND_LEASES = f"""
 WITH {_LOCKED_IN_ID_ORDER}
@@ -341,23 +372,9 @@ class PgJobRepository(
     async def record_outcomes(
         self, outcomes: Sequence[Job], *, lease_expired_before: datetime | None = None
     ) -> set[UUID]:
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
-        for job in outcomes:
-            result = None if job.result is None else _encode_json(job.result).decode()
-            values = (
-                job.id,
-                job.attempt,
-                job.status.value,
-                result,
-                job.last_error,
-                job.run_at,
-                job.updated_at,
-                job.cancel_requested_at is not None,
-                not job.attempt_recorded_in_row,
-            )
-            for column, value in zip(columns, values, strict=True):
-                column.append(value)
-        rows = await self._db.fetch(_RECORD_OUTCOMES, *columns, lease_expired_before)
+        rows = await self._db.fetch(
+            _RECORD_OUTCOMES, *outcome_columns(outcomes), lease_expired_before
+        )
         return {row["id"] for row in rows}
 
     async def extend_leases(

@@ -182,3 +182,30 @@ def test_a_tiny_payload_index_bench_run_compares_both_kinds(test_services: Servi
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "| with the index |" in result.stdout
     assert "| without it |" in result.stdout
+
+
+def test_a_tiny_outcome_notice_bench_run_pairs_both_statements(test_services: Services) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "outcome-notice",
+            "--writes",
+            "2",
+            "--size",
+            "30",
+            "--postgres",
+            test_services.admin_url,
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "with the notice: median" in result.stdout
+    assert "without it: median" in result.stdout
+    assert "per write of 30 outcomes" in result.stdout
