@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from uuid import UUID
 
 from taskforge_app.ports import Clock, WorkPublisher
 from taskforge_app.ports.job_type_limits import HeldBackJobs
@@ -14,7 +15,7 @@ from taskforge_domain.limit_budget import LimitScope, RateWait
 log = logging.getLogger(__name__)
 
 _MOST_AT_ONCE = 1000
-_FREED_PAGE = 500
+FREED_PAGE = 500
 
 
 class ReleaseHeldBackJobs:
@@ -43,23 +44,27 @@ class ReleaseHeldBackJobs:
             return 0
         by_type = Counter(job.job_type for job in ended)
         by_queue = Counter(job.queue for job in ended)
-        return await self._publish(
+        released = await self._publish(
             "jobs waiting for a slot",
             self._held.release_slots(by_type, by_queue, self._clock.now()),
         )
+        return len(released)
 
     async def after_limit_removed(self, scope: LimitScope, key: str) -> int:
         """Release every job the removed limit of a type or queue held back, a page at a
-        time; how many were released."""
-        total = 0
+        time; how many were released. A job met again was held back anew by its other
+        limit meanwhile: that limit's releases and the promote pass take it from there,
+        so the pages stop instead of releasing it over and over."""
+        released: set[UUID] = set()
         while True:
-            released = await self._publish(
+            page = await self._publish(
                 f"jobs held back by the removed limit of {scope.value} {key}",
-                self._held.release_all(scope, key, _FREED_PAGE, self._clock.now()),
+                self._held.release_all(scope, key, FREED_PAGE, self._clock.now()),
             )
-            total += released
-            if released < _FREED_PAGE:
-                return total
+            fresh = {job.id for job in page} - released
+            released |= fresh
+            if len(page) < FREED_PAGE or len(fresh) < len(page):
+                return len(released)
 
     def when_starts_due(self, waits: Sequence[RateWait]) -> None:
         """Release jobs waiting for a rate when it allows starts again: one timer per limit
@@ -86,7 +91,7 @@ class ReleaseHeldBackJobs:
             released = await self._publish(
                 what, self._held.release_starts(wait.scope, wait.key, count, self._clock.now())
             )
-            if released >= count:
+            if len(released) >= count:
                 # The rate may have refilled before the released jobs were claimed, and
                 # then all of them start: none is held back again to set the next
                 # timer, while more may still wait.
@@ -94,12 +99,12 @@ class ReleaseHeldBackJobs:
         except Exception:
             log.exception("releasing %s failed", what)
 
-    async def _publish(self, what: str, releasing: Awaitable[list[Job]]) -> int:
+    async def _publish(self, what: str, releasing: Awaitable[list[Job]]) -> list[Job]:
         try:
             released = await releasing
             if released:
                 await self._publisher.publish(released)
         except (StoreUnavailable, ChannelUnavailable) as exc:
             log.warning("cannot release %s yet, the promote pass will: %s", what, exc)
-            return 0
-        return len(released)
+            return []
+        return released

@@ -74,30 +74,6 @@ class Budget:
         return left.whole_tokens_at(self.rate, at) + 1
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """How many of the claimable jobs under one limit may start now, when to try the
-    others, and what they wait for."""
-
-    starts: int
-    retry_at: datetime
-    waits_for: HoldReason = HoldReason.SLOT
-
-
-def admit(
-    limit: JobTypeLimit | QueueLimit,
-    running: int,
-    bucket: TokenBucket | None,
-    now: datetime,
-    claimable: int,
-) -> Admission:
-    """At most the free slots and the whole tokens of one limit alone."""
-    budget = Budget.of(limit, running, bucket)
-    while budget.started < claimable and budget.lacks() is None:
-        budget.take()
-    return Admission(budget.started, budget.retry_at(now), budget.lacks() or HoldReason.SLOT)
-
-
 class LimitScope(StrEnum):
     """What a limit is set on."""
 

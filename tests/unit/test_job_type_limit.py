@@ -1,6 +1,7 @@
 """The domain's limits per job type: what a limit may hold, the token bucket, and how many
 claimable jobs of a type may start now."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -10,16 +11,38 @@ from taskforge_domain.job import Job
 from taskforge_domain.job_status import JobStatus
 from taskforge_domain.job_type_limit import (
     HOLD_BACK,
+    HoldReason,
     InvalidLimit,
     JobTypeLimit,
     Rate,
     RatePeriod,
     TokenBucket,
 )
-from taskforge_domain.limit_budget import admit
+from taskforge_domain.limit_budget import Budget
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PER_MINUTE = Rate(60, RatePeriod.MINUTE)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    starts: int
+    retry_at: datetime
+    waits_for: HoldReason
+
+
+def admit(
+    limit: JobTypeLimit,
+    running: int,
+    bucket: TokenBucket | None,
+    now: datetime,
+    claimable: int,
+) -> Admission:
+    """One limit alone over `claimable` jobs: what a claim's Budget lets start of them."""
+    budget = Budget.of(limit, running, bucket)
+    while budget.started < claimable and budget.lacks() is None:
+        budget.take()
+    return Admission(budget.started, budget.retry_at(now), budget.lacks() or HoldReason.SLOT)
 
 
 @pytest.mark.parametrize(

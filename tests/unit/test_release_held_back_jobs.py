@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from taskforge_app.ports.unavailable import StoreUnavailable
-from taskforge_app.release_held_back_jobs import ReleaseHeldBackJobs
+from taskforge_app.release_held_back_jobs import FREED_PAGE, ReleaseHeldBackJobs
 from taskforge_domain.job import Job
 from taskforge_domain.limit_budget import LimitScope, RateWait
 from tests.unit.fakes import FakeChannel, FixedClock
@@ -112,3 +112,29 @@ async def test_a_rate_release_whose_jobs_all_start_releases_the_next_ones_one_st
 
     assert [count for _, _, count in held.starts] == [2, 2, 2]
     assert len(channel.published) == 5
+
+
+async def test_the_release_after_a_removed_limit_stops_at_jobs_held_back_again() -> None:
+    class HeldAgainByTheirOtherLimit(FakeHeldBackJobs):
+        """Every page hands back the same oldest jobs: their type's limit holds them back
+        again as soon as they are released."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.pages = 0
+            self.oldest = [job() for _ in range(FREED_PAGE)]
+
+        async def release_all(
+            self, scope: LimitScope, key: str, count: int, now: datetime
+        ) -> list[Job]:
+            self.pages += 1
+            return self.oldest[:count]
+
+    held, channel = HeldAgainByTheirOtherLimit(), FakeChannel()
+    release = ReleaseHeldBackJobs(held, channel, FixedClock())
+
+    async with asyncio.timeout(5):
+        released = await release.after_limit_removed(LimitScope.QUEUE, "low")
+
+    assert released == FREED_PAGE
+    assert held.pages == 2
