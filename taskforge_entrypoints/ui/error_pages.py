@@ -56,10 +56,12 @@ def _handler(
 
 def store_down(request: AnyRequest, exc: Exception) -> Response[Any]:
     log.warning("dashboard page %s: %s", request.url.path, exc)
+    # The error itself names hosts, ports and users: logged, never shown, and this page
+    # answers before any login.
     page = _page(
         503,
         "The job store does not answer",
-        str(exc),
+        "PostgreSQL did not answer this page's reading.",
         "PostgreSQL is down or not migrated yet: reload this page in a few seconds; "
         "/ready names what is missing.",
     )

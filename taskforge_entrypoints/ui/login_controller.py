@@ -71,6 +71,11 @@ class LoginController(Controller):
             caller = await authenticate(f"Bearer {token}", request_id_of(request.scope))
         except Unauthenticated as exc:
             return page(request, "login.html.j2", status_code=401, next_page=target, error=str(exc))
+        if not caller.grant.permits(Scope.READ):
+            # Every page needs read, logging out too: such a session could do nothing,
+            # not even end.
+            refused = "this key lacks the read scope, which every dashboard page needs"
+            return page(request, "login.html.j2", status_code=403, next_page=target, error=refused)
         assert presented is not None  # Authenticate accepted it, so it is shaped like a key
         lifetime = settings.ui_session_lifetime
         session = Session(presented.key_id, datetime.now(UTC) + lifetime)

@@ -580,18 +580,19 @@ async def test_each_scope_opens_its_dashboard_routes_and_no_other(
 ) -> None:
     """The access matrix of the REST API, for the dashboard's session cookie."""
     job_id = (await api(ui_stack, tokens["admin"], "POST", "/v1/jobs", json=ADDS))["id"]
+    # Every dashboard key has read: the login refuses one without it.
     keys = {
-        "read": tokens["reader"],
-        "operate": create_key(ui_stack.env, "ui-operate-only", "--scopes", "operate"),
-        "admin": tokens["admin"],
+        "read": ({"read"}, tokens["reader"]),
+        "operate": ({"read", "operate"}, tokens["operator"]),
+        "admin": ({"read", "operate", "admin"}, tokens["admin"]),
     }
-    for scope, token in keys.items():
+    for scope, (scopes, token) in keys.items():
         for endpoint in ui_endpoints(job_id):
             async with ui_session(ui_stack, token) as (http, csrf):
                 data = {"csrf_token": csrf} if endpoint.method == "POST" else None
                 answer = await http.request(endpoint.method, endpoint.path, data=data)
             what = f"{endpoint} with a {scope} key: {answer.status_code}"
-            if scope in (endpoint.scope, "admin"):
+            if endpoint.scope in scopes:
                 assert answer.status_code not in (401, 403), what
                 assert answer.status_code < 500, what
                 # Only logging out may lead back to the login page.
@@ -600,6 +601,22 @@ async def test_each_scope_opens_its_dashboard_routes_and_no_other(
             else:
                 assert answer.status_code == 403, what
                 assert f"this key lacks the {endpoint.scope} scope" in answer.text, what
+
+
+async def test_a_key_without_the_read_scope_is_refused_at_login(ui_stack: Stack) -> None:
+    token = create_key(ui_stack.env, "ui-operate-only", "--scopes", "operate")
+    async with httpx.AsyncClient(base_url=ui_stack.base_url, timeout=10) as http:
+        form = await http.get("/ui/login")
+        match = _FORM_TOKEN.search(form.text)
+        assert match, form.text
+        login = await http.post(
+            "/ui/login", data={"api_key": token, "csrf_token": match[1], "next_page": "/ui"}
+        )
+
+    assert login.status_code == 403, login.text
+    assert "this key lacks the read scope" in login.text
+    assert "taskforge_session" not in http.cookies
+    assert token not in login.text
 
 
 async def test_a_replay_filter_the_api_would_refuse_is_named_and_nothing_is_replayed(

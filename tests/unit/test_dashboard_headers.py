@@ -2,6 +2,7 @@
 and error pages included; the errors no dashboard route handles answer a page too."""
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -9,11 +10,12 @@ from dishka import make_async_container
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
+from taskforge_app.ports import StoreUnavailable
 from taskforge_entrypoints.config.settings import load_settings
 from taskforge_entrypoints.rest.access import RequestIds
 from taskforge_entrypoints.rest.errors import exception_handlers
 from taskforge_entrypoints.ui.dashboard import dashboard_router, dashboard_templates
-from taskforge_entrypoints.ui.error_pages import dashboard_error_pages
+from taskforge_entrypoints.ui.error_pages import dashboard_error_pages, store_down
 from taskforge_entrypoints.ui.security_headers import CONTENT_SECURITY_POLICY
 
 # The dashboard's routes take their query parameters in Litestar's older inferred style,
@@ -90,3 +92,22 @@ def test_outside_the_dashboard_errors_stay_problem_documents(
     assert answer.status_code == 500
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert "content-security-policy" not in answer.headers
+
+
+def test_a_store_outage_page_names_no_host_user_or_error() -> None:
+    class AtPath:
+        url = SimpleNamespace(path="/ui/jobs")
+
+    refused = StoreUnavailable(
+        'PostgreSQL unavailable: password authentication failed for user "tf_app" '
+        "at db.internal:5432"
+    )
+
+    answer = store_down(AtPath(), refused)  # type: ignore[arg-type]
+
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    shown = str(answer.context)  # type: ignore[attr-defined]
+    assert "The job store does not answer" in shown
+    for detail in ("db.internal", "5432", "tf_app", "password"):
+        assert detail not in shown, detail

@@ -24,8 +24,24 @@ function refreshLive(box) {
 function followJob(hint) {
   const url = hint.dataset.changesUrl;
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // A hidden tab asks nothing: each wait costs a read, and nobody looks.
+  const shown = () =>
+    new Promise((resolve) => {
+      if (document.visibilityState === "visible") {
+        resolve();
+        return;
+      }
+      const onChange = () => {
+        if (document.visibilityState === "visible") {
+          document.removeEventListener("visibilitychange", onChange);
+          resolve();
+        }
+      };
+      document.addEventListener("visibilitychange", onChange);
+    });
   const follow = async () => {
     for (;;) {
+      await shown();
       try {
         const answer = await fetch(url, { credentials: "same-origin" });
         if (answer.ok && answer.url.endsWith(url)) {
