@@ -37,11 +37,21 @@ class WorkerOptions:
         before a live attempt loses its lease."""
         return self.lease.total_seconds() / 3
 
+    @property
+    def fence_margin(self) -> float:
+        """Seconds before its lease runs out, as this worker last had it confirmed, at
+        which an attempt that could not renew it is stopped: half a renewal, so the
+        handler has ended before a scheduler can take the attempt for lost."""
+        return self.renew_every / 2
+
 
 @dataclass(slots=True, eq=False)
 class _Attempt:
     claimed: Claimed
     task: "asyncio.Task[None]"
+    held_until: float
+    """The monotonic time its lease runs out at the latest, as last confirmed: read
+    before the claim or renewal was sent, so never later than the store's."""
     in_handler: bool = True
     lease_lost: bool = False
     cancel_requested: bool = False
@@ -63,11 +73,13 @@ class WorkerLoop:
 
     A read never waits for a batch to fill: it takes what is there. Leases of
     running attempts are renewed every third of the lease; an attempt whose lease
-    was taken away is cancelled. Messages idle for a whole lease in any consumer's
-    pending list are taken over, so a crashed worker strands none; at start it runs
-    what an earlier run under its name left unacknowledged. On stop it
-    reads no more, gives running attempts the grace period, then cancels them and
-    releases their leases so the scheduler retries them at once.
+    was taken away is cancelled, and so is one whose lease could not be renewed by
+    half a renewal before it runs out, while no scheduler may take it yet. Messages
+    idle for a whole lease in any consumer's pending list are taken over, so a
+    crashed worker strands none; at start it runs what an earlier run under its name
+    left unacknowledged. On stop it reads no more, gives running attempts the grace
+    period, then cancels them and releases their leases so the scheduler retries
+    them at once.
     """
 
     def __init__(
@@ -104,6 +116,7 @@ class WorkerLoop:
         # Nothing is claimed before the paused queues are known.
         await until_available(self._gate.refresh, stop, "reading paused queues", timer=self._timer)
         heartbeat = asyncio.create_task(self._renew_leases(stop))
+        fence = asyncio.create_task(self._fence_unrenewed_leases())
         writer = asyncio.create_task(self._outcomes.run())
         pauses = asyncio.create_task(self._gate.follow(stop))
         try:
@@ -116,7 +129,7 @@ class WorkerLoop:
             await self._consume(stop)
             await self._drain()
         finally:
-            for task in (heartbeat, writer, pauses):
+            for task in (heartbeat, fence, writer, pauses):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -134,6 +147,7 @@ class WorkerLoop:
                     self._gate.released(wanted)
                     or await self._next_deliveries(wanted, block_ms, stop)
                 )
+                claimed_at = self._timer.monotonic()
                 claimed = (
                     await self._claim(deliveries, self._options.consumer) if deliveries else []
                 )
@@ -147,7 +161,7 @@ class WorkerLoop:
                 await sleep_unless_stopped(stop, 1.0, self._timer)
                 continue
             if claimed:
-                self._start_batch(claimed)
+                self._start_batch(claimed, claimed_at)
 
     async def _take_back_leftovers(self) -> None:
         """Run what an earlier run under this name received and never acknowledged: once,
@@ -157,6 +171,7 @@ class WorkerLoop:
         leftovers = await self._consumer.unacknowledged(self._options.consumer, limit)
         if not leftovers:
             return
+        claimed_at = self._timer.monotonic()
         claimed = await self._claim(self._gate.admit(leftovers), self._options.consumer)
         log.info(
             "took back %d messages an earlier run left unacknowledged; %d jobs to run",
@@ -164,7 +179,7 @@ class WorkerLoop:
             len(claimed),
         )
         if claimed:
-            self._start_batch(claimed)
+            self._start_batch(claimed, claimed_at)
 
     async def _next_deliveries(
         self, count: int, block_ms: int, stop: asyncio.Event
@@ -195,10 +210,11 @@ class WorkerLoop:
         await asyncio.wait({stopped, *tasks}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
 
-    def _start_batch(self, claimed: list[Claimed]) -> None:
+    def _start_batch(self, claimed: list[Claimed], claimed_at: float) -> None:
         batch = _Batch(set())
+        held_until = claimed_at + self._options.lease.total_seconds()
         for item in claimed:
-            attempt = _Attempt(item, asyncio.create_task(self._attempt(item)))
+            attempt = _Attempt(item, asyncio.create_task(self._attempt(item)), held_until)
             self._running[item.job.id] = attempt
             batch.unfinished.add(attempt)
             attempt.task.add_done_callback(functools.partial(self._forget, attempt, batch))
@@ -221,6 +237,12 @@ class WorkerLoop:
 
     async def _attempt(self, item: Claimed) -> None:
         current_job.set(item.job)
+        attempt = self._own(item)
+        if attempt is not None and self._past_fence(attempt, self._timer.monotonic()):
+            # The claim answered so late that the lease is nearly gone: starting the
+            # handler now could run it beside the attempt a scheduler starts next.
+            self._give_up_lease(attempt)
+            return
         try:
             finished = await self._run(item.job, timed=False)
         except asyncio.CancelledError:
@@ -236,7 +258,8 @@ class WorkerLoop:
             finished = self._run.cancelled(item.job) if cancelled else self._run.timed_out(item.job)
         attempt = self._own(item)
         if attempt is None or attempt.lease_lost:
-            # The store moved on to a later attempt: this outcome would be refused.
+            # The store moved on to a later attempt, or is about to: this outcome would
+            # be refused.
             return
         # From here the outcome is being written: a lease renewal that no longer finds the
         # attempt running must not cancel its bookkeeping.
@@ -263,9 +286,11 @@ class WorkerLoop:
         return attempt if attempt is not None and attempt.claimed is item else None
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
+        lease = self._options.lease.total_seconds()
         while True:
             await self._timer.sleep(self._options.renew_every)
-            running = [attempt for attempt in self._running.values() if attempt.in_handler]
+            running = [a for a in self._running.values() if a.in_handler and not a.lease_lost]
+            sent_at = self._timer.monotonic()
             try:
                 check = await self._extend_leases([a.claimed.job for a in running])
             except Exception as exc:
@@ -273,8 +298,10 @@ class WorkerLoop:
                 continue
             for attempt in running:
                 job = attempt.claimed.job
-                if not attempt.in_handler:
+                if not attempt.in_handler or attempt.lease_lost:
                     continue
+                if job.id not in check.lost:
+                    attempt.held_until = sent_at + lease
                 if job.id in check.lost:
                     log.warning(
                         "job %s attempt %d lost its lease; cancelling it",
@@ -293,6 +320,41 @@ class WorkerLoop:
                     )
                     attempt.cancel_requested = True
                     attempt.task.cancel()
+
+    async def _fence_unrenewed_leases(self) -> None:
+        """Stop each attempt whose lease this worker could not renew in time, before the
+        lease runs out in the store. Otherwise a worker whose renewals stall (a slow or
+        unreachable store, a starved process) runs handlers on that a scheduler has
+        already handed on: one job twice at once, or a limited type past its limit."""
+        margin = self._options.fence_margin
+        while True:
+            now = self._timer.monotonic()
+            upcoming = [margin]
+            for attempt in list(self._running.values()):
+                if not attempt.in_handler or attempt.lease_lost:
+                    continue
+                if self._past_fence(attempt, now):
+                    self._give_up_lease(attempt)
+                    attempt.task.cancel()
+                else:
+                    upcoming.append(attempt.held_until - margin - now)
+            # An attempt started meanwhile is looked at within a margin, before its lease
+            # can run out.
+            await self._timer.sleep(min(upcoming))
+
+    def _past_fence(self, attempt: _Attempt, now: float) -> bool:
+        return now >= attempt.held_until - self._options.fence_margin
+
+    def _give_up_lease(self, attempt: _Attempt) -> None:
+        job = attempt.claimed.job
+        log.warning(
+            "job %s attempt %d: its lease was not confirmed in time; stopping it before "
+            "the lease runs out",
+            job.id,
+            job.attempt,
+            extra=job_context(job, self._options.consumer),
+        )
+        attempt.lease_lost = True
 
     async def _drain(self) -> None:
         if not self._running:

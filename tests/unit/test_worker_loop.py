@@ -80,6 +80,21 @@ class Gates:
         return gate
 
 
+class SlowClaimJobs(ClaimJobs):
+    """Claims whose answer arrives `takes` seconds of the test's timer after they were sent."""
+
+    def __init__(self, takes: float, timer: ManualTimer, *args: Any) -> None:
+        super().__init__(*args)
+        self._takes = takes
+        self._timer = timer
+
+    async def __call__(self, deliveries: Any, worker: str) -> Any:
+        claimed = await super().__call__(deliveries, worker)
+        if self._takes:
+            await self._timer.advance(self._takes)
+        return claimed
+
+
 @dataclass
 class Worker:
     loop: WorkerLoop
@@ -111,6 +126,7 @@ def start_worker(
     timer: ManualTimer,
     recorded: RecordingJobEvents,
     concurrency: int = 2,
+    claim_takes: float = 0.0,
 ) -> Worker:
     registry = HandlerRegistry()
     registry.register("gated", gates.handler)
@@ -118,7 +134,7 @@ def start_worker(
     loop = WorkerLoop(
         queue,
         QueueReader(queue, WeightedQueueChoice({"normal": 1}, timer)),
-        ClaimJobs(jobs, queue, clock, policy),
+        SlowClaimJobs(claim_takes, timer, jobs, queue, clock, policy),
         RunJob(registry, clock, policy),
         RecordOutcomes(jobs, jobs, queue, queue, clock, policy, recorded),
         ExtendLeases(jobs, clock, policy),
@@ -268,6 +284,73 @@ async def test_a_lost_attempt_finishing_late_leaves_the_next_attempt_here_its_le
     assert jobs.jobs[job.id].attempt == 2
 
 
+async def test_an_attempt_that_cannot_renew_its_lease_stops_before_the_lease_runs_out(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    timer: ManualTimer,
+    gates: Gates,
+) -> None:
+    [job] = submit(jobs, queue, 1)
+    await settle()
+    jobs.unavailable = True
+    renewal = LEASE.total_seconds() / 3
+
+    # Two renewals fail; the handler goes on until half a renewal before the lease ends.
+    await timer.advance(renewal)
+    await timer.advance(renewal)
+    await timer.advance(renewal / 2 - 0.5)
+    assert gates.running == {job.id}
+    await timer.advance(0.5)
+
+    assert gates.cancelled == [job.id], "stopped before a scheduler can hand the job on"
+    assert worker.loop.in_flight == 0
+    stored = jobs.jobs[job.id]
+    assert (stored.status, stored.attempt) == (JobStatus.RUNNING, 1), "nothing was written"
+    jobs.unavailable = False
+
+
+async def test_an_attempt_whose_renewals_succeed_runs_for_many_leases(
+    worker: Worker,
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    clock: FixedClock,
+    timer: ManualTimer,
+    gates: Gates,
+) -> None:
+    [job] = submit(jobs, queue, 1)
+    await settle()
+    renewal = LEASE / 3
+
+    for _ in range(10):
+        clock.advance(renewal)
+        await timer.advance(renewal.total_seconds())
+
+    assert gates.running == {job.id}
+    assert not gates.cancelled
+    assert jobs.jobs[job.id].lease_expires_at == clock.now() + LEASE
+
+
+async def test_a_claim_answering_after_most_of_the_lease_starts_no_handler(
+    jobs: InMemoryJobRepository,
+    queue: FakeChannel,
+    clock: FixedClock,
+    worker_policy: ExecutionPolicy,
+    gates: Gates,
+    timer: ManualTimer,
+    recorded: RecordingJobEvents,
+) -> None:
+    late = start_worker(jobs, queue, clock, worker_policy, gates, timer, recorded, claim_takes=26.0)
+    [job] = submit(jobs, queue, 1)
+    await settle()
+
+    assert gates.started == []
+    assert late.loop.in_flight == 0
+    assert jobs.jobs[job.id].status is JobStatus.RUNNING, "left for the reaper to end as lost"
+    late.stop.set()
+    await asyncio.wait_for(late.task, 5)
+
+
 async def test_a_cancel_request_stops_the_handler_and_the_attempt_ends_cancelled(
     worker: Worker,
     jobs: InMemoryJobRepository,
@@ -369,8 +452,8 @@ async def test_a_batch_that_finished_leaves_no_deadline_behind(
         gates.finish(job.id)
     await settle()
 
-    # What still sleeps on the timer is the lease renewal alone.
-    assert timer.sleeping == 1
+    # What still sleeps on the timer is the lease renewal and its fence alone.
+    assert timer.sleeping == 2
 
 
 async def test_at_start_a_worker_runs_what_an_earlier_run_of_its_name_left_unacknowledged(
