@@ -17,15 +17,18 @@ CONCURRENCY = 3
 KILLS = 3
 
 
-def most_at_once(runs: list[Execution]) -> int:
-    """The most handler runs in progress at one moment. A killed run ends when its worker
-    died, before PostgreSQL let its slot go: the observed runs can only undercount."""
+def most_at_once(runs: list[Execution]) -> tuple[int, list[Execution]]:
+    """The most handler runs in progress at one moment, and those runs. A killed run ends
+    when its worker died, before PostgreSQL let its slot go: the observed runs can only
+    undercount."""
     edges = sorted([(run.started, 1) for run in runs] + [(run.ended, -1) for run in runs])
     running = peak = 0
-    for _, step in edges:
+    peak_at = 0.0
+    for at, step in edges:
         running += step
-        peak = max(peak, running)
-    return peak
+        if running > peak:
+            peak, peak_at = running, at
+    return peak, [run for run in runs if run.started <= peak_at < run.ended]
 
 
 async def limited_jobs(stack: FaultStack) -> list[asyncpg.Record]:
@@ -69,9 +72,9 @@ async def test_sigkill_of_workers_never_lets_a_limited_type_exceed_its_concurren
     assert {row["status"] for row in jobs} == {"completed"}
     ids = {row["id"] for row in jobs}
     runs = [run for run in await stack.started_attempts() if run.job_id in ids]
-    peak = most_at_once(runs)
+    peak, at_peak = most_at_once(runs)
     print(f"limit {CONCURRENCY}: at most {peak} {LIMITED} attempts ran at once, {KILLS} kills")
-    assert 1 <= peak <= CONCURRENCY
+    assert 1 <= peak <= CONCURRENCY, (at_peak, stack.killed_at, stack.logs())
     # Waiting for a slot spends no attempt: only the attempts the kills cut short are extra.
     assert sum(row["attempt"] - 1 for row in jobs) <= KILLS * CONCURRENCY
 
@@ -127,10 +130,10 @@ async def test_sigkill_of_workers_never_lets_a_limited_queue_exceed_its_concurre
     assert {row["status"] for row in jobs} == {"completed"}
     ids = {row["id"] for row in jobs}
     runs = [run for run in await stack.started_attempts() if run.job_id in ids]
-    peak = most_at_once(runs)
+    peak, at_peak = most_at_once(runs)
     print(
         f"queue limit {CONCURRENCY}: at most {peak} attempts of queue {LIMITED_QUEUE} "
         f"ran at once, {KILLS} kills"
     )
-    assert 1 <= peak <= CONCURRENCY
+    assert 1 <= peak <= CONCURRENCY, (at_peak, stack.killed_at, stack.logs())
     assert sum(row["attempt"] - 1 for row in jobs) <= KILLS * CONCURRENCY

@@ -1,6 +1,7 @@
 """Redis loses everything, or PostgreSQL goes away, in the middle of a run."""
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import AsyncIterator
@@ -84,6 +85,39 @@ async def test_postgres_restart_mid_run_gives_503_then_loses_nothing(
     report = await stack.report()
     report.assert_invariant()
     assert report.jobs == 200
+
+
+async def test_a_worker_cut_off_from_postgres_stops_its_handlers_before_their_leases_run_out(
+    stack_on_private_postgres: FaultStack, private_postgres: PrivatePostgres
+) -> None:
+    stack = stack_on_private_postgres
+    lease = 3.0
+    stack.start("api", "api")
+    stack.start("scheduler", "scheduler")
+    stack.start("worker1", "worker", WORKER_LEASE=f"{lease:g}s")
+    accepted = await stack.submit(3, lambda _: {"ms": 4 * lease * 1000})
+    ids = {response.json()["id"] for response in accepted}
+    for job_id in ids:
+        await stack.wait_for_attempt_start(job_id, 1)
+
+    private_postgres.stop()
+    cut_off_at = time.time()
+    deadline = time.monotonic() + 2 * lease
+    while True:
+        first = [run for run in await stack.started_attempts() if run.attempt == 1]
+        if all(run.ended != math.inf for run in first):
+            break
+        assert time.monotonic() < deadline, f"handlers ran on without a lease\n{stack.logs()}"
+        await asyncio.sleep(0.05)
+    private_postgres.start()
+    await stack.settle(within=60)
+
+    # No renewal reached PostgreSQL after it stopped, so no lease reached past then.
+    assert all(run.ended < cut_off_at + lease for run in first), (first, cut_off_at)
+    assert "its lease was not confirmed in time" in stack.processes["worker1"].log
+    report = await stack.report()
+    report.assert_invariant()
+    assert report.completed == 3
 
 
 async def test_streams_hold_only_unprocessed_entries_over_twenty_thousand_jobs(
