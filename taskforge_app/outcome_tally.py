@@ -1,15 +1,16 @@
 """How many attempts finished, and how, over the last minutes: counted from the
 store's one notice per outcome write (counts per queue and status), heard on the
 connection this process listens on anyway, so it costs the database
-nothing, whatever the number of dashboards reading it."""
+nothing, whatever the number of dashboards reading it. The counts are saved every
+bucket (KeepOutcomeHistory), so a process that starts shows the minutes before it."""
 
-from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from taskforge_app.ports.clock import Clock
 from taskforge_app.ports.job_change_feed import OutcomeCount, OutcomeSink
+from taskforge_app.ports.outcome_history import SavedOutcomes
 from taskforge_domain.job_status import JobStatus
 
 BUCKET = timedelta(seconds=10)
@@ -17,6 +18,10 @@ KEPT = 90
 """Buckets kept: fifteen minutes."""
 _FAILED = frozenset({JobStatus.RETRYING.value, JobStatus.DEAD.value})
 _ENDED = _FAILED | {JobStatus.COMPLETED.value}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_Counts = dict[str, list[int]]
+"""Per queue: completed, failed (retries and deaths), dead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,32 +39,40 @@ class Outcomes:
         return None if ended == 0 else self.failed / ended
 
 
+def bucket_start(moment: datetime) -> datetime:
+    """Buckets begin on the same 10 s marks in every process, so their counts compare."""
+    return _EPOCH + (moment - _EPOCH) // BUCKET * BUCKET
+
+
 class OutcomeTally(OutcomeSink):
     """Every announced completion, retry and death of the last minutes, per queue, in 10 s
-    buckets."""
+    buckets; with what earlier processes saved of the minutes before this one started.
+
+    A restored bucket counts as a floor: this process shows, per queue, the higher of
+    what it heard and what was saved, so a bucket that a restart split in two is never
+    counted twice.
+    """
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.since = clock.now()
-        self._buckets: deque[dict[str, list[int]]] = deque(maxlen=KEPT)
-        self._starts: deque[datetime] = deque(maxlen=KEPT)
+        """Since when the figures cover: this process's start, or the oldest bucket saved
+        before it."""
+        self._heard: dict[datetime, _Counts] = {}
+        self._restored: dict[datetime, _Counts] = {}
+        self._unsaved: set[datetime] = set()
 
-    def _bucket_start(self, moment: datetime) -> datetime:
-        offset = (moment - self.since) // BUCKET
-        return self.since + offset * BUCKET
-
-    def _current(self) -> dict[str, list[int]]:
-        start = self._bucket_start(self._clock.now())
-        if not self._starts or self._starts[-1] != start:
-            self._starts.append(start)
-            self._buckets.append({})
-        return self._buckets[-1]
+    def oldest_kept(self) -> datetime:
+        return bucket_start(self._clock.now()) - (KEPT - 1) * BUCKET
 
     def finished(self, counts: list[OutcomeCount]) -> None:
         counted = [count for count in counts if count.status in _ENDED]
         if not counted:
             return
-        bucket = self._current()
+        start = bucket_start(self._clock.now())
+        if start not in self._heard:
+            self._forget_old()
+        bucket = self._heard.setdefault(start, {})
         for queue, status, count in counted:
             tallied = bucket.setdefault(queue, [0, 0, 0])
             if status == JobStatus.COMPLETED.value:
@@ -68,13 +81,61 @@ class OutcomeTally(OutcomeSink):
                 tallied[1] += count
                 if status == JobStatus.DEAD.value:
                     tallied[2] += count
+        self._unsaved.add(start)
+
+    def restore(self, saved: list[SavedOutcomes]) -> None:
+        """Take in what earlier processes saved of the minutes kept."""
+        oldest = self.oldest_kept()
+        for row in saved:
+            if row.start < oldest:
+                continue
+            self._restored.setdefault(row.start, {})[row.queue] = [
+                row.completed,
+                row.failed,
+                row.dead,
+            ]
+            self.since = min(self.since, row.start)
+
+    def take_unsaved(self) -> list[SavedOutcomes]:
+        """What this process heard and has not handed to be saved yet; hand it back with
+        `unsaved_again` if the save fails."""
+        oldest = self.oldest_kept()
+        taken = [
+            SavedOutcomes(start, queue, *counts)
+            for start in sorted(self._unsaved)
+            if start >= oldest
+            for queue, counts in self._heard.get(start, {}).items()
+        ]
+        self._unsaved.clear()
+        return taken
+
+    def unsaved_again(self, counts: list[SavedOutcomes]) -> None:
+        self._unsaved.update(count.start for count in counts)
+
+    def _forget_old(self) -> None:
+        oldest = self.oldest_kept()
+        for kept in (self._heard, self._restored):
+            for start in [start for start in kept if start < oldest]:
+                del kept[start]
+
+    def _bucket(self, start: datetime) -> _Counts:
+        heard = self._heard.get(start, {})
+        restored = self._restored.get(start)
+        if not restored:
+            return heard
+        merged = {queue: list(counts) for queue, counts in restored.items()}
+        for queue, counts in heard.items():
+            floor = merged.get(queue, [0, 0, 0])
+            merged[queue] = [max(h, f) for h, f in zip(counts, floor, strict=True)]
+        return merged
 
     def queues(self) -> set[str]:
         """The queues with an attempt finished over the fifteen minutes kept."""
-        oldest = self._bucket_start(self._clock.now()) - (KEPT - 1) * BUCKET
+        oldest = self.oldest_kept()
         return {
             queue
-            for start, bucket in zip(self._starts, self._buckets, strict=True)
+            for kept in (self._heard, self._restored)
+            for start, bucket in kept.items()
             if start >= oldest
             for queue in bucket
         }
@@ -82,13 +143,11 @@ class OutcomeTally(OutcomeSink):
     def recent(self, span: timedelta, queues: Collection[str] | None = None) -> list[Outcomes]:
         """The buckets of the last `span`, oldest first, empty ones included, summed over
         `queues` (every queue when None)."""
-        now = self._bucket_start(self._clock.now())
-        first = max(self.since, now - span + BUCKET)
-        by_start = dict(zip(self._starts, self._buckets, strict=True))
+        now = bucket_start(self._clock.now())
+        start = bucket_start(max(self.since, now - span + BUCKET))
         buckets = []
-        start = self._bucket_start(first)
         while start <= now:
-            tallied = by_start.get(start, {})
+            tallied = self._bucket(start)
             chosen = [c for q, c in tallied.items() if queues is None or q in queues]
             buckets.append(
                 Outcomes(

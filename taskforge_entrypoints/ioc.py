@@ -47,6 +47,7 @@ from taskforge_adapters.postgres.pg_job_progress import PgJobProgress
 from taskforge_adapters.postgres.pg_job_repository import PgJobRepository
 from taskforge_adapters.postgres.pg_job_type_limits import PgJobTypeLimits
 from taskforge_adapters.postgres.pg_limited_claims import PgLimitedClaims
+from taskforge_adapters.postgres.pg_outcome_history import PgOutcomeHistory
 from taskforge_adapters.postgres.pg_pool import create_pg_pool
 from taskforge_adapters.postgres.pg_queue_limits import PgQueueLimits
 from taskforge_adapters.postgres.pg_queue_pauses import PgQueuePauses
@@ -84,6 +85,7 @@ from taskforge_app.group_dead_jobs import GroupDeadJobs
 from taskforge_app.handler_registry import HandlerRegistry, handlers
 from taskforge_app.job_change_listeners import JobChangeListeners
 from taskforge_app.job_watchers import JobWatchers
+from taskforge_app.keep_outcome_history import KeepOutcomeHistory
 from taskforge_app.list_jobs import GetAttempts, ListJobs
 from taskforge_app.list_queues import ListQueues
 from taskforge_app.list_workers import ListWorkers
@@ -99,7 +101,7 @@ from taskforge_app.manage_schedules import (
     TriggerSchedule,
 )
 from taskforge_app.measure_backlog import MeasureBacklog
-from taskforge_app.outcome_tally import OutcomeTally
+from taskforge_app.outcome_tally import BUCKET, OutcomeTally
 from taskforge_app.pause_queue import KnownQueues, PauseQueue, ResumeQueue
 from taskforge_app.ports import (
     AttemptLedger,
@@ -131,6 +133,7 @@ from taskforge_app.ports.job_change_feed import JobChangeFeed
 from taskforge_app.ports.job_count_estimates import JobCountEstimates
 from taskforge_app.ports.job_events import JobEvents
 from taskforge_app.ports.job_type_limits import HeldBackJobs, JobTypeLimits, LimitedClaims
+from taskforge_app.ports.outcome_history import OutcomeHistory
 from taskforge_app.ports.queue_limits import QueueLimits
 from taskforge_app.ports.queue_pauses import QueuePauses, RunningAttempts
 from taskforge_app.ports.schedules import DueSchedules, ScheduleStore
@@ -153,6 +156,7 @@ from taskforge_app.replay_dead_job import ReplayDeadJob
 from taskforge_app.replay_dead_jobs import ReplayDeadJobs
 from taskforge_app.run_job import RunJob
 from taskforge_app.runtime.enqueue_relay_loop import EnqueueRelay
+from taskforge_app.runtime.outcome_history_loop import run_outcome_history_loop
 from taskforge_app.submit_job import SubmitJob
 from taskforge_app.submit_jobs import SubmitDefaults, SubmitJobs
 from taskforge_app.wait_for_job import WaitForJob
@@ -177,6 +181,7 @@ __all__ = [
     "apply_migrations",
     "check_migration_source",
     "follow_job_changes",
+    "keep_outcome_history",
     "make_container",
     "migrations",
     "own_worker_presence",
@@ -416,6 +421,7 @@ class JobWatchingProvider(Provider):
     scope = Scope.APP
     watchers = provide(JobWatchers)
     outcome_tally = provide(OutcomeTally)
+    keep_outcome_history = provide(KeepOutcomeHistory)
     wait_for_job = provide(WaitForJob)
     await_job_change = provide(AwaitJobChange)
     follow_job = provide(FollowJob)
@@ -428,6 +434,10 @@ class JobWatchingProvider(Provider):
     def progress(self, pool: asyncpg.Pool) -> ProgressSink:
         return CoalescedProgress(PgJobProgress(pool))
 
+    @provide
+    def outcome_history(self, pool: asyncpg.Pool) -> OutcomeHistory:
+        return PgOutcomeHistory(pool)
+
 
 async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> None:
     """Wake this process's waiters and count finished attempts on every change the store
@@ -435,6 +445,15 @@ async def follow_job_changes(container: AsyncContainer, stop: asyncio.Event) -> 
     feed = await container.get(JobChangeFeed)
     listeners = JobChangeListeners([await container.get(JobWatchers)])
     await feed.follow(listeners, stop, await container.get(OutcomeTally))
+
+
+async def keep_outcome_history(
+    container: AsyncContainer, migrated: "asyncio.Future[bool]", stop: asyncio.Event
+) -> None:
+    """Once this process has migrated the store, restore the throughput saved before it,
+    then save its own every bucket until `stop`."""
+    if await asyncio.shield(migrated):
+        await run_outcome_history_loop(await container.get(KeepOutcomeHistory), BUCKET, stop)
 
 
 # The lease holds a claimed delivery for twice the timeout: one attempt never outlives it.

@@ -87,6 +87,9 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         following = asyncio.create_task(
             ioc.follow_job_changes(container, stop), name="job change feed"
         )
+        keeping = asyncio.create_task(
+            ioc.keep_outcome_history(container, bringing_up, stop), name="throughput history"
+        )
         # A PostgreSQL that answers is migrated in milliseconds: the first requests then
         # find the job routes open. One that refuses or hangs delays serving little.
         await startup.first_try(within=FIRST_TRY_SECONDS)
@@ -95,7 +98,7 @@ def create_app(settings: Settings, *overrides: Provider) -> Litestar:
         finally:
             stop.set()
             bringing_up.cancel()
-            await asyncio.wait({bringing_up, following})
+            await asyncio.wait({bringing_up, following, keeping})
             await container.close()
 
     async def store_migrated(

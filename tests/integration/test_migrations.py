@@ -103,6 +103,7 @@ SCHEMA_AT_VERSION[17] = SCHEMA_AT_VERSION[16] | {
 SCHEMA_AT_VERSION[18] = (SCHEMA_AT_VERSION[17] | {"jobs_payload_idx", "jobs_error_trgm_idx"}) - {
     "jobs_dead_error_trgm_idx"
 }
+SCHEMA_AT_VERSION[19] = SCHEMA_AT_VERSION[18] | {"outcome_counts", "outcome_counts_pkey"}
 
 
 ALL_VERSIONS = [migration.version for migration in discover(migrations_dir(MIGRATIONS_URL))]
@@ -139,7 +140,8 @@ async def jobs_relations(conn: Any) -> set[str]:
              AND (c.relname LIKE 'job%' OR c.relname LIKE 'workers%'
                   OR c.relname LIKE 'webhook%' OR c.relname LIKE 'taskforge%'
                   OR c.relname LIKE 'api_keys%' OR c.relname LIKE 'audit_events%'
-                  OR c.relname LIKE 'schedules%' OR c.relname LIKE 'queue_%')"""
+                  OR c.relname LIKE 'schedules%' OR c.relname LIKE 'queue_%'
+                  OR c.relname LIKE 'outcome_%')"""
     )
     return {row["relname"] for row in rows}
 

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS outcome_counts;
