@@ -1,7 +1,7 @@
 """How many attempts finished, and how, over the last minutes: counted from the
 store's one notice per outcome write (counts per queue and status), heard on the
-connection this process listens on anyway, so it costs the database
-nothing, whatever the number of dashboards reading it. The counts are saved every
+connection this process listens on anyway, so it costs the database no read,
+whatever the number of dashboards reading it. The counts are saved every
 bucket (KeepOutcomeHistory), so a process that starts shows the minutes before it."""
 
 from collections.abc import Collection

@@ -300,8 +300,6 @@ class WorkerLoop:
                 job = attempt.claimed.job
                 if not attempt.in_handler or attempt.lease_lost:
                     continue
-                if job.id not in check.lost:
-                    attempt.held_until = sent_at + lease
                 if job.id in check.lost:
                     log.warning(
                         "job %s attempt %d lost its lease; cancelling it",
@@ -311,7 +309,9 @@ class WorkerLoop:
                     )
                     attempt.lease_lost = True
                     attempt.task.cancel()
-                elif job.id in check.cancel_requested and not attempt.cancel_requested:
+                    continue
+                attempt.held_until = sent_at + lease
+                if job.id in check.cancel_requested and not attempt.cancel_requested:
                     log.info(
                         "job %s attempt %d: cancellation requested",
                         job.id,

@@ -46,15 +46,9 @@ async def test_a_restarted_api_shows_the_attempts_its_predecessor_counted(
     try:
         wait_until_ready(base_url, api)
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-            submitted = [
-                (
-                    await http.post(
-                        "/v1/jobs", json={"job_type": "add", "payload": {"numbers": [n, 1]}}
-                    )
-                )
-                for n in range(6)
-            ]
-            for answer in submitted:
+            for n in range(6):
+                body = {"job_type": "add", "payload": {"numbers": [n, 1]}}
+                answer = await http.post("/v1/jobs", json=body)
                 assert answer.status_code == 202, answer.text
                 await wait_for_status(http, answer.json()["id"])
         # The count follows the outcome notices, which may arrive after the job reads
