@@ -234,15 +234,17 @@ class RedisStreamChannel(
             reply: Any = await self._xreadgroup(
                 self._group, consumer, dict.fromkeys(streams, ">"), per_stream, block_ms
             )
-            return [
-                _delivery(
-                    self._layout.receipt(queue, partition, message_id.decode()), fields, queue
-                )
-                for stream, entries in reply or []
-                for queue in [streams[stream.decode()]]
-                for message_id, fields in entries
-            ]
+            return self._deliveries(reply, streams, partition)
         return []
+
+    def _deliveries(self, reply: Any, streams: dict[str, str], partition: int) -> list[Delivery]:
+        """The messages of an XREADGROUP reply over `streams` (stream name: queue)."""
+        return [
+            _delivery(self._layout.receipt(queue, partition, message_id.decode()), fields, queue)
+            for stream, entries in reply or []
+            for queue in [streams[stream.decode()]]
+            for message_id, fields in entries
+        ]
 
     async def _xreadgroup(
         self, group: str, consumer: str, streams: dict[Any, Any], count: int, block_ms: int | None
@@ -341,14 +343,7 @@ class RedisStreamChannel(
                 # The slot moved before this read reached it; the next sweep, through
                 # the cluster client, learns where it is now.
                 return []
-            return [
-                _delivery(
-                    self._layout.receipt(queue, partition, message_id.decode()), fields, queue
-                )
-                for stream, entries in reply or []
-                for queue in [streams[stream.decode()]]
-                for message_id, fields in entries
-            ]
+            return self._deliveries(reply, streams, partition)
         return []
 
     def _harvest_waits(self) -> BaseException | None:
